@@ -1,0 +1,130 @@
+"""wfnb: an entity-is-state workflow engine, and a Jupyter toolkit on top of it.
+
+The public API is this module's sorted ``__all__``. Names resolve lazily on first use, so
+``import wfnb`` stays cheap and never pulls in pandas, IPython, ipywidgets or graphviz.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from wfnb.engine.usecases import Requester, Result, StepContext, batch
+    from wfnb.exceptions import (
+        AmbiguousStepError,
+        ConcurrentModificationError,
+        ConfigError,
+        ContextMissingError,
+        EntityNotFoundError,
+        InvalidPayloadError,
+        NoStepAppliesError,
+        QueueError,
+        StepError,
+        StoreError,
+        UndeclaredObservationError,
+        UnknownWorkflowError,
+        UseCaseError,
+        UseCaseFailedError,
+        WfnbError,
+        WfnbUsageError,
+    )
+    from wfnb.jupyter import load_ipython_extension
+    from wfnb.problems import Problem, Severity
+    from wfnb.spec import Workflow, Workflows
+    from wfnb.timers import InMemoryQueue, TimerJob, VirtualClock
+    from wfnb.timers.durable import ProcrastinateQueue
+    from wfnb.validation import ValidationReport, load_workflow, load_workflows, validate
+
+__version__ = "0.1.0"
+
+# name -> module that defines it
+_LAZY: dict[str, str] = {
+    **dict.fromkeys(
+        [
+            "AmbiguousStepError",
+            "ConcurrentModificationError",
+            "ConfigError",
+            "ContextMissingError",
+            "EntityNotFoundError",
+            "InvalidPayloadError",
+            "NoStepAppliesError",
+            "QueueError",
+            "StepError",
+            "StoreError",
+            "UndeclaredObservationError",
+            "UnknownWorkflowError",
+            "UseCaseError",
+            "UseCaseFailedError",
+            "WfnbError",
+            "WfnbUsageError",
+        ],
+        "wfnb.exceptions",
+    ),
+    "Problem": "wfnb.problems",
+    "Severity": "wfnb.problems",
+    "Workflow": "wfnb.spec",
+    "Workflows": "wfnb.spec",
+    "Requester": "wfnb.engine.usecases",
+    "Result": "wfnb.engine.usecases",
+    "StepContext": "wfnb.engine.usecases",
+    "batch": "wfnb.engine.usecases",
+    "load_ipython_extension": "wfnb.jupyter",
+    "ValidationReport": "wfnb.validation",
+    "load_workflow": "wfnb.validation",
+    "load_workflows": "wfnb.validation",
+    "validate": "wfnb.validation",
+    "InMemoryQueue": "wfnb.timers",
+    "ProcrastinateQueue": "wfnb.timers.durable",
+    "TimerJob": "wfnb.timers",
+    "VirtualClock": "wfnb.timers",
+}
+
+__all__ = [
+    "AmbiguousStepError",
+    "ConcurrentModificationError",
+    "ConfigError",
+    "ContextMissingError",
+    "EntityNotFoundError",
+    "InMemoryQueue",
+    "InvalidPayloadError",
+    "NoStepAppliesError",
+    "Problem",
+    "ProcrastinateQueue",
+    "QueueError",
+    "Requester",
+    "Result",
+    "Severity",
+    "StepContext",
+    "StepError",
+    "StoreError",
+    "TimerJob",
+    "UndeclaredObservationError",
+    "UnknownWorkflowError",
+    "UseCaseError",
+    "UseCaseFailedError",
+    "ValidationReport",
+    "VirtualClock",
+    "WfnbError",
+    "WfnbUsageError",
+    "Workflow",
+    "Workflows",
+    "batch",
+    "load_ipython_extension",
+    "load_workflow",
+    "load_workflows",
+    "validate",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'wfnb' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value  # resolve once
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -1,0 +1,193 @@
+"""``diff()``: what changed between two versions of a workflow, and which entities must move.
+
+Versions come as loaded ``Workflow``s, as files, or as one file at two git revisions
+(:func:`diff_revisions`). Renames are recognised first (see :mod:`wfnb.analysis.renames`),
+then every field is compared and each change classified by the format's migration rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from wfnb._html import table
+from wfnb.analysis.change import Change
+from wfnb.analysis.compare import compare
+from wfnb.analysis.migration import with_entities
+from wfnb.analysis.renames import status_renames, step_renames, translate
+from wfnb.exceptions import ConfigError, WfnbUsageError
+from wfnb.loader import parse_source, read_sources
+from wfnb.spec import Workflow
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["WorkflowDiff", "diff", "diff_revisions", "load_version"]
+
+WorkflowLike = Workflow | str | Path
+"""A loaded workflow, or the path of one workflow file."""
+
+_COLUMNS = ["kind", "subject", "old", "new", "migration_needed", "target", "entities", "update"]
+
+
+@dataclass(frozen=True, slots=True)
+class WorkflowDiff:
+    """The changes between two versions of one workflow.
+
+    Attributes:
+        old: the old version.
+        new: the new version.
+        changes: every change, statuses first, then steps, timers, observed transitions and
+            workflow fields.
+        status_renames: statuses recognised as renamed, old → new.
+        step_renames: steps recognised as renamed, old key → new key.
+    """
+
+    old: Workflow
+    new: Workflow
+    changes: tuple[Change, ...]
+    status_renames: dict[str, str]
+    step_renames: dict[str, str]
+
+    @property
+    def migration_needed(self) -> bool:
+        """Whether any entity must be moved (a status was removed or renamed)."""
+        return any(c.migration_needed for c in self.changes)
+
+    @property
+    def migrations(self) -> tuple[Change, ...]:
+        """The changes that need an entity migration, with their target (and UPDATE)."""
+        return tuple(c for c in self.changes if c.migration_needed)
+
+    def __len__(self) -> int:
+        return len(self.changes)
+
+    def __iter__(self) -> Iterator[Change]:
+        return iter(self.changes)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per change (pandas is imported on use)."""
+        import pandas as pd  # noqa: PLC0415  # optional, notebook-side dependency
+
+        rows = [
+            {
+                **{col: getattr(c, col) for col in _COLUMNS},
+                "kind": str(c.kind),
+                "note": c.note,
+            }
+            for c in self.changes
+        ]
+        return pd.DataFrame(rows, columns=[*_COLUMNS, "note"])
+
+    def _title(self) -> str:
+        versions = f"{self.old.config_hash[:12]} -> {self.new.config_hash[:12]}"
+        return f"diff of {self.new.name} ({versions})"
+
+    def __repr__(self) -> str:
+        return (
+            f"<WorkflowDiff {self.new.name!r}: {len(self.changes)} changes, "
+            f"{len(self.migrations)} needing migration>"
+        )
+
+    def __str__(self) -> str:
+        lines = [f"{self._title()}: {len(self.changes)} changes"]
+        lines += [f"  {c}" for c in self.changes]
+        for c in self.migrations:
+            count = "" if c.entities is None else f" ({c.entities} entities)"
+            lines.append(f"  migrate {c.subject} -> {c.target}{count}: {c.note}")
+            if c.update:
+                lines.append(f"    {c.update}")
+        if not self.changes:
+            lines.append("  no changes")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        rows = [
+            (
+                "yes" if c.migration_needed else "",
+                str(c.kind),
+                c.subject,
+                c.old,
+                c.new,
+                c.target,
+                c.entities,
+                c.update,
+                c.note,
+            )
+            for c in self.changes
+        ]
+        headers = ["migrate", "kind", "subject", "old", "new", "target", "entities", "UPDATE"]
+        return table([*headers, "note"], rows, caption=self._title())
+
+
+def load_version(path: str | Path, rev: str | None = None) -> Workflow:
+    """One workflow file, as it is now or as it was at git revision ``rev``.
+
+    Raises:
+        WfnbUsageError: the path holds no workflow or several.
+        ConfigError: the file is not a readable workflow (WF100, WF101, WF111).
+    """
+    sources = read_sources(path, rev=rev)
+    if len(sources) != 1:
+        where = f" at {rev}" if rev else ""
+        raise WfnbUsageError(
+            f"{str(path)!r}{where} holds {len(sources)} workflows: name one workflow file"
+        )
+    wf, _, problems = parse_source(sources[0])
+    if wf is None:
+        raise ConfigError(problems)
+    return wf
+
+
+def _load(item: WorkflowLike) -> Workflow:
+    return item if isinstance(item, Workflow) else load_version(item)
+
+
+def diff(
+    old: WorkflowLike, new: WorkflowLike, db: sa.Engine | str | sa.URL | None = None
+) -> WorkflowDiff:
+    """Every change from ``old`` to ``new``, classified by whether entities must migrate.
+
+    Only removing or renaming a status needs an entity migration; each such change carries
+    the status to move entities to (the new name, or a suggested status with the reason).
+
+    Args:
+        old: the old version: a ``Workflow`` or the path of a workflow file.
+        new: the new version, likewise.
+        db: a SQLAlchemy Engine or URL of the database holding the entity table: each
+            migration then says how many entities sit at the old status and gives the
+            one-line UPDATE that moves them.
+
+    Raises:
+        ConfigError: a file is not a readable workflow.
+        StoreError: with ``db``, the entity table cannot be read.
+    """
+    before, after = _load(old), _load(new)
+    statuses = status_renames(before, after)
+    steps = step_renames(before, after, statuses)
+    changes = compare(before, translate(before, statuses, steps), after, statuses, steps)
+    if db is not None:
+        changes = with_entities(changes, before, db)
+    return WorkflowDiff(before, after, tuple(changes), statuses, steps)
+
+
+def diff_revisions(
+    path: str | Path,
+    old_rev: str,
+    new_rev: str | None = None,
+    *,
+    db: sa.Engine | str | sa.URL | None = None,
+) -> WorkflowDiff:
+    """:func:`diff` of one workflow file between two git revisions.
+
+    Args:
+        path: the workflow file (inside a git work tree).
+        old_rev: the older revision (``HEAD~3``, a tag, a sha).
+        new_rev: the newer revision; ``None`` is the file as it is in the work tree.
+        db: as for :func:`diff`.
+    """
+    return diff(load_version(path, old_rev), load_version(path, new_rev), db=db)

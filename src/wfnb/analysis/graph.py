@@ -1,0 +1,243 @@
+"""The workflow as a networkx graph: statuses are nodes, every way a status can change an edge.
+
+Each edge carries the same attribute keys, so analyses and renderers never guess:
+
+``kind``
+    an :class:`EdgeKind` value.
+``step``
+    the step key (``None`` for an observed transition).
+``requester_types``
+    who can trigger the edge; ``()`` for an observed transition (the outside world, not a
+    requester), the timer's requester type for a timer.
+``use_cases``
+    the validation / action names that run on the edge.
+``source`` / ``timer`` / ``after``
+    the observed transition's source; the timer's key and ISO-8601 delay.
+``auto_advance``
+    whether the engine continues with the next step after this edge in the same call.
+``label``
+    a short human label.
+
+Edge keys are stable strings (``"step:approve"``, ``"override:approve:admin"``,
+``"timer:hub_deadline"``), so the same declared edge has the same key in every graph.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+import networkx as nx
+
+from wfnb.exceptions import WfnbUsageError
+from wfnb.spec import Step, Workflow
+
+__all__ = ["SUCCESS_KINDS", "EdgeKind", "graph", "requester_view", "status_graph"]
+
+
+class EdgeKind(StrEnum):
+    """How an edge of the workflow graph is traversed."""
+
+    STEP = "step"
+    """A step's success, as every requester without a target-changing override sees it."""
+    AUTO_ADVANCE = "auto_advance"
+    """A step's success when the step auto-advances: the engine goes on from the target."""
+    OVERRIDE = "override"
+    """A step's success for the requester types whose override changes the target."""
+    REJECTION = "rejection"
+    """Where a validation that rejects sends the entity."""
+    CLAIM = "claim"
+    """Into a step's claim status, committed before its non-idempotent action runs."""
+    CLAIM_RELEASE = "claim_release"
+    """Out of a claim status: to the step's target on success, back to its status otherwise."""
+    OBSERVED = "observed"
+    """A declared observed transition: it happened outside and is only recorded."""
+    TIMER = "timer"
+    """A timer running its step after a delay (the target is the step's, as the timer's
+    requester type sees it)."""
+
+
+SUCCESS_KINDS = frozenset({EdgeKind.STEP, EdgeKind.AUTO_ADVANCE, EdgeKind.OVERRIDE})
+"""Kinds that stand for a step succeeding (what a history row of kind ``initiated`` records)."""
+
+
+def _edge(kind: EdgeKind, step: str | None = None, **attrs: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "kind": kind,
+        "step": step,
+        "requester_types": (),
+        "use_cases": (),
+        "source": None,
+        "timer": None,
+        "after": None,
+        "auto_advance": False,
+        "label": step or "",
+    }
+    base.update(attrs)
+    return base
+
+
+_Ident = tuple[Any, ...]
+"""What makes two requesters' views of a step the same edge: its role and its ends."""
+
+
+def _edges_of(s: Step) -> list[tuple[_Ident, str, str, dict[str, Any]]]:
+    """The edges one view of a step produces, each with its identity (requesters not set)."""
+    cases = tuple(c for c in (s.validation, s.action) if c)
+    out: list[tuple[_Ident, str, str, dict[str, Any]]] = []
+    if s.claim is None:
+        kind = EdgeKind.AUTO_ADVANCE if s.auto_advance else EdgeKind.STEP
+        attrs = {"use_cases": cases, "auto_advance": s.auto_advance}
+        out.append(((kind,), s.status, s.successful_state, _edge(kind, s.key, **attrs)))
+    else:
+        c = s.claim.status
+        release = _edge(
+            EdgeKind.CLAIM_RELEASE, s.key, auto_advance=s.auto_advance, label=f"{s.key} done"
+        )
+        back = _edge(EdgeKind.CLAIM_RELEASE, s.key, label=f"{s.key} released")
+        out.append(((EdgeKind.CLAIM,), s.status, c, _edge(EdgeKind.CLAIM, s.key, use_cases=cases)))
+        out.append(((EdgeKind.CLAIM_RELEASE, s.auto_advance), c, s.successful_state, release))
+        out.append((("back",), c, s.status, back))
+    if s.rejection is not None:
+        cases = tuple(c for c in (s.validation, s.rejection.action) if c)
+        label = f"{s.key} rejected"
+        rejection = _edge(EdgeKind.REJECTION, s.key, use_cases=cases, label=label)
+        out.append(((EdgeKind.REJECTION,), s.status, s.rejection.state, rejection))
+    return [((*ident, u, v), u, v, attrs) for ident, u, v, attrs in out]
+
+
+def _key(step: str, ident: _Ident, requesters: tuple[str, ...] = ()) -> str:
+    role = "claim_release" if ident[0] == "back" else str(ident[0])
+    if requesters and ident[0] in (EdgeKind.STEP, EdgeKind.AUTO_ADVANCE):
+        role = EdgeKind.OVERRIDE
+    tail = ":back" if ident[0] == "back" else ""
+    return f"{role}:{step}{tail}" + (f":{'+'.join(requesters)}" if requesters else "")
+
+
+def _add_step(g: nx.MultiDiGraph, wf: Workflow, step: Step) -> None:
+    """Add a step's edges; a requester whose override changes an edge gets its own edge."""
+    allowed = [r for r in wf.requester_types if step.allows(r)]
+    plain = step.model_copy(update={"overrides": {}})
+    base = {ident: (u, v, a) for ident, u, v, a in _edges_of(plain)}
+    who: dict[_Ident, list[str]] = {ident: [] for ident in base}
+    own: dict[_Ident, tuple[str, str, dict[str, Any], list[str]]] = {}
+    for r in allowed:
+        for ident, u, v, attrs in _edges_of(step.for_requester(r)):
+            if ident in base:
+                who[ident].append(r)
+            else:
+                own.setdefault(ident, (u, v, attrs, []))[3].append(r)
+    for ident, (u, v, attrs) in base.items():
+        if who[ident] or not allowed:  # not allowed to anyone: WF104, drawn all the same
+            rs = tuple(who[ident])
+            g.add_edge(u, v, key=_key(step.key, ident), **{**attrs, "requester_types": rs})
+    for ident, (u, v, attrs, members) in own.items():
+        rs = tuple(members)
+        kind = attrs["kind"]
+        if kind in (EdgeKind.STEP, EdgeKind.AUTO_ADVANCE):
+            kind = EdgeKind.OVERRIDE
+        label = f"{attrs['label']} [{', '.join(rs)}]"
+        changed = {"kind": kind, "label": label, "requester_types": rs}
+        g.add_edge(u, v, key=_key(step.key, ident, rs), **{**attrs, **changed})
+
+
+def graph(wf: Workflow) -> nx.MultiDiGraph:
+    """The workflow as a ``networkx.MultiDiGraph``.
+
+    Nodes are the declared statuses (plus any status a step names without declaring it,
+    marked ``declared=False``), with boolean attributes ``initial``, ``terminal``,
+    ``failure`` and ``claim``. Edges are every way a status can change: each step's success
+    (one edge per group of requester types whose override changes the target), its
+    rejection, the claim detour (status → claim status → target, and the release back),
+    observed transitions and timers; see the module docstring for edge attributes.
+
+    Args:
+        wf: a loaded workflow.
+
+    Returns:
+        A new graph; ``g.graph`` holds ``name``, ``initial``, ``requester_types`` and
+        ``config_hash``.
+    """
+    g = nx.MultiDiGraph(
+        name=wf.name,
+        initial=wf.initial_status,
+        requester_types=wf.requester_types,
+        config_hash=wf.config_hash,
+    )
+    for status in wf.status_types:
+        g.add_node(status, **_node(wf, status, declared=True))
+    for step in wf.steps:
+        _add_step(g, wf, step)
+    for obs in wf.observed_transitions:
+        g.add_edge(
+            obs.from_,
+            obs.to,
+            key=f"observed:{obs.source}",
+            **_edge(EdgeKind.OBSERVED, source=obs.source, label=f"observed: {obs.source}"),
+        )
+    for timer in wf.timers:
+        timed = wf.step(timer.step)
+        if timed is None:
+            continue  # a timer naming no step is WF109; there is no edge to draw
+        seen = timed.for_requester(timer.requester_type)
+        g.add_edge(
+            timer.status,
+            seen.successful_state,
+            key=f"timer:{timer.key}",
+            **_edge(
+                EdgeKind.TIMER,
+                timer.step,
+                requester_types=(timer.requester_type,),
+                use_cases=tuple(c for c in (seen.validation, seen.action) if c),
+                timer=timer.key,
+                after=timer.after,
+                auto_advance=seen.auto_advance,
+                label=f"{timer.step} after {timer.after}",
+            ),
+        )
+    for status in list(g.nodes):
+        if "declared" not in g.nodes[status]:
+            g.nodes[status].update(_node(wf, status, declared=False))
+    return g
+
+
+def _node(wf: Workflow, status: str, *, declared: bool) -> dict[str, Any]:
+    return {
+        "initial": status == wf.initial_status,
+        "terminal": status in wf.terminal_statuses,
+        "failure": status in wf.failure_statuses,
+        "claim": status in wf.claim_statuses,
+        "declared": declared,
+    }
+
+
+def requester_view(g: nx.MultiDiGraph, requester_type: str) -> nx.MultiDiGraph:
+    """The edges ``requester_type`` alone can trigger, with every status kept.
+
+    "Alone" means: steps it may run (after its overrides), their rejections and claim
+    detours, and timers that run as it. Observed transitions are excluded: the outside
+    world, not a requester, triggers them.
+
+    Raises:
+        WfnbUsageError: the requester type is not declared by the workflow.
+    """
+    declared = tuple(g.graph.get("requester_types", ()))
+    if requester_type not in declared:
+        raise WfnbUsageError(
+            f"workflow {g.graph.get('name')!r} declares no requester type {requester_type!r}; "
+            f"it declares {', '.join(declared) or 'none'}"
+        )
+    view = nx.MultiDiGraph()
+    view.graph.update(g.graph)
+    view.add_nodes_from(g.nodes(data=True))
+    view.add_edges_from(
+        (u, v, k, d)
+        for u, v, k, d in g.edges(keys=True, data=True)
+        if requester_type in d["requester_types"]
+    )
+    return view
+
+
+def status_graph(g: nx.MultiDiGraph) -> nx.DiGraph:
+    """The multigraph collapsed to one edge per (from, to) pair, for path algorithms."""
+    return nx.DiGraph(g)

@@ -1,0 +1,141 @@
+"""Entity migrations a config change needs: where to move entities, how many, and the UPDATE.
+
+The entity table is read with SQLAlchemy Core through a reflected table (the analysis layer
+does not need the engine for this), and the UPDATE is built the same way, then rendered for
+the database's dialect with its values inlined, so it can be reviewed and pasted as is.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+
+import networkx as nx
+import sqlalchemy as sa
+
+from wfnb.analysis.change import Change
+from wfnb.analysis.graph import graph, status_graph
+from wfnb.exceptions import StoreError
+from wfnb.spec import EntitySpec, Workflow
+
+__all__ = ["suggest_target", "with_entities"]
+
+
+def _terminal_target(old: Workflow, new: Workflow, status: str) -> tuple[str, str] | None:
+    failed = status in old.failure_statuses
+    pool = [t for t in new.terminal_statuses if (t in new.failure_statuses) == failed]
+    pool = pool or list(new.terminal_statuses)
+    if not pool:
+        return None
+    kind = "failure status" if failed else "terminal status"
+    return pool[0], (
+        f"{status!r} was a {kind}; {pool[0]!r} is one in the new config, so finished entities "
+        "stay finished"
+    )
+
+
+def suggest_target(
+    old: Workflow, new: Workflow, status: str, renames: Mapping[str, str] | None = None
+) -> tuple[str, str]:
+    """Where entities at a removed ``status`` should go under ``new``, and why.
+
+    A terminal status maps to a terminal status of the new config (a failure status to a
+    failure status). Otherwise the nearest status *before* it (walking edges backwards in
+    the old graph) that the new config still declares, is neither terminal nor a claim
+    status: entities moved back there redo the step that led them on, under the new rules,
+    instead of skipping a validation or an action. Failing that, the new initial status.
+    """
+    renames = renames or {}
+    if status in old.terminal_statuses:
+        found = _terminal_target(old, new, status)
+        if found:
+            return found
+    g = status_graph(graph(old))
+    if status in g:
+        back = nx.single_source_shortest_path_length(g.reverse(copy=False), status)
+        start = nx.single_source_shortest_path_length(g, old.initial_status)
+        for before in sorted(back, key=lambda s: (back[s], start.get(s, math.inf), s)):
+            there = renames.get(before, before)
+            if before == status or there not in new.status_types:
+                continue
+            if new.is_terminal(there) or there in new.claim_statuses:
+                continue
+            hops = back[before]
+            where = "the status entities came from" if hops == 1 else f"{hops} transitions back"
+            return there, (
+                f"{there!r} is {where}: moved back there, entities redo the next step under "
+                "the new config rather than skip a validation or an action"
+            )
+    return new.initial_status, (
+        f"no status before {status!r} survives; the new initial status restarts them"
+    )
+
+
+def _entity_table(conn: sa.Connection, spec: EntitySpec) -> sa.Table:
+    schema, _, name = spec.table.rpartition(".")
+    return sa.Table(name, sa.MetaData(), autoload_with=conn, schema=schema or None)
+
+
+def _update_sql(dialect: sa.Dialect, table: sa.Table, spec: EntitySpec, old: str, new: str) -> str:
+    status = table.c[spec.status_column]
+    values: dict[str, object] = {spec.status_column: new}
+    if spec.version_column in table.c:  # a step in flight then fails its compare-and-swap
+        values[spec.version_column] = table.c[spec.version_column] + 1
+    stmt = sa.update(table).where(status == old).values(values)
+    text = str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+    return text.replace("\n", " ") + ";"
+
+
+def with_entities(
+    changes: Sequence[Change], wf: Workflow, db: sa.Engine | str | sa.URL
+) -> list[Change]:
+    """Fill ``entities`` and ``update`` of every migrating change from the entity table.
+
+    Args:
+        changes: the classified changes.
+        wf: the old version (its entity table holds the entities to move).
+        db: a SQLAlchemy Engine or URL.
+
+    Raises:
+        StoreError: the table or its status column is missing, or the database fails.
+    """
+    moving = [c for c in changes if c.migration_needed and c.target]
+    if not moving:
+        return list(changes)
+    engine = db if isinstance(db, sa.Engine) else sa.create_engine(db)
+    spec = wf.entity
+    try:
+        with engine.connect() as conn:
+            table = _entity_table(conn, spec)
+            if spec.status_column not in table.c:
+                raise StoreError(
+                    f"entity table {spec.table!r} has no status column {spec.status_column!r}",
+                    table=spec.table,
+                )
+            col = table.c[spec.status_column]
+            query = (
+                sa.select(col, sa.func.count())
+                .where(col.in_([c.subject for c in moving]))
+                .group_by(col)
+            )
+            counts = {str(s): int(n) for s, n in conn.execute(query).all()}
+    except sa.exc.NoSuchTableError as exc:
+        raise StoreError(f"entity table {spec.table!r} does not exist", table=spec.table) from exc
+    except sa.exc.SQLAlchemyError as exc:
+        raise StoreError(
+            f"cannot count entities of {spec.table!r}: {exc}", table=spec.table
+        ) from exc
+    finally:
+        if engine is not db:
+            engine.dispose()
+    return [
+        replace(
+            c,
+            entities=counts.get(c.subject, 0),
+            update=_update_sql(engine.dialect, table, spec, c.subject, c.target),
+        )
+        if c.migration_needed and c.target
+        else c
+        for c in changes
+    ]

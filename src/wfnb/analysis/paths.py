@@ -1,0 +1,176 @@
+"""Path analysis of a workflow: reachability, dead ends, cycles and paths to terminal statuses.
+
+Every property is computed with a networkx algorithm on the workflow graph collapsed to one
+edge per (from, to) pair; enumerations are bounded so a large workflow answers quickly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from itertools import islice
+from types import MappingProxyType
+
+import networkx as nx
+
+from wfnb._html import table
+from wfnb.analysis.graph import graph, requester_view, status_graph
+from wfnb.spec import Workflow
+
+__all__ = ["PathReport", "paths"]
+
+StatusPath = tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PathReport:
+    """What a reviewer asks of a workflow's graph, for everyone or for one requester type.
+
+    Attributes:
+        workflow: the workflow's name.
+        requester_type: ``None`` for the whole graph, else the requester whose edges alone
+            were followed.
+        initial: the initial status.
+        reachable: statuses reachable from the initial status (the initial one included).
+        unreachable: declared statuses that cannot be reached from the initial status.
+        dead_ends: non-terminal statuses with no edge to another status. For a requester,
+            only the statuses it can reach (the places where it gets stuck).
+        cycles: simple cycles (status sequences, the first status not repeated at the end),
+            at most ``max_paths`` of them.
+        cycles_truncated: there are more than ``max_paths`` cycles.
+        paths_to_terminal: per terminal status, the simple paths from the initial status,
+            at most ``max_paths`` per terminal.
+        path_counts: per terminal status, how many paths were found (a lower bound when the
+            terminal is in ``truncated``).
+        truncated: terminal statuses with more than ``max_paths`` paths.
+        shortest: per terminal status, a shortest path (fewest transitions), or ``None``
+            when it cannot be reached.
+        max_paths: the bound used.
+    """
+
+    workflow: str
+    requester_type: str | None
+    initial: str
+    reachable: frozenset[str]
+    unreachable: tuple[str, ...]
+    dead_ends: tuple[str, ...]
+    cycles: tuple[StatusPath, ...]
+    cycles_truncated: bool
+    paths_to_terminal: Mapping[str, tuple[StatusPath, ...]]
+    path_counts: Mapping[str, int]
+    truncated: frozenset[str]
+    shortest: Mapping[str, StatusPath | None]
+    max_paths: int
+
+    @property
+    def ok(self) -> bool:
+        """No unreachable status, no dead end, and every terminal status reachable."""
+        return (
+            not self.unreachable
+            and not self.dead_ends
+            and all(p is not None for p in self.shortest.values())
+        )
+
+    def count_text(self, terminal: str) -> str:
+        """``"3"``, or ``"more than 1000"`` when the enumeration was cut."""
+        n = self.path_counts.get(terminal, 0)
+        return f"more than {n}" if terminal in self.truncated else str(n)
+
+    def __repr__(self) -> str:
+        who = f" as {self.requester_type!r}" if self.requester_type else ""
+        return (
+            f"<PathReport {self.workflow!r}{who}: {len(self.unreachable)} unreachable, "
+            f"{len(self.dead_ends)} dead ends, {len(self.cycles)} cycles>"
+        )
+
+    def __str__(self) -> str:
+        who = f" (as {self.requester_type})" if self.requester_type else ""
+        lines = [
+            f"paths of {self.workflow}{who}, from {self.initial}",
+            f"  unreachable: {', '.join(self.unreachable) or '-'}",
+            f"  dead ends:   {', '.join(self.dead_ends) or '-'}",
+            f"  cycles:      {len(self.cycles)}{'+' if self.cycles_truncated else ''}",
+        ]
+        lines += [f"    {' -> '.join((*c, c[0]))}" for c in self.cycles[:10]]
+        for terminal, path in self.shortest.items():
+            via = " -> ".join(path) if path else "unreachable"
+            noun = "path" if self.count_text(terminal) == "1" else "paths"
+            lines.append(f"  to {terminal}: {self.count_text(terminal)} {noun}; shortest {via}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        who = f" as <code>{self.requester_type}</code>" if self.requester_type else ""
+        facts = table(
+            ["property", "statuses"],
+            [
+                ("unreachable", ", ".join(self.unreachable) or "-"),
+                ("dead ends", ", ".join(self.dead_ends) or "-"),
+                ("cycles", "; ".join(" → ".join((*c, c[0])) for c in self.cycles[:20]) or "-"),
+            ],
+        )
+        terminals = table(
+            ["terminal", "paths", "shortest"],
+            [
+                (t, self.count_text(t), " → ".join(p) if p else "unreachable")
+                for t, p in self.shortest.items()
+            ],
+        )
+        return f"<div><b>paths of {self.workflow}</b>{who}<br>{facts}<br>{terminals}</div>"
+
+
+def _dead_ends(g: nx.DiGraph, terminals: set[str], among: set[str]) -> tuple[str, ...]:
+    return tuple(
+        s
+        for s in g.nodes
+        if s in among and s not in terminals and not any(t != s for t in g.successors(s))
+    )
+
+
+def _paths_to(g: nx.DiGraph, initial: str, terminal: str, bound: int) -> tuple[StatusPath, ...]:
+    if initial not in g or terminal not in g:
+        return ()
+    found = islice(nx.all_simple_paths(g, initial, terminal), bound + 1)
+    return tuple(tuple(p) for p in found)
+
+
+def paths(wf: Workflow, requester_type: str | None = None, *, max_paths: int = 1000) -> PathReport:
+    """Reachability, dead ends, cycles and paths from the initial status to each terminal.
+
+    Args:
+        wf: a loaded workflow.
+        requester_type: follow only the edges this requester type alone can trigger: the
+            steps it may run after its overrides, their rejections and claim detours, and the
+            timers that run as it; observed transitions are left out (the outside world
+            triggers them). ``None`` follows every edge.
+        max_paths: bound on the paths enumerated per terminal status and on the cycles.
+
+    Raises:
+        WfnbUsageError: ``requester_type`` is not declared by the workflow.
+    """
+    full = graph(wf)
+    multi = full if requester_type is None else requester_view(full, requester_type)
+    g = status_graph(multi)
+    initial = wf.initial_status
+    reachable = nx.descendants(g, initial) | {initial} if initial in g else set()
+    terminals = set(wf.terminal_statuses)
+    among = set(g.nodes) if requester_type is None else reachable
+    cycles = [tuple(c) for c in islice(nx.simple_cycles(g), max_paths + 1)]
+    found = {t: _paths_to(g, initial, t, max_paths) for t in wf.terminal_statuses}
+    from_initial = nx.shortest_path(g, source=initial) if initial in g else {}
+    return PathReport(
+        workflow=wf.name,
+        requester_type=requester_type,
+        initial=initial,
+        reachable=frozenset(reachable),
+        unreachable=tuple(s for s in wf.status_types if s not in reachable),
+        dead_ends=_dead_ends(g, terminals, among),
+        cycles=tuple(cycles[:max_paths]),
+        cycles_truncated=len(cycles) > max_paths,
+        paths_to_terminal=MappingProxyType({t: p[:max_paths] for t, p in found.items()}),
+        path_counts=MappingProxyType({t: min(len(p), max_paths) for t, p in found.items()}),
+        truncated=frozenset(t for t, p in found.items() if len(p) > max_paths),
+        shortest=MappingProxyType(
+            {t: tuple(from_initial[t]) if t in from_initial else None for t in found}
+        ),
+        max_paths=max_paths,
+    )

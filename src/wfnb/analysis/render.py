@@ -1,0 +1,173 @@
+"""Renderers of the diagram IR (DOT, Mermaid) and the search for a ``dot`` binary to draw with.
+
+Drawing needs a Graphviz ``dot``. When none is on ``PATH`` (a bare container, or a Jupyter
+kernel that does not inherit an activated venv's ``PATH``), the ``graphviz-pure`` wheel's
+self-contained binary, installed beside the Python executable, stands in; the ``graphviz``
+package is pointed at it through ``graphviz.backend.dot_command.DOT_BINARY``. See
+docs/adr/0030-finding-a-dot-binary.md.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+from types import ModuleType
+
+from wfnb.analysis.ir import DiagramIR
+from wfnb.exceptions import WfnbUsageError
+
+__all__ = ["DOT_ENV", "find_dot", "render", "to_dot", "to_mermaid", "use_dot"]
+
+DOT_ENV = "WFNB_DOT"
+"""Environment variable naming a dot-compatible binary to use before any other."""
+
+_PURE = "graphviz-pure.exe" if sys.platform == "win32" else "graphviz-pure"
+_HINT = "install the drawing extra: pip install 'wfnb[graph]' (graphviz + graphviz-pure)"
+
+
+def _graphviz() -> ModuleType:
+    try:
+        import graphviz  # noqa: PLC0415  # optional drawing dependency, imported on use
+    except ImportError as exc:
+        raise WfnbUsageError(f"drawing needs the graphviz package: {_HINT}") from exc
+    module: ModuleType = graphviz
+    return module
+
+
+def find_dot() -> str | None:
+    """The dot binary to draw with, or ``None``.
+
+    In order: ``$WFNB_DOT``; ``dot`` on ``PATH``; ``graphviz-pure`` beside the running Python
+    (found even when ``PATH`` lacks the venv); ``graphviz-pure`` on ``PATH``.
+    """
+    explicit = os.environ.get(DOT_ENV)
+    if explicit:
+        return shutil.which(explicit) or (explicit if Path(explicit).is_file() else None)
+    system = shutil.which("dot")
+    if system:
+        return system
+    beside = Path(sys.executable).parent / _PURE
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    return shutil.which(_PURE)
+
+
+def use_dot() -> str:
+    """Point the ``graphviz`` package at a dot binary and return it.
+
+    A ``DOT_BINARY`` the user set themselves is kept unless ``$WFNB_DOT`` says otherwise.
+
+    Raises:
+        WfnbUsageError: no dot binary is installed, or the graphviz package is missing.
+    """
+    _graphviz()
+    from graphviz.backend import dot_command  # noqa: PLC0415  # after the install check
+
+    current = Path(dot_command.DOT_BINARY)
+    if current != Path("dot") and not os.environ.get(DOT_ENV):
+        return str(current)
+    found = find_dot()
+    if found is None:
+        raise WfnbUsageError(f"no Graphviz 'dot' and no 'graphviz-pure' binary found: {_HINT}")
+    dot_command.DOT_BINARY = Path("dot") if found == shutil.which("dot") else Path(found)
+    return found
+
+
+def render(dot_source: str, fmt: str) -> bytes:
+    """Lay out DOT source and return the drawing in ``fmt`` (``svg``, ``png``, ...).
+
+    Raises:
+        WfnbUsageError: no usable dot binary, or it failed on the source.
+    """
+    graphviz = _graphviz()
+    binary = use_dot()
+    try:
+        out: bytes = graphviz.Source(dot_source).pipe(format=fmt, engine="dot", quiet=True)
+    except graphviz.ExecutableNotFound as exc:
+        raise WfnbUsageError(f"cannot run dot binary {binary!r}: {_HINT}") from exc
+    except graphviz.CalledProcessError as exc:
+        detail = (exc.stderr or b"").decode(errors="replace").strip().splitlines()
+        reason = detail[-1] if detail else f"exit status {exc.returncode}"
+        raise WfnbUsageError(f"dot ({binary}) failed to draw as {fmt!r}: {reason}") from exc
+    return out
+
+
+def to_dot(ir: DiagramIR) -> str:
+    """DOT source of the diagram, built with the ``graphviz`` package (it quotes for us)."""
+    graphviz = _graphviz()
+    d = graphviz.Digraph(
+        name=ir.name,
+        graph_attr={
+            "rankdir": ir.direction,
+            "label": graphviz.escape(ir.title),
+            "labelloc": "t",
+            "fontname": "Helvetica",
+            "nodesep": "0.3",
+            "ranksep": "0.45",
+        },
+        node_attr={"fontname": "Helvetica", "fontsize": "11", "height": "0.35"},
+        edge_attr={"fontname": "Helvetica", "fontsize": "9", "arrowsize": "0.7"},
+    )
+    for n in ir.nodes:
+        d.node(
+            n.id,
+            label=graphviz.escape(n.label),
+            shape=n.shape,
+            style=n.style,
+            color=n.color,
+            fillcolor=n.fillcolor,
+            fontcolor=n.fontcolor,
+            peripheries=str(n.peripheries),
+            penwidth=f"{n.penwidth:g}",
+            tooltip=graphviz.escape(n.tooltip),
+        )
+    for e in ir.edges:
+        d.edge(
+            e.source,
+            e.target,
+            label=graphviz.escape(e.label),
+            color=e.color,
+            fontcolor=e.color,
+            style=e.style,
+            penwidth=f"{e.penwidth:g}",
+            constraint="true" if e.constraint else "false",
+        )
+    source: str = d.source
+    return source
+
+
+def _mermaid_text(text: str) -> str:
+    return '"' + text.replace('"', "#quot;") + '"'
+
+
+_MERMAID_SHAPE = {"box": ("(", ")"), "hexagon": ("{{", "}}")}
+_MERMAID_ARROW = {"solid": "-->", "bold": "==>", "dashed": "-.->", "dotted": "-.->"}
+
+
+def to_mermaid(ir: DiagramIR) -> str:
+    """Mermaid ``flowchart`` text of the diagram (statuses get ids ``s0``, ``s1``, ...)."""
+    ids = {n.id: f"s{i}" for i, n in enumerate(ir.nodes)}
+    lines = [f"flowchart {ir.direction}"]
+    for n in ir.nodes:
+        opening, closing = ("(((", ")))") if n.terminal else _MERMAID_SHAPE.get(n.shape, ("[", "]"))
+        classes = [c for c in ("initial", "terminal", "failure", "claim") if getattr(n, c)]
+        if "dashed" in n.style and not n.claim:
+            classes.append("undeclared")
+        suffix = f":::{classes[-1]}" if classes else ""
+        lines.append(f"    {ids[n.id]}{opening}{_mermaid_text(n.label)}{closing}{suffix}")
+    for e in ir.edges:
+        arrow = _MERMAID_ARROW.get(e.style, "-->")
+        lines.append(f"    {ids[e.source]} {arrow}|{_mermaid_text(e.label)}| {ids[e.target]}")
+    for i, e in enumerate(ir.edges):
+        dash = ",stroke-dasharray:5 5" if not e.declared else ""
+        lines.append(f"    linkStyle {i} stroke:{e.color},stroke-width:{e.penwidth:g}px{dash}")
+    lines += [
+        "    classDef initial fill:#e3f0fb,stroke-width:2px",
+        "    classDef terminal stroke-width:2px",
+        "    classDef failure fill:#fde3e3,stroke:#d62728,color:#d62728",
+        "    classDef claim stroke-dasharray:4 3",
+        "    classDef undeclared stroke:#d62728,stroke-dasharray:4 3",
+    ]
+    return "\n".join(lines) + "\n"

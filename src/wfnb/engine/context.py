@@ -1,0 +1,128 @@
+"""The request context (correlation id, tenant, user, requester type) and its envelope.
+
+Inside a process the context travels in a ``contextvars.ContextVar``; across a boundary
+(a domain event, a timer job) it travels as an explicit envelope, a plain dict. A
+boundary that receives work without an envelope raises ``ContextMissingError`` (WF209)
+instead of inventing a context. See docs/adr/0012-context-envelope-and-rls.md.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from wfnb.exceptions import ContextMissingError
+
+__all__ = [
+    "ENVELOPE_VERSION",
+    "RequestContext",
+    "current",
+    "from_envelope",
+    "new_correlation_id",
+    "require",
+    "resolve",
+    "to_envelope",
+    "use",
+]
+
+ENVELOPE_VERSION = 1
+_CURRENT: ContextVar[RequestContext | None] = ContextVar("wfnb_request_context", default=None)
+
+
+def new_correlation_id() -> str:
+    """A fresh correlation id (uuid4, hex)."""
+    return uuid.uuid4().hex
+
+
+@dataclass(frozen=True, slots=True)
+class RequestContext:
+    """Who asked, on whose behalf, and which request this work belongs to."""
+
+    correlation_id: str
+    tenant_id: str | None = None
+    user_id: str | None = None
+    requester_type: str | None = None
+
+    def to_envelope(self) -> dict[str, Any]:
+        """The context as a JSON-friendly dict that crosses process boundaries."""
+        return {"v": ENVELOPE_VERSION, **asdict(self)}
+
+    @classmethod
+    def from_envelope(cls, envelope: Mapping[str, Any] | None, *, boundary: str = "") -> RequestContext:
+        """Rebuild a context from its envelope.
+
+        Raises:
+            ContextMissingError: no envelope, or one without a correlation id (WF209).
+        """
+        if not envelope or not envelope.get("correlation_id"):
+            where = f" at {boundary}" if boundary else ""
+            raise ContextMissingError(
+                f"no request-context envelope{where}: work crossing a boundary must carry one",
+                boundary=boundary or None,
+            )
+        return cls(
+            correlation_id=str(envelope["correlation_id"]),
+            tenant_id=envelope.get("tenant_id"),
+            user_id=envelope.get("user_id"),
+            requester_type=envelope.get("requester_type"),
+        )
+
+
+def current() -> RequestContext | None:
+    """The context of the running request, or None outside one."""
+    return _CURRENT.get()
+
+
+def require(boundary: str) -> RequestContext:
+    """The running context; ``ContextMissingError`` (WF209) when there is none."""
+    ctx = _CURRENT.get()
+    if ctx is None:
+        raise ContextMissingError(f"no request context at {boundary}", boundary=boundary)
+    return ctx
+
+
+@contextmanager
+def use(ctx: RequestContext) -> Iterator[RequestContext]:
+    """Make ``ctx`` the current context for the ``with`` block (restored afterwards)."""
+    token = _CURRENT.set(ctx)
+    try:
+        yield ctx
+    finally:
+        _CURRENT.reset(token)
+
+
+def to_envelope(ctx: RequestContext | None = None) -> dict[str, Any]:
+    """The envelope of ``ctx`` or of the current context (WF209 when there is none)."""
+    return (ctx or require("to_envelope")).to_envelope()
+
+
+def from_envelope(envelope: Mapping[str, Any] | None, *, boundary: str = "") -> RequestContext:
+    """``RequestContext.from_envelope``, as a function."""
+    return RequestContext.from_envelope(envelope, boundary=boundary)
+
+
+def resolve(
+    *,
+    correlation_id: str | None = None,
+    tenant_id: str | None = None,
+    user_id: str | None = None,
+    requester_type: str | None = None,
+) -> RequestContext:
+    """The context of a new engine call: explicit arguments win, then the current context.
+
+    A correlation id is generated (uuid4) when neither gives one.
+    """
+    outer = _CURRENT.get()
+    return RequestContext(
+        correlation_id=correlation_id
+        or (outer.correlation_id if outer else None)
+        or new_correlation_id(),
+        tenant_id=tenant_id if tenant_id is not None else (outer.tenant_id if outer else None),
+        user_id=user_id if user_id is not None else (outer.user_id if outer else None),
+        requester_type=requester_type
+        or (outer.requester_type if outer else None),
+    )

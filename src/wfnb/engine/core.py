@@ -1,0 +1,243 @@
+"""``Engine``: the facade that composes store, use cases, clock, events and queue.
+
+Each public method resolves the workflow (an unknown name raises WF200), builds the
+request context, and hands a ``Call`` to the pipeline. Runtime problems (WF201–WF208)
+come back in ``StepResult.error``; only WF200 and store errors (WF300) are raised.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from wfnb.engine import context as request_context
+from wfnb.engine.batch import run_batch
+from wfnb.engine.claims import recover
+from wfnb.engine.clock import Clock, SystemClock
+from wfnb.engine.events import EventBus, InProcessEventBus
+from wfnb.engine.explain import Explanation, explain
+from wfnb.engine.observe import run_observe
+from wfnb.engine.pipeline import run_step
+from wfnb.engine.queue import JobQueue, TimerJob
+from wfnb.engine.registry import UseCaseRegistry
+from wfnb.engine.results import HistoryKind, StepResult
+from wfnb.engine.runtime import DEFAULT_MAX_PAYLOAD_BYTES, Hook, Janitor, Runtime
+from wfnb.engine.transitions import Call
+from wfnb.exceptions import ConfigError, UnknownWorkflowError
+from wfnb.spec import Workflow, Workflows
+from wfnb.store import Store
+
+__all__ = ["Engine"]
+
+WorkflowsLike = Workflows | Mapping[str, Workflow] | Iterable[Workflow]
+
+
+def _checked(wfs: WorkflowsLike) -> Workflows:
+    """``Workflows`` as given (already loaded), or validated (ConfigError on any error)."""
+    if isinstance(wfs, Workflows):
+        return wfs
+    models = list(wfs.values()) if isinstance(wfs, Mapping) else list(wfs)
+    try:
+        from wfnb.validation import validate  # noqa: PLC0415  # the validator layer is optional here
+    except ImportError:  # pragma: no cover - only before wfnb.validation exists
+        validate = None
+    if validate is not None:
+        report = validate(models)
+        if not report.ok:
+            raise ConfigError(report.problems)
+    return Workflows({w.name: w for w in models})
+
+
+class Engine:
+    """Runs steps of loaded workflows against one database.
+
+    Args:
+        wfs: ``Workflows`` from ``load_workflows`` (trusted), or a mapping / iterable of
+            ``Workflow`` models (validated here: an invalid config raises ``ConfigError``).
+        db: a SQLAlchemy ``Engine`` or a database URL.
+        queue: where timers go (``JobQueue``); without one, timers log a warning once.
+        events: the event bus (default: an in-process bus, ``engine.events.subscribe``).
+        clock: the engine's clock (default: ``SystemClock``, UTC).
+        max_payload_bytes: payloads larger than this (as JSON) are WF208.
+    """
+
+    def __init__(
+        self,
+        wfs: WorkflowsLike,
+        db: sa.Engine | str | sa.URL,
+        *,
+        queue: JobQueue | None = None,
+        events: EventBus | None = None,
+        clock: Clock | None = None,
+        max_payload_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES,
+        use_cases: UseCaseRegistry | None = None,
+    ) -> None:
+        self.workflows = _checked(wfs)
+        self.store = Store(db)
+        self.events: Any = events if events is not None else InProcessEventBus()
+        self.clock: Clock = clock if clock is not None else SystemClock()
+        self.queue = queue
+        self.use_cases = use_cases if use_cases is not None else UseCaseRegistry()
+        self._rt = Runtime(
+            store=self.store,
+            registry=self.use_cases,
+            clock=self.clock,
+            events=self.events,
+            queue=queue,
+            max_payload_bytes=max_payload_bytes,
+        )
+
+    @property
+    def db(self) -> sa.Engine:
+        """The SQLAlchemy engine the store uses."""
+        return self.store.engine
+
+    def install(self) -> None:
+        """Create the engine-owned tables, indexes and (PostgreSQL) RLS policies; idempotent."""
+        self.store.install()
+
+    def workflow(self, name: str) -> Workflow:
+        """The loaded workflow ``name``; ``UnknownWorkflowError`` (WF200) if none."""
+        try:
+            return self.workflows[name]
+        except KeyError:
+            raise UnknownWorkflowError(
+                f"unknown workflow {name!r}; loaded: {', '.join(sorted(self.workflows)) or 'none'}",
+                workflow=name,
+            ) from None
+
+    def _call(
+        self,
+        workflow: str,
+        requester_type: str | None,
+        *,
+        step: str | None = None,
+        data: Any = None,
+        tenant_id: str | None = None,
+        user_id: str | None = None,
+        correlation_id: str | None = None,
+        kind: HistoryKind = HistoryKind.INITIATED,
+    ) -> Call:
+        ctx = request_context.resolve(
+            correlation_id=correlation_id,
+            tenant_id=tenant_id,
+            user_id=user_id,
+            requester_type=requester_type,
+        )
+        return Call(self.workflow(workflow), ctx, data, step, kind)
+
+    def execute_step(
+        self,
+        workflow: str,
+        entity_id: Any,
+        requester_type: str,
+        *,
+        step: str | None = None,
+        data: Mapping[str, Any] | None = None,
+        tenant_id: str | None = None,
+        user_id: str | None = None,
+        correlation_id: str | None = None,
+    ) -> StepResult:
+        """Run the step that applies to the entity (or the named one) as ``requester_type``."""
+        call = self._call(
+            workflow,
+            requester_type,
+            step=step,
+            data=data,
+            tenant_id=tenant_id,
+            user_id=user_id,
+            correlation_id=correlation_id,
+        )
+        return run_step(self._rt, call, entity_id)
+
+    def execute_batch(
+        self,
+        workflow: str,
+        entity_ids: Sequence[Any],
+        requester_type: str,
+        *,
+        step: str | None = None,
+        data: Mapping[str, Any] | None = None,
+        tenant_id: str | None = None,
+        user_id: str | None = None,
+        correlation_id: str | None = None,
+    ) -> list[StepResult]:
+        """Run one step over many entities; per-entity results in input order (ADR 0011)."""
+        call = self._call(
+            workflow,
+            requester_type,
+            step=step,
+            data=data,
+            tenant_id=tenant_id,
+            user_id=user_id,
+            correlation_id=correlation_id,
+        )
+        return run_batch(self._rt, call, list(entity_ids))
+
+    def observe(
+        self,
+        workflow: str,
+        entity_id: Any,
+        to_status: str,
+        *,
+        source: str,
+        data: Mapping[str, Any] | None = None,
+        tenant_id: str | None = None,
+        correlation_id: str | None = None,
+    ) -> StepResult:
+        """Record a transition that happened outside (declared in ``observed_transitions``)."""
+        call = self._call(
+            workflow, None, data=data, tenant_id=tenant_id, correlation_id=correlation_id
+        )
+        return run_observe(self._rt, call, entity_id, to_status, source)
+
+    def explain(
+        self,
+        workflow: str,
+        entity_id: Any,
+        requester_type: str,
+        *,
+        step: str | None = None,
+        tenant_id: str | None = None,
+    ) -> Explanation:
+        """What ``execute_step`` would select for this entity and requester, and why."""
+        return explain(self._rt, self.workflow(workflow), entity_id, requester_type, step, tenant_id)
+
+    def register_janitor(self, owning_module: str, janitor: Janitor) -> None:
+        """Register ``janitor(ctx) -> Result`` for stale claims of ``owning_module``'s workflows."""
+        with self._rt.lock:
+            self._rt.janitors[owning_module] = janitor
+
+    def recover_claims(self, *, tenant_id: str | None = None) -> list[StepResult]:
+        """Hand claims older than their ``stale_after`` to the owning modules' janitors."""
+        return recover(self._rt, self.workflows, tenant_id)
+
+    def run_timer(self, job: TimerJob) -> StepResult:
+        """Run a due timer job in its envelope's context (WF209 without one; history ``timer``).
+
+        A job whose entity has left the timer's status is a no-op (WF202).
+        """
+        ctx = request_context.RequestContext.from_envelope(job.envelope, boundary="timer job")
+        call = self._call(
+            job.workflow,
+            job.requester_type,
+            step=job.step,
+            tenant_id=ctx.tenant_id,
+            user_id=ctx.user_id,
+            correlation_id=ctx.correlation_id,
+            kind=HistoryKind.TIMER,
+        )
+        return run_step(self._rt, call, job.entity_id)
+
+    def add_hook(self, hook: Hook) -> None:
+        """Call ``hook(result)`` after every engine call (after commit; failures are logged)."""
+        self._rt.hooks.append(hook)
+
+    def dispose(self) -> None:
+        """Close the store's pooled connections."""
+        self.store.dispose()
+
+    def __repr__(self) -> str:
+        return f"<Engine {sorted(self.workflows)} on {self.store.engine.url.render_as_string()}>"

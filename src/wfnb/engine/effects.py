@@ -1,0 +1,125 @@
+"""After-commit effects: domain events, timers armed, hooks, and one log line per call.
+
+All best-effort: an effect that fails is logged and never changes the result of a step
+that has already committed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from wfnb.engine.results import Outcome, StepResult
+from wfnb.engine.runtime import Runtime
+from wfnb.engine.transitions import Call
+from wfnb.engine.usecases import Event
+from wfnb.exceptions import UseCaseError
+from wfnb.spec import add_duration
+
+__all__ = ["after_commit", "log_line"]
+
+log = logging.getLogger("wfnb.engine")
+Emitted = Sequence[tuple[str, dict[str, Any]]]
+
+
+def after_commit(
+    rt: Runtime, call: Call, result: StepResult, events: Emitted, entered: str | None
+) -> None:
+    """Run every effect of ``result``; never raises.
+
+    Args:
+        events: the domain events the committed use cases emitted, in order.
+        entered: the status the entity entered (its timers are armed), or None.
+    """
+    envelope = call.context.to_envelope()
+    for name, payload in events:
+        _guard("event", result, rt.events.publish, _event(result, name, payload, envelope))
+    if entered is not None and call.workflow.timers_at(entered):
+        _guard("timers", result, _arm_timers, rt, call, result, entered)
+    for hook in list(rt.hooks):
+        _guard("hook", result, hook, result)
+    log_line(result)
+
+
+def _event(result: StepResult, name: str, payload: dict[str, Any], envelope: Any) -> Event:
+    return Event(name, payload, result.workflow, result.entity_id, envelope)
+
+
+def _arm_timers(rt: Runtime, call: Call, result: StepResult, entered: str) -> None:
+    wf = call.workflow
+    if rt.queue is None:
+        with rt.lock:
+            first = wf.name not in rt.warned_no_queue
+            rt.warned_no_queue.add(wf.name)
+        if first:
+            log.warning(
+                "workflow %r declares timers but the engine has no job queue: not armed",
+                wf.name,
+                extra={"wfnb": {"workflow": wf.name, "status": entered}},
+            )
+        return
+    from wfnb.engine.queue import TimerJob  # noqa: PLC0415  # only when a queue exists
+
+    now = rt.clock.now()
+    for timer in wf.timers_at(entered):
+        rt.queue.enqueue(
+            TimerJob(
+                workflow=wf.name,
+                entity_id=result.entity_id,
+                timer=timer.key,
+                step=timer.step,
+                requester_type=timer.requester_type,
+                status=entered,
+                due_at=add_duration(now, timer.after),
+                envelope=call.context.to_envelope(),
+            )
+        )
+
+
+def _guard(what: str, result: StepResult, fn: Any, *args: Any) -> None:
+    try:
+        fn(*args)
+    except Exception:  # noqa: BLE001  # after commit, an effect can only be logged
+        log.exception(
+            "after-commit %s failed for %s:%s",
+            what,
+            result.workflow,
+            result.entity_id,
+            extra={"wfnb": {"effect": what, **_fields(result)}},
+        )
+
+
+def _fields(result: StepResult) -> dict[str, Any]:
+    return {
+        "workflow": result.workflow,
+        "entity_id": result.entity_id,
+        "step": result.step,
+        "outcome": result.outcome.value,
+        "from_status": result.from_status,
+        "to_status": result.to_status,
+        "code": result.error.code if result.error is not None else None,
+        "correlation_id": result.correlation_id,
+        "duration_ms": round(result.duration_ms, 3),
+        "chain": len(result.chain),
+    }
+
+
+def log_line(result: StepResult) -> None:
+    """One structured line per call: the fields ride in ``record.wfnb`` (JSON-friendly)."""
+    level = logging.INFO
+    if result.outcome is Outcome.FAILED and isinstance(result.error, UseCaseError):
+        level = logging.WARNING
+    if log.isEnabledFor(level):
+        log.log(
+            level,
+            "%s %s:%s %s %s->%s%s",
+            result.outcome.value,
+            result.workflow,
+            result.entity_id,
+            result.step or "-",
+            result.from_status,
+            result.to_status,
+            f" {result.error.one_line()}" if result.error is not None else "",
+            extra={"wfnb": _fields(result)},
+        )

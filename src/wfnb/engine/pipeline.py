@@ -1,0 +1,201 @@
+"""The step pipeline for one entity, as one straight line.
+
+select (pure) → validation → action, in the transaction → CAS + history row → commit →
+after-commit effects; then auto-advance, each link in its own transaction. A claimed
+step commits its claim before the action and continues in ``wfnb.engine.claims``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
+from dataclasses import replace
+from typing import Any
+
+import sqlalchemy as sa
+
+from wfnb.engine import claims
+from wfnb.engine.context import use
+from wfnb.engine.effects import after_commit
+from wfnb.engine.results import HistoryKind, Outcome, StepResult
+from wfnb.engine.runtime import Runtime
+from wfnb.engine.selection import applicable, select_step
+from wfnb.engine.transitions import (
+    AbortStepError,
+    Call,
+    Transition,
+    check_payload,
+    entity_tenant,
+    invoke,
+    load,
+    make_context,
+    write,
+)
+from wfnb.engine.usecases import Result, ResultKind, StepContext
+from wfnb.exceptions import StepError, UseCaseFailedError
+from wfnb.spec import Step
+
+__all__ = ["MAX_CHAIN", "StepRun", "run_step"]
+
+MAX_CHAIN = 64
+"""Auto-advance links at most (the validator already rejects endless chains: WF107)."""
+
+_OUTCOME = {HistoryKind.REJECTED: Outcome.REJECTED, HistoryKind.OBSERVED: Outcome.OBSERVED}
+
+
+def run_step(rt: Runtime, call: Call, entity_id: Any) -> StepResult:
+    """Run one step on one entity, then the auto-advance chain."""
+    with use(call.context):
+        run = StepRun(rt, call, entity_id)
+        first = result = run.run()
+        links: list[StepResult] = []
+        while _advances(run, result) and len(links) < MAX_CHAIN:
+            following = applicable(call.workflow, result.to_status or "", call.requester_type)
+            if len(following) != 1:
+                break  # none or several apply: the chain stops here
+            link = replace(call, step_key=following[0].key, kind=HistoryKind.INITIATED)
+            run = StepRun(rt, link, entity_id)
+            result = run.run()
+            links.append(result)
+        return replace(first, chain=tuple(links)) if links else first
+
+
+def _advances(run: StepRun, result: StepResult) -> bool:
+    return result.outcome is Outcome.TRANSITIONED and bool(run.step and run.step.auto_advance)
+
+
+class StepRun:
+    """One step on one entity: the state the pipeline's stages share."""
+
+    def __init__(self, rt: Runtime, call: Call, entity_id: Any) -> None:
+        self.rt, self.call, self.entity_id = rt, call, entity_id
+        self.row: dict[str, Any] | None = None
+        self.step: Step | None = None
+        self.events: list[tuple[str, dict[str, Any]]] = []
+
+    def run(self) -> StepResult:
+        """The pipeline: everything up to the commit, then the effects."""
+        try:
+            self.call = replace(self.call, data=check_payload(self.call.data, self.rt.max_payload_bytes))
+            with self.rt.store.transaction(self.call.context.tenant_id) as conn:
+                self.row = load(self.rt, conn, self.call, self.entity_id)
+                self.step = self.select()
+                ctx = make_context(self.rt, conn, self.call, self.step, self.row)
+                transition = self.decide(ctx)
+                write(self.rt, conn, self.call, self.row, transition)
+        except AbortStepError as abort:
+            return self.aborted(abort, self.row)
+        self.events.extend(ctx.events)
+        if transition.kind is HistoryKind.CLAIMED:
+            return claims.complete(self, transition)
+        return self.finish(self.committed(transition), entered=transition.to_status)
+
+    @property
+    def status(self) -> str:
+        """The entity's status as read."""
+        assert self.row is not None
+        return str(self.row[self.call.workflow.entity.status_column])
+
+    def select(self) -> Step:
+        """The step to run (WF202/WF203 abort the call)."""
+        try:
+            return select_step(
+                self.call.workflow, self.status, self.call.requester_type, self.call.step_key
+            )
+        except StepError as exc:
+            raise AbortStepError(exc) from None
+
+    def decide(self, ctx: StepContext) -> Transition:
+        """Validation, then the claim or the action: the transition to write."""
+        step = self.step
+        assert step is not None
+        verdict = invoke(self.rt, self.call, step.validation, ctx)
+        if verdict.kind is ResultKind.REJECTED:
+            return self.rejection(ctx, verdict, self.status)
+        if step.claim is not None:
+            claim = step.claim.status
+            return Transition(HistoryKind.CLAIMED, step.key, self.status, claim, verdict.metadata)
+        done = invoke(self.rt, self.call, step.action, ctx)
+        if done.kind is ResultKind.REJECTED:
+            return self.rejection(ctx, done, self.status)
+        metadata = {**verdict.metadata, **done.metadata}
+        return Transition(self.call.kind, step.key, self.status, step.successful_state, metadata)
+
+    def rejection(self, ctx: StepContext, verdict: Result, from_status: str) -> Transition:
+        """The rejection path: its action runs, the entity goes to ``rejection.state``."""
+        assert self.step is not None
+        metadata = {"reason": verdict.reason, **verdict.metadata}
+        rejection = self.step.rejection
+        if rejection is None:
+            raise AbortStepError(None, metadata=metadata)  # a "no" with nowhere to go
+        done = invoke(self.rt, self.call, rejection.action, ctx)
+        metadata.update(done.metadata)
+        return Transition(HistoryKind.REJECTED, self.step.key, from_status, rejection.state, metadata)
+
+    def transaction(self, row: Mapping[str, Any]) -> AbstractContextManager[sa.Connection]:
+        """A transaction scoped to ``row``'s tenant (for writes after the first one)."""
+        return self.rt.store.transaction(entity_tenant(self.call.workflow, row, self.call))
+
+    def aborted(self, abort: AbortStepError, row: Mapping[str, Any] | None) -> StepResult:
+        """The call rolled back: a plain failure, a permanent one, or a pathless rejection."""
+        if abort.error is None:
+            return self.finish(self.result(Outcome.REJECTED, metadata=abort.metadata), None)
+        if abort.permanent and row is not None and self.call.workflow.failure_statuses:
+            return self.fail_permanently(abort, row)
+        return self.finish(self.result(Outcome.FAILED, error=abort.error), None)
+
+    def fail_permanently(self, abort: AbortStepError, row: Mapping[str, Any]) -> StepResult:
+        """``Result.fail(permanent=True)``: in a new transaction, to the failure status + log."""
+        error = abort.error
+        assert isinstance(error, UseCaseFailedError)
+        target = self.call.workflow.failure_statuses[0]
+        transition = Transition(
+            self.call.kind,
+            self.step.key if self.step else None,
+            str(row[self.call.workflow.entity.status_column]),
+            target,
+            metadata={**error.fields.get("metadata", {}), "error_code": error.failure_code},
+            failure_code=error.failure_code,
+            failure_message=error.message,
+        )
+        try:
+            with self.transaction(row) as conn:
+                write(self.rt, conn, self.call, row, transition)
+        except AbortStepError as again:
+            return self.finish(self.result(Outcome.FAILED, error=again.error), None)
+        return self.finish(self.result(Outcome.FAILED, error=error, to_status=target), target)
+
+    def committed(self, t: Transition) -> StepResult:
+        """The result of a committed transition."""
+        outcome = _OUTCOME.get(t.kind, Outcome.TRANSITIONED)
+        return self.result(outcome, to_status=t.to_status, metadata=t.metadata)
+
+    def result(
+        self,
+        outcome: Outcome,
+        *,
+        to_status: str | None = None,
+        error: StepError | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> StepResult:
+        """A ``StepResult`` for this run."""
+        return StepResult(
+            outcome=outcome,
+            workflow=self.call.workflow.name,
+            entity_id=str(self.entity_id),
+            step=self.step.key if self.step else self.call.step_key,
+            from_status=self.status if self.row is not None else None,
+            to_status=to_status,
+            error=error,
+            metadata=dict(metadata or {}),
+            duration_ms=self.call.elapsed_ms(),
+            correlation_id=self.call.context.correlation_id,
+        )
+
+    def finish(self, result: StepResult, entered: str | None) -> StepResult:
+        """After-commit effects (events, timers, hooks, log line); returns ``result``.
+
+        ``self.events`` holds only what committed transactions emitted.
+        """
+        after_commit(self.rt, self.call, result, self.events, entered)
+        return result

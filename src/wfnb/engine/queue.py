@@ -1,0 +1,37 @@
+"""The job-queue port: timers armed on entering a status become ``TimerJob``s."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
+
+__all__ = ["JobQueue", "TimerJob"]
+
+
+@dataclass(frozen=True, slots=True)
+class TimerJob:
+    """Run ``step`` as ``requester_type`` at ``due_at`` if the entity still sits at ``status``.
+
+    ``envelope`` is the request context of the transition that armed the timer; a worker
+    restores it (and refuses a job without one: WF209).
+    """
+
+    workflow: str
+    entity_id: str
+    timer: str
+    step: str
+    requester_type: str
+    status: str
+    due_at: datetime
+    envelope: Mapping[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class JobQueue(Protocol):
+    """Where the engine hands timer jobs (in-memory for simulations, durable in production)."""
+
+    def enqueue(self, job: TimerJob) -> None:
+        """Accept ``job`` for running at ``job.due_at``."""
+        ...

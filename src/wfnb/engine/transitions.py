@@ -1,0 +1,314 @@
+"""The building blocks every engine path shares: the call, use-case invocation, the write.
+
+``write`` is the one place an entity changes status: the compare-and-swap, its history
+row, and (entering a failure status) the permanent-failure-log row, all in the caller's
+transaction. ``AbortStepError`` is internal control flow: raised inside a transaction to
+roll it back, it carries the ``StepError`` the caller returns in its ``StepResult``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from time import perf_counter
+from typing import Any
+
+import sqlalchemy as sa
+
+from wfnb.engine.context import RequestContext
+from wfnb.engine.results import HistoryKind
+from wfnb.engine.runtime import Runtime
+from wfnb.engine.usecases import Requester, Result, ResultKind, StepContext
+from wfnb.exceptions import (
+    ConcurrentModificationError,
+    EntityNotFoundError,
+    InvalidPayloadError,
+    StepError,
+    UseCaseError,
+    UseCaseFailedError,
+)
+from wfnb.spec import Step, Workflow
+from wfnb.store import queries
+
+__all__ = [
+    "AbortStepError",
+    "Call",
+    "Transition",
+    "as_result",
+    "call_use_case",
+    "check_payload",
+    "entity_tenant",
+    "failure_error",
+    "invoke",
+    "load",
+    "make_context",
+    "use_case_error",
+    "write",
+]
+
+
+class AbortStepError(Exception):
+    """Internal: roll the transaction back and report ``error`` (never leaves the engine).
+
+    ``error=None`` is a rejection with no rejection path declared: nothing is written and
+    the outcome is ``rejected`` with ``metadata``.
+    """
+
+    def __init__(
+        self,
+        error: StepError | None,
+        *,
+        permanent: bool = False,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(error.message if error is not None else "rejected")
+        self.error = error
+        self.permanent = permanent
+        self.metadata: Mapping[str, Any] = metadata or {}
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One request to the engine, resolved: who, on what workflow, with what payload."""
+
+    workflow: Workflow
+    context: RequestContext
+    data: Any = None  # the caller's payload; ``check_payload`` turns it into a dict
+    step_key: str | None = None
+    kind: HistoryKind = HistoryKind.INITIATED
+    started: float = field(default_factory=perf_counter)
+
+    @property
+    def requester_type(self) -> str:
+        """The requester type this call runs as."""
+        return self.context.requester_type or ""
+
+    def requester(self, tenant_id: str | None) -> Requester:
+        """The requester a use case sees (tenant: the entity's, when the table has one)."""
+        ctx = self.context
+        return Requester(self.requester_type, ctx.user_id, tenant_id, ctx.correlation_id)
+
+    def elapsed_ms(self) -> float:
+        """Milliseconds since the call started."""
+        return (perf_counter() - self.started) * 1000.0
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """One status change about to be written."""
+
+    kind: HistoryKind
+    step: str | None
+    from_status: str
+    to_status: str
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    source: str | None = None
+    failure_code: str | None = None
+    failure_message: str | None = None
+
+
+def check_payload(data: Any, limit: int) -> dict[str, Any]:
+    """The payload as a dict, or ``AbortStepError`` with WF208 (nothing has run yet)."""
+    if data is None:
+        return {}
+    if not isinstance(data, Mapping):
+        raise AbortStepError(
+            InvalidPayloadError(f"payload must be a JSON object, not {type(data).__name__}")
+        )
+    try:
+        size = len(json.dumps(data, separators=(",", ":"), allow_nan=False).encode())
+    except (TypeError, ValueError) as exc:
+        raise AbortStepError(InvalidPayloadError(f"payload is not JSON-serialisable: {exc}")) from exc
+    if size > limit:
+        raise AbortStepError(
+            InvalidPayloadError(f"payload is {size} bytes, over the {limit}-byte limit", size=size)
+        )
+    return dict(data)
+
+
+def entity_tenant(workflow: Workflow, row: Mapping[str, Any], call: Call) -> str | None:
+    """The tenant a history row gets: the entity's (tenant-scoped table) or the caller's."""
+    column = workflow.entity.tenant_column
+    if column is None:
+        return call.context.tenant_id
+    value = row.get(column)
+    return None if value is None else str(value)
+
+
+def load(rt: Runtime, conn: sa.Connection, call: Call, entity_id: Any) -> dict[str, Any]:
+    """The entity row (tenant-filtered), or ``AbortStepError`` with WF201."""
+    wf = call.workflow
+    table = rt.store.entity_table(wf.entity)
+    row = queries.select_entity(conn, table, wf.entity, entity_id, call.context.tenant_id)
+    if row is None:
+        raise AbortStepError(
+            EntityNotFoundError(
+                f"{wf.name}: no entity {entity_id!r} in {wf.entity.table!r}"
+                + (f" for tenant {call.context.tenant_id!r}" if call.context.tenant_id else ""),
+                workflow=wf.name,
+                entity_id=str(entity_id),
+            )
+        )
+    tenant = entity_tenant(wf, row, call)
+    if call.context.tenant_id is None and tenant is not None:
+        rt.store.set_tenant(conn, tenant)  # system call on a tenant's entity: write as it
+    return row
+
+
+def make_context(
+    rt: Runtime, conn: sa.Connection, call: Call, step: Step, row: Mapping[str, Any]
+) -> StepContext:
+    """The ``StepContext`` a use case receives for ``row``."""
+    wf = call.workflow
+    return StepContext(
+        entity=row,
+        data=call.data,
+        requester=call.requester(entity_tenant(wf, row, call)),
+        conn=conn,
+        workflow=wf,
+        step=step,
+        now=rt.clock.now(),
+    )
+
+
+def as_result(out: Any) -> Result:
+    """A use case's return value as a ``Result`` (None → ok), its metadata checked as JSON.
+
+    Raises:
+        TypeError, ValueError: not a Result, or metadata that JSON cannot hold.
+    """
+    if out is None:
+        return Result.ok()
+    if not isinstance(out, Result):
+        raise TypeError(f"returned {type(out).__name__}, not a Result")
+    if out.metadata:
+        json.dumps(dict(out.metadata), allow_nan=False)
+    return out
+
+
+def use_case_error(label: str, exc: BaseException) -> AbortStepError:
+    """WF206 for an exception escaping use case ``label`` (chained as ``__cause__``)."""
+    error = UseCaseError(f"use case {label!r} raised {type(exc).__name__}: {exc}", use_case=label)
+    error.__cause__ = exc
+    return AbortStepError(error)
+
+
+def call_use_case(fn: Any, ctx: Any, label: str) -> Result:
+    """Run one use case; an exception or a bad return value becomes WF206 (``AbortStepError``).
+
+    Returns:
+        The use case's ``Result`` (ok, reject or fail).
+    """
+    try:
+        return as_result(fn(ctx))
+    except Exception as exc:  # noqa: BLE001  # a use case's bug becomes WF206, never a crash
+        raise use_case_error(label, exc) from exc
+
+
+def invoke(rt: Runtime, call: Call, name: str | None, ctx: StepContext) -> Result:
+    """Resolve and run the use case ``name`` (None → ok); a ``fail`` aborts the step.
+
+    Returns:
+        An ok or reject ``Result``.
+    """
+    if name is None:
+        return Result.ok()
+    try:
+        fn = rt.registry.resolve(call.workflow, name)
+    except (ImportError, AttributeError, TypeError) as exc:
+        error = UseCaseError(f"use case {name!r} does not resolve: {exc}", use_case=name)
+        error.__cause__ = exc
+        raise AbortStepError(error) from exc
+    result = call_use_case(fn, ctx, name)
+    if result.kind is ResultKind.FAILED:
+        raise AbortStepError(failure_error(result, name), permanent=result.permanent)
+    return result
+
+
+def failure_error(result: Result, label: str) -> UseCaseFailedError:
+    """The WF205 error for a ``Result.fail`` (the use case's own code in ``failure_code``)."""
+    return UseCaseFailedError(
+        f"use case {label!r} failed: {result.code}: {result.message}",
+        failure_code=result.code,
+        use_case=label,
+        permanent=result.permanent,
+        metadata=dict(result.metadata),
+    )
+
+
+def write(
+    rt: Runtime, conn: sa.Connection, call: Call, row: Mapping[str, Any], t: Transition
+) -> None:
+    """CAS the entity from ``row``'s version to ``t.to_status`` + its history row (+ failure log).
+
+    Raises:
+        AbortStepError: the CAS matched no row (WF204); the transaction must roll back.
+    """
+    wf = call.workflow
+    spec = wf.entity
+    entity_id = row[spec.id_column]
+    table = rt.store.entity_table(spec)
+    if not queries.compare_and_swap(
+        conn, table, spec, entity_id, row[spec.version_column], t.to_status
+    ):
+        raise AbortStepError(
+            ConcurrentModificationError(
+                f"{wf.name}: entity {entity_id!r} changed concurrently (version "
+                f"{row[spec.version_column]} is gone)",
+                workflow=wf.name,
+                entity_id=str(entity_id),
+                expected=row[spec.version_column],
+            )
+        )
+    now = rt.clock.now()
+    tenant = entity_tenant(wf, row, call)
+    queries.insert_history(conn, [history_row(call, str(entity_id), tenant, t, now)])
+    if t.to_status in wf.failure_statuses:
+        queries.insert_failures(conn, [failure_row(call, str(entity_id), tenant, t, now)])
+
+
+def history_row(
+    call: Call, entity_id: str, tenant: str | None, t: Transition, now: Any
+) -> dict[str, Any]:
+    """The ``workflow_history`` row of transition ``t``."""
+    wf, ctx = call.workflow, call.context
+    return {
+        "workflow": wf.name,
+        "entity_table": wf.entity.table,
+        "entity_id": entity_id,
+        "tenant_id": tenant,
+        "step_key": t.step,
+        "kind": t.kind.value,
+        "from_status": t.from_status,
+        "to_status": t.to_status,
+        "requester_type": ctx.requester_type,
+        "user_id": ctx.user_id,
+        "correlation_id": ctx.correlation_id,
+        "source": t.source,
+        "config_hash": wf.config_hash,
+        "config_rev": wf.config_rev,
+        "metadata": dict(t.metadata),
+        "duration_ms": round(call.elapsed_ms(), 3),
+        "changed_at": now,
+    }
+
+
+def failure_row(
+    call: Call, entity_id: str, tenant: str | None, t: Transition, now: Any
+) -> dict[str, Any]:
+    """The ``workflow_permanent_failure_log`` row of entering a failure status."""
+    wf = call.workflow
+    return {
+        "workflow": wf.name,
+        "entity_table": wf.entity.table,
+        "entity_id": entity_id,
+        "tenant_id": tenant,
+        "status": t.to_status,
+        "step_key": t.step,
+        "error_code": t.failure_code,
+        "error_message": t.failure_message,
+        "metadata": dict(t.metadata),
+        "correlation_id": call.context.correlation_id,
+        "failed_at": now,
+    }

@@ -1,0 +1,1 @@
+"""Example domains that exercise wfnb end to end (workflow files live in ``workflows/``)."""

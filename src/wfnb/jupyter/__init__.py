@@ -1,0 +1,20 @@
+"""The notebook layer: magics, widgets and rich displays over the public API.
+
+Imported only when used (``%load_ext wfnb``): IPython and ipywidgets are optional extras.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["load_ipython_extension"]
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """Register the wfnb magics (``%load_ext wfnb``)."""
+    try:
+        from wfnb.jupyter.magics import WfnbMagics  # noqa: PLC0415
+    except ImportError as exc:  # pragma: no cover - depends on the installed extras
+        msg = "the notebook toolkit needs the jupyter extra: pip install 'wfnb[jupyter]'"
+        raise ImportError(msg) from exc
+    ipython.register_magics(WfnbMagics(shell=ipython))

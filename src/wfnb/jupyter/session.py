@@ -1,0 +1,75 @@
+"""The notebook's working state: the database, the loaded workflows, prototype use cases."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from wfnb.exceptions import UnknownWorkflowError, WfnbUsageError
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+    from wfnb.spec import Workflow, Workflows
+
+__all__ = ["Session"]
+
+
+@dataclass
+class Session:
+    """What ``%wfnb connect`` / ``%wfnb load`` / ``%%wfnb_usecase`` leave for later magics."""
+
+    db_url: str | None = None
+    workflow_paths: list[str] = field(default_factory=list)
+    workflows: Workflows | None = None
+    use_cases: dict[str, Callable[..., Any]] = field(default_factory=dict)
+    _engine: sa.Engine | None = None
+
+    def connect(self, url: str) -> sa.Engine:
+        """Open (lazily) a SQLAlchemy engine for ``url`` and make it the session's database."""
+        import sqlalchemy as sa  # noqa: PLC0415  # notebook layer: imported when used
+
+        try:
+            engine = sa.create_engine(url)
+        except (sa.exc.ArgumentError, ImportError, ValueError) as exc:
+            raise WfnbUsageError(f"cannot use database URL {url!r}: {exc}") from exc
+        if self._engine is not None:
+            self._engine.dispose()
+        self.db_url, self._engine = url, engine
+        return engine
+
+    @property
+    def engine(self) -> sa.Engine:
+        """The connected database; a one-line usage error when there is none."""
+        if self._engine is None:
+            if self.db_url is None:
+                raise WfnbUsageError("no database: run %wfnb connect URL first")
+            return self.connect(self.db_url)
+        return self._engine
+
+    def load(self, paths: list[str]) -> Workflows:
+        """Load and validate workflows (raises ConfigError with every problem)."""
+        from wfnb.validation import load_workflows  # noqa: PLC0415
+
+        missing = [p for p in paths if not Path(p).exists()]
+        if missing:
+            raise WfnbUsageError(f"no such file or folder: {', '.join(missing)}")
+        self.workflows = load_workflows(paths)
+        self.workflow_paths = list(paths)
+        return self.workflows
+
+    def require_workflows(self) -> Workflows:
+        """The loaded workflows; a one-line usage error when nothing is loaded."""
+        if self.workflows is None:
+            raise WfnbUsageError("no workflows loaded: run %wfnb load PATH first")
+        return self.workflows
+
+    def workflow(self, name: str) -> Workflow:
+        """One loaded workflow by name (WF200 when unknown)."""
+        wfs = self.require_workflows()
+        if name not in wfs:
+            known = ", ".join(sorted(wfs))
+            raise UnknownWorkflowError(f"unknown workflow {name!r} (loaded: {known})")
+        return wfs[name]

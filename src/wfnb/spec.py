@@ -1,0 +1,309 @@
+"""The workflow file format as frozen pydantic models (the contract of workflow-format.md).
+
+These models check structure only: required fields, types, unknown fields, names and
+ISO-8601 durations. Cross-references (a status that is not declared, a timer naming a
+missing step, reachability, ...) are the validator's job (``wfnb.validation``), which
+reports every problem at once with its code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from datetime import datetime, timedelta
+from functools import cached_property
+from typing import Annotated, Any
+
+import isodate
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StringConstraints,
+)
+from pydantic_core import PydanticCustomError
+
+__all__ = [
+    "Claim",
+    "Duration",
+    "EntitySpec",
+    "ObservedTransition",
+    "Override",
+    "Rejection",
+    "Step",
+    "Timer",
+    "Workflow",
+    "Workflows",
+    "add_duration",
+    "parse_duration",
+]
+
+DURATION_ERROR = "iso_duration"
+"""pydantic error type of a malformed duration; the validator maps it to WF111."""
+
+
+def parse_duration(value: str) -> timedelta | isodate.Duration:
+    """Parse an ISO-8601 duration (``PT10M``, ``P7D``, ``P1M``) with isodate.
+
+    Calendar durations (months, years) come back as ``isodate.Duration``, which adds to a
+    datetime correctly (``2026-01-31 + P1M`` is ``2026-02-28``).
+    """
+    try:
+        parsed = isodate.parse_duration(value)
+    except (isodate.ISO8601Error, ValueError, TypeError) as exc:
+        raise PydanticCustomError(
+            DURATION_ERROR,
+            "malformed ISO-8601 duration '{value}'",
+            {"value": value},
+        ) from exc
+    zero = (
+        parsed.totimedelta(start=datetime(2000, 1, 1))
+        if isinstance(parsed, isodate.Duration)
+        else parsed
+    )
+    if zero <= timedelta(0):
+        raise PydanticCustomError(
+            DURATION_ERROR, "duration '{value}' must be positive", {"value": value}
+        )
+    return parsed
+
+
+def add_duration(moment: datetime, value: str) -> datetime:
+    """``moment + value`` for an ISO-8601 duration string, calendar-aware."""
+    result = moment + parse_duration(value)
+    assert isinstance(result, datetime)  # isodate.Duration + datetime is a datetime
+    return result
+
+
+def _check_duration(value: str) -> str:
+    parse_duration(value)
+    return value
+
+
+Duration = Annotated[
+    str, AfterValidator(_check_duration), Field(json_schema_extra={"format": "duration"})
+]
+"""An ISO-8601 duration kept as written (so files round-trip), checked on load."""
+
+Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
+NonEmpty = Annotated[str, StringConstraints(min_length=1)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class EntitySpec(_Model):
+    """The user's entity table; its status column IS the workflow state."""
+
+    table: NonEmpty
+    id_column: NonEmpty = "id"
+    status_column: NonEmpty = "status"
+    version_column: NonEmpty = "version"
+    tenant_column: NonEmpty | None = None
+
+
+class Rejection(_Model):
+    """Where a validation that rejects sends the entity, and what runs then."""
+
+    state: NonEmpty
+    action: NonEmpty | None = None
+
+
+class Claim(_Model):
+    """A transient status held while a non-idempotent action runs."""
+
+    status: NonEmpty
+    stale_after: Duration
+
+
+class Override(_Model):
+    """Fields of a step replaced for one requester type."""
+
+    validation: NonEmpty | None = None
+    action: NonEmpty | None = None
+    successful_state: NonEmpty | None = None
+    rejection: Rejection | None = None
+    auto_advance: bool | None = None
+    claim: Claim | None = None
+
+
+class Step(_Model):
+    """One way out of a status."""
+
+    key: NonEmpty
+    status: NonEmpty
+    requester_types: tuple[NonEmpty, ...] | None = None
+    validation: NonEmpty | None = None
+    action: NonEmpty | None = None
+    successful_state: NonEmpty
+    rejection: Rejection | None = None
+    auto_advance: bool = False
+    claim: Claim | None = None
+    overrides: dict[NonEmpty, Override] = Field(default_factory=dict)
+
+    def allows(self, requester_type: str) -> bool:
+        """Whether ``requester_type`` may run this step (absent list = everyone)."""
+        return self.requester_types is None or requester_type in self.requester_types
+
+    def for_requester(self, requester_type: str) -> Step:
+        """The step as ``requester_type`` sees it: its override applied, overrides dropped."""
+        override = self.overrides.get(requester_type)
+        if override is None:
+            return self if not self.overrides else self.model_copy(update={"overrides": {}})
+        changes = {k: v for k, v in override if v is not None}
+        return self.model_copy(update={**changes, "overrides": {}})
+
+
+class ObservedTransition(_Model):
+    """A transition that happens outside and is only recorded."""
+
+    from_: NonEmpty = Field(alias="from")
+    to: NonEmpty
+    source: NonEmpty
+
+
+class Timer(_Model):
+    """Run ``step`` as ``requester_type`` once an entity has sat at ``status`` for ``after``."""
+
+    key: NonEmpty
+    status: NonEmpty
+    after: Duration
+    step: NonEmpty
+    requester_type: NonEmpty
+
+
+class Workflow(_Model):
+    """One workflow file."""
+
+    name: Name
+    description: str | None = None
+    owning_module: NonEmpty
+    entity: EntitySpec
+    use_cases: NonEmpty
+    requester_types: tuple[NonEmpty, ...]
+    status_types: tuple[NonEmpty, ...]
+    initial_status: NonEmpty
+    terminal_statuses: tuple[NonEmpty, ...]
+    failure_statuses: tuple[NonEmpty, ...] = ()
+    steps: tuple[Step, ...]
+    observed_transitions: tuple[ObservedTransition, ...] = ()
+    timers: tuple[Timer, ...] = ()
+
+    _source_file: str | None = PrivateAttr(default=None)
+    _config_rev: str | None = PrivateAttr(default=None)
+
+    @property
+    def source_file(self) -> str | None:
+        """The file this workflow was read from, when it came from one."""
+        return self._source_file
+
+    @property
+    def config_rev(self) -> str | None:
+        """The git commit the file was read at (``+dirty`` when the work tree differs)."""
+        return self._config_rev
+
+    def with_origin(self, source_file: str | None, config_rev: str | None) -> Workflow:
+        """A copy that remembers where it was read from (the loader calls this)."""
+        copy = self.model_copy()
+        copy._source_file = source_file
+        copy._config_rev = config_rev
+        return copy
+
+    def canonical_json(self) -> str:
+        """Sorted, compact JSON of the workflow's meaning (defaults left out).
+
+        Leaving defaults out keeps the hash stable when a file spells out a default, and
+        when the format later gains optional fields.
+        """
+        data = self.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+        return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+    @cached_property
+    def config_hash(self) -> str:
+        """sha256 of the canonical JSON: the version stamped on every history row."""
+        return hashlib.sha256(self.canonical_json().encode()).hexdigest()
+
+    @cached_property
+    def _steps_by_key(self) -> dict[str, Step]:
+        return {s.key: s for s in self.steps}
+
+    @cached_property
+    def _steps_by_status(self) -> dict[str, tuple[Step, ...]]:
+        by_status: dict[str, list[Step]] = {}
+        for s in self.steps:
+            by_status.setdefault(s.status, []).append(s)
+        return {k: tuple(v) for k, v in by_status.items()}
+
+    @cached_property
+    def claim_statuses(self) -> frozenset[str]:
+        """Every status some step (or override) uses as its claim status."""
+        claims = {s.claim.status for s in self.steps if s.claim}
+        claims |= {o.claim.status for s in self.steps for o in s.overrides.values() if o.claim}
+        return frozenset(claims)
+
+    def step(self, key: str) -> Step | None:
+        """The step with that key, if any."""
+        return self._steps_by_key.get(key)
+
+    def steps_at(self, status: str) -> tuple[Step, ...]:
+        """Every step declared at ``status``, in file order."""
+        return self._steps_by_status.get(status, ())
+
+    def timers_at(self, status: str) -> tuple[Timer, ...]:
+        """Timers armed when an entity enters ``status``."""
+        return tuple(t for t in self.timers if t.status == status)
+
+    def is_terminal(self, status: str) -> bool:
+        """Whether ``status`` is a terminal status."""
+        return status in self.terminal_statuses
+
+    def _repr_html_(self) -> str:
+        from wfnb._html import workflow_html  # noqa: PLC0415  # display-only, kept out of import
+
+        return workflow_html(self)
+
+    def __repr__(self) -> str:
+        return (
+            f"<Workflow {self.name!r}: {len(self.status_types)} statuses, "
+            f"{len(self.steps)} steps, {self.config_hash[:12]}>"
+        )
+
+
+class Workflows(Mapping[str, Workflow]):
+    """Loaded workflows by name, read-only."""
+
+    def __init__(self, workflows: Mapping[str, Workflow] | None = None) -> None:
+        self._by_name: dict[str, Workflow] = dict(workflows or {})
+
+    def __getitem__(self, name: str) -> Workflow:
+        return self._by_name[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._by_name)
+
+    def __len__(self) -> int:
+        return len(self._by_name)
+
+    def by_table(self, table: str) -> Workflow | None:
+        """The workflow that writes ``table``'s status column, if any."""
+        return next((w for w in self._by_name.values() if w.entity.table == table), None)
+
+    def __repr__(self) -> str:
+        return f"<Workflows {sorted(self._by_name)}>"
+
+    def _repr_html_(self) -> str:
+        from wfnb._html import workflows_html  # noqa: PLC0415  # display-only
+
+        return workflows_html(self)
+
+
+def schema() -> dict[str, Any]:
+    """The JSON Schema of a workflow file (what ``wfnb schema`` prints and the package ships)."""
+    out = Workflow.model_json_schema(by_alias=True, mode="validation")
+    out["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    out["$id"] = "https://wfnb.dev/schema/workflow.schema.json"
+    return out

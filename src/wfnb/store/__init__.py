@@ -1,0 +1,14 @@
+"""The store: engine-owned tables, every SQL statement, and the driver-error boundary."""
+
+from wfnb.store.database import Store, configure_sqlite, make_engine
+from wfnb.store.errors import wrap_errors
+from wfnb.store.tables import HISTORY, PERMANENT_FAILURE_LOG
+
+__all__ = [
+    "HISTORY",
+    "PERMANENT_FAILURE_LOG",
+    "Store",
+    "configure_sqlite",
+    "make_engine",
+    "wrap_errors",
+]

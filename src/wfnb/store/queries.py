@@ -1,0 +1,254 @@
+"""Every SQL statement wfnb runs, as a named, documented function (a test lists them).
+
+Statements are SQLAlchemy 2 Core constructs: identifiers (the user's entity tables and
+columns) are quoted by SQLAlchemy, never formatted into strings. The only hand-written
+SQL is the fixed text of the row-level-security policy, applied to the engine's own
+tables through ``sa.DDL``, which quotes the table name itself.
+
+Functions take an open ``Connection``; the caller (``Store.transaction``) owns the
+transaction and wraps driver errors into ``StoreError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from wfnb.spec import EntitySpec
+from wfnb.store.tables import HISTORY, METADATA, PERMANENT_FAILURE_LOG
+
+__all__ = [
+    "QUERY_NAMES",
+    "compare_and_swap",
+    "compare_and_swap_many",
+    "create_engine_tables",
+    "enable_row_level_security",
+    "insert_failures",
+    "insert_history",
+    "reflect_entity_table",
+    "restate_many",
+    "select_claims",
+    "select_entities",
+    "select_entities_at",
+    "select_entity",
+    "set_tenant",
+]
+
+CHUNK = 900
+"""Ids per ``IN`` list: under SQLite's and PostgreSQL's bound-parameter limits, even x2."""
+
+TENANT_POLICY = "wfnb_tenant_isolation"
+_TENANT_PREDICATE = (
+    "tenant_id IS NOT DISTINCT FROM NULLIF(current_setting('app.tenant_id', true), '')"
+)
+
+
+def create_engine_tables(conn: sa.Connection) -> None:
+    """``CREATE TABLE/INDEX IF NOT EXISTS`` for the engine-owned tables (idempotent)."""
+    METADATA.create_all(conn, checkfirst=True)
+
+
+def enable_row_level_security(conn: sa.Connection, table: sa.Table) -> None:
+    """PostgreSQL: ENABLE + FORCE row-level security and (re)create the tenant policy.
+
+    A row is visible (and writable) when its ``tenant_id`` equals ``app.tenant_id``;
+    with no tenant set (unset or ``''``), only rows whose ``tenant_id`` IS NULL are.
+    See docs/adr/0012-context-envelope-and-rls.md.
+    """
+    for text in (
+        "ALTER TABLE %(fullname)s ENABLE ROW LEVEL SECURITY",
+        "ALTER TABLE %(fullname)s FORCE ROW LEVEL SECURITY",
+        f"DROP POLICY IF EXISTS {TENANT_POLICY} ON %(fullname)s",
+        f"CREATE POLICY {TENANT_POLICY} ON %(fullname)s "
+        f"USING ({_TENANT_PREDICATE}) WITH CHECK ({_TENANT_PREDICATE})",
+    ):
+        conn.execute(sa.DDL(text).against(table))
+
+
+def reflect_entity_table(conn: sa.Connection, name: str) -> sa.Table:
+    """Reflect the user's entity table ``name`` (columns, types, primary key)."""
+    return sa.Table(name, sa.MetaData(), autoload_with=conn)
+
+
+def set_tenant(conn: sa.Connection, tenant_id: str) -> None:
+    """PostgreSQL: ``set_config('app.tenant_id', :t, true)`` for this transaction only."""
+    conn.execute(sa.select(sa.func.set_config("app.tenant_id", tenant_id, True)))
+
+
+def _id_value(table: sa.Table, entity: EntitySpec, entity_id: Any) -> Any:
+    """The id as the column wants it (``"7"`` for an integer column becomes ``7``)."""
+    column = table.c[entity.id_column]
+    if isinstance(entity_id, str) and column.type.python_type is int and entity_id.isdigit():
+        return int(entity_id)
+    return entity_id
+
+
+def _scoped(
+    stmt: sa.Select[Any], table: sa.Table, entity: EntitySpec, tenant_id: str | None
+) -> sa.Select[Any]:
+    if entity.tenant_column is not None and tenant_id is not None:
+        stmt = stmt.where(table.c[entity.tenant_column] == tenant_id)
+    return stmt
+
+
+def select_entity(
+    conn: sa.Connection,
+    table: sa.Table,
+    entity: EntitySpec,
+    entity_id: Any,
+    tenant_id: str | None,
+) -> dict[str, Any] | None:
+    """``SELECT * FROM <table> WHERE id = :id [AND tenant = :t]``: one entity row or None."""
+    stmt = sa.select(table).where(table.c[entity.id_column] == _id_value(table, entity, entity_id))
+    row = conn.execute(_scoped(stmt, table, entity, tenant_id)).mappings().first()
+    return dict(row) if row is not None else None
+
+
+def select_entities(
+    conn: sa.Connection,
+    table: sa.Table,
+    entity: EntitySpec,
+    entity_ids: Sequence[Any],
+    tenant_id: str | None,
+) -> list[dict[str, Any]]:
+    """``SELECT * FROM <table> WHERE id IN (...) [AND tenant = :t]``, one statement per chunk."""
+    id_col = table.c[entity.id_column]
+    values = [_id_value(table, entity, i) for i in entity_ids]
+    rows: list[dict[str, Any]] = []
+    for start in range(0, len(values), CHUNK):
+        stmt = sa.select(table).where(id_col.in_(values[start : start + CHUNK]))
+        rows.extend(dict(r) for r in conn.execute(_scoped(stmt, table, entity, tenant_id)).mappings())
+    return rows
+
+
+def select_entities_at(
+    conn: sa.Connection,
+    table: sa.Table,
+    entity: EntitySpec,
+    statuses: Iterable[str],
+    tenant_id: str | None,
+) -> list[dict[str, Any]]:
+    """``SELECT * FROM <table> WHERE status IN (...)``: entities sitting at claim statuses."""
+    stmt = sa.select(table).where(table.c[entity.status_column].in_(sorted(statuses)))
+    return [dict(r) for r in conn.execute(_scoped(stmt, table, entity, tenant_id)).mappings()]
+
+
+def compare_and_swap(
+    conn: sa.Connection,
+    table: sa.Table,
+    entity: EntitySpec,
+    entity_id: Any,
+    version: int,
+    to_status: str,
+) -> bool:
+    """``UPDATE <table> SET status=:to, version=version+1 WHERE id=:id AND version=:v``.
+
+    Returns:
+        Whether exactly one row matched (False = a concurrent change: WF204).
+    """
+    ver = table.c[entity.version_column]
+    stmt = (
+        sa.update(table)
+        .where(table.c[entity.id_column] == _id_value(table, entity, entity_id), ver == version)
+        .values({entity.status_column: to_status, entity.version_column: ver + 1})
+    )
+    return conn.execute(stmt).rowcount == 1
+
+
+def compare_and_swap_many(
+    conn: sa.Connection,
+    table: sa.Table,
+    entity: EntitySpec,
+    expected: Sequence[tuple[Any, int]],
+    to_status: str,
+) -> set[str]:
+    """Bulk CAS: ``UPDATE … WHERE (id, version) IN (...) RETURNING id``, one per chunk.
+
+    Args:
+        expected: ``(entity_id, version)`` pairs read earlier in the transaction.
+        to_status: the status every matched row moves to.
+
+    Returns:
+        The ids (as text) of the rows that matched; the others changed concurrently.
+    """
+    id_col, ver = table.c[entity.id_column], table.c[entity.version_column]
+    pairs = [(_id_value(table, entity, i), v) for i, v in expected]
+    won: set[str] = set()
+    for start in range(0, len(pairs), CHUNK):
+        stmt = (
+            sa.update(table)
+            .where(sa.tuple_(id_col, ver).in_(pairs[start : start + CHUNK]))
+            .values({entity.status_column: to_status, entity.version_column: ver + 1})
+            .returning(id_col)
+        )
+        won.update(str(i) for i in conn.execute(stmt).scalars())
+    return won
+
+
+def restate_many(
+    conn: sa.Connection,
+    table: sa.Table,
+    entity: EntitySpec,
+    entity_ids: Sequence[Any],
+    to_status: str,
+    version_delta: int,
+) -> int:
+    """Re-point rows this transaction has just swapped: ``SET status=:s, version=version+:d``.
+
+    Only called on rows the same transaction holds (it swapped them a moment ago): with
+    ``version_delta=-1`` it undoes the swap (the entity ends exactly as read), with ``0``
+    it changes where the swap goes (a rejection, a release, a failure status).
+    """
+    id_col, ver = table.c[entity.id_column], table.c[entity.version_column]
+    values = [_id_value(table, entity, i) for i in entity_ids]
+    count = 0
+    for start in range(0, len(values), CHUNK):
+        stmt = (
+            sa.update(table)
+            .where(id_col.in_(values[start : start + CHUNK]))
+            .values({entity.status_column: to_status, entity.version_column: ver + version_delta})
+        )
+        count += conn.execute(stmt).rowcount
+    return count
+
+
+def insert_history(conn: sa.Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+    """``INSERT INTO workflow_history``: one row, or many as a single executemany."""
+    if rows:
+        conn.execute(sa.insert(HISTORY), list(rows))
+
+
+def insert_failures(conn: sa.Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+    """``INSERT INTO workflow_permanent_failure_log``: one row, or many (executemany)."""
+    if rows:
+        conn.execute(sa.insert(PERMANENT_FAILURE_LOG), list(rows))
+
+
+def select_claims(
+    conn: sa.Connection, workflow: str, entity_ids: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """The latest ``claimed`` history row of each entity (``kind = 'claimed'``).
+
+    Returns:
+        entity id (text) → that row, for the ids that have one.
+    """
+    latest: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(entity_ids), CHUNK):
+        stmt = (
+            sa.select(HISTORY)
+            .where(
+                HISTORY.c.workflow == workflow,
+                HISTORY.c.kind == "claimed",
+                HISTORY.c.entity_id.in_(entity_ids[start : start + CHUNK]),
+            )
+            .order_by(HISTORY.c.id)
+        )
+        for row in conn.execute(stmt).mappings():
+            latest[row["entity_id"]] = dict(row)
+    return latest
+
+
+QUERY_NAMES: tuple[str, ...] = tuple(n for n in __all__ if n != "QUERY_NAMES")
+"""The name of every statement function, in one list (tests compare it to the module)."""

@@ -1,0 +1,80 @@
+"""The engine-owned tables: ``workflow_history`` and ``workflow_permanent_failure_log``.
+
+Column names are a contract (api.md). ``metadata`` is JSONB with a GIN index on
+PostgreSQL and JSON on SQLite; timestamps are written by the engine's clock (never a
+server default), so a virtual clock in a simulation stamps rows consistently.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+
+__all__ = ["HISTORY", "JSON_TYPE", "METADATA", "PERMANENT_FAILURE_LOG"]
+
+METADATA = sa.MetaData()
+"""Holds only the engine's own tables; users' entity tables are reflected elsewhere."""
+
+JSON_TYPE = sa.JSON().with_variant(JSONB(), "postgresql")
+_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # INTEGER PRIMARY KEY = rowid
+_TEXT_ID = sa.String(255)
+_NAME = sa.String(128)
+_STAMP = sa.DateTime(timezone=True)
+
+HISTORY = sa.Table(
+    "workflow_history",
+    METADATA,
+    sa.Column("id", _ID, primary_key=True, autoincrement=True),
+    sa.Column("workflow", _NAME, nullable=False),
+    sa.Column("entity_table", _NAME, nullable=False),
+    sa.Column("entity_id", _TEXT_ID, nullable=False),
+    sa.Column("tenant_id", _NAME, nullable=True),
+    sa.Column("step_key", _NAME, nullable=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("from_status", _NAME, nullable=True),
+    sa.Column("to_status", _NAME, nullable=False),
+    sa.Column("requester_type", _NAME, nullable=True),
+    sa.Column("user_id", _TEXT_ID, nullable=True),
+    sa.Column("correlation_id", _NAME, nullable=True),
+    sa.Column("source", _NAME, nullable=True),
+    sa.Column("config_hash", sa.String(64), nullable=False),
+    sa.Column("config_rev", _NAME, nullable=True),
+    sa.Column("metadata", JSON_TYPE, nullable=False),
+    sa.Column("duration_ms", sa.Float(), nullable=True),
+    sa.Column("changed_at", _STAMP, nullable=False),
+    sa.CheckConstraint(
+        "kind IN ('initiated', 'rejected', 'observed', 'claimed', 'released', 'timer', 'janitor')",
+        name="ck_workflow_history_kind",
+    ),
+)
+sa.Index("ix_workflow_history_entity", HISTORY.c.workflow, HISTORY.c.entity_id, HISTORY.c.id)
+sa.Index("ix_workflow_history_workflow_changed_at", HISTORY.c.workflow, HISTORY.c.changed_at)
+sa.Index("ix_workflow_history_changed_at", HISTORY.c.changed_at)
+sa.Index("ix_workflow_history_tenant", HISTORY.c.tenant_id)
+sa.Index(
+    "ix_workflow_history_metadata", HISTORY.c["metadata"], postgresql_using="gin"
+).ddl_if(dialect="postgresql")
+
+PERMANENT_FAILURE_LOG = sa.Table(
+    "workflow_permanent_failure_log",
+    METADATA,
+    sa.Column("id", _ID, primary_key=True, autoincrement=True),
+    sa.Column("workflow", _NAME, nullable=False),
+    sa.Column("entity_table", _NAME, nullable=False),
+    sa.Column("entity_id", _TEXT_ID, nullable=False),
+    sa.Column("tenant_id", _NAME, nullable=True),
+    sa.Column("status", _NAME, nullable=False),
+    sa.Column("step_key", _NAME, nullable=True),
+    sa.Column("error_code", sa.String(64), nullable=True),
+    sa.Column("error_message", sa.Text(), nullable=True),
+    sa.Column("metadata", JSON_TYPE, nullable=False),
+    sa.Column("correlation_id", _NAME, nullable=True),
+    sa.Column("failed_at", _STAMP, nullable=False),
+)
+sa.Index(
+    "ix_workflow_permanent_failure_log_entity",
+    PERMANENT_FAILURE_LOG.c.workflow,
+    PERMANENT_FAILURE_LOG.c.entity_id,
+)
+sa.Index("ix_workflow_permanent_failure_log_failed_at", PERMANENT_FAILURE_LOG.c.failed_at)
+sa.Index("ix_workflow_permanent_failure_log_tenant", PERMANENT_FAILURE_LOG.c.tenant_id)

@@ -1,0 +1,274 @@
+"""The durable job queue: timers as procrastinate jobs on PostgreSQL (see ADR 0050).
+
+One procrastinate ``App`` on a ``PsycopgConnector`` serves both sides: deferring from sync
+code (the engine, after a commit) goes through the connector's sync pool, and the worker
+(``run_worker``) opens the async pool in the same process. Inside the worker, a runner
+that arms new timers defers through the worker's own loop. Each arming is claimed in the
+timer ledger first, so a dedup key is armed once even after its job ran.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+import procrastinate
+import sqlalchemy as sa
+from procrastinate import exceptions as pexc
+
+from wfnb.exceptions import QueueError, StoreError, WfnbError
+from wfnb.timers import ledger
+from wfnb.timers.execution import log_line, outcome_of, run_job
+from wfnb.timers.pgurl import libpq_conninfo, psycopg_url
+from wfnb.timers.port import RecoveryRunner, TimerJob, TimerRunner
+
+__all__ = ["RECOVER_TASK", "TIMER_TASK", "ProcrastinateQueue"]
+
+TIMER_TASK = "wfnb.timers.fire"
+"""procrastinate task name of a timer job (payload: ``job=TimerJob.to_json()``)."""
+RECOVER_TASK = "wfnb.timers.recover"
+"""procrastinate task name of the periodic recovery pass."""
+
+logger = logging.getLogger("wfnb.timers")
+
+_RETRY = procrastinate.RetryStrategy(
+    max_attempts=5, exponential_wait=10, retry_exceptions=[StoreError]
+)
+"""A runner raising ``StoreError`` (database down, ...) is retried after 10 s, 100 s, ..."""
+
+
+class ProcrastinateQueue:
+    """A ``JobQueue`` whose jobs are procrastinate jobs in PostgreSQL.
+
+    Args:
+        db_url: A SQLAlchemy URL (``postgresql+psycopg://...``, query parameters such as
+            ``host`` and ``options=-csearch_path=...`` honoured) or a SQLAlchemy engine.
+        queue_name: The procrastinate queue the timers and recovery jobs go to.
+        recovery_cron: When the worker runs ``runner.recover()``; ``None`` disables it.
+        pool_size: Most connections each of procrastinate's pools opens.
+
+    Example:
+        >>> queue = ProcrastinateQueue("postgresql+psycopg://app@db/app")
+        >>> queue.install()                     # idempotent
+        >>> engine = Engine(wfs, db, queue=queue)
+        >>> queue.run_worker()                  # or: wfnb worker
+    """
+
+    def __init__(
+        self,
+        db_url: str | sa.URL | sa.Engine,
+        *,
+        queue_name: str = "wfnb_timers",
+        recovery_cron: str | None = "*/5 * * * *",
+        pool_size: int = 4,
+    ) -> None:
+        self.queue_name = queue_name
+        self.url = psycopg_url(db_url)
+        self._owns_engine = not isinstance(db_url, sa.Engine)
+        self._sa = db_url if isinstance(db_url, sa.Engine) else sa.create_engine(self.url)
+        self._connector = procrastinate.PsycopgConnector(
+            conninfo=libpq_conninfo(self.url), min_size=1, max_size=pool_size
+        )
+        self.app = procrastinate.App(connector=self._connector)
+        self._runner: TimerRunner | None = None
+        self._timer_task = self.app.task(name=TIMER_TASK, queue=queue_name, retry=_RETRY)(
+            self._fire
+        )
+        if recovery_cron is not None:
+            recover = self.app.task(name=RECOVER_TASK, queue=queue_name)(self._recover)
+            self.app.periodic(cron=recovery_cron, periodic_id=queue_name)(recover)
+
+    @property
+    def db_url(self) -> str:
+        """The database URL (password included), for runner factories."""
+        return self.url.render_as_string(hide_password=False)
+
+    def bind(self, runner: TimerRunner) -> None:
+        """Set who runs due jobs (the engine)."""
+        self._runner = runner
+
+    def install(self) -> bool:
+        """Install procrastinate's schema and the timer ledger where absent.
+
+        Idempotent and safe to race: installers of one schema serialise on an advisory
+        lock, and procrastinate's schema (not idempotent itself) is applied only when its
+        jobs table is not visible on the ``search_path``.
+
+        Returns:
+            Whether procrastinate's schema was applied by this call.
+        """
+        with self._store("install"), self._sa.begin() as conn:
+            ledger.lock_install(conn)
+            applied = not ledger.procrastinate_installed(conn)
+            if applied:
+                with self._procrastinate("install"):
+                    self._sync().schema_manager.apply_schema()
+            ledger.create_ledger(conn)
+        logger.info(log_line("queue_installed", queue=self.queue_name, applied=applied))
+        return applied
+
+    def enqueue(self, job: TimerJob) -> bool:
+        """Arm ``job`` as a procrastinate job scheduled at ``job.due_at``.
+
+        Returns:
+            ``False`` when ``job.dedup_key`` was armed before (a retry never arms twice).
+
+        Raises:
+            QueueError: The database refused or failed.
+        """
+        with self._store("enqueue"), self._sa.begin() as conn:
+            if not ledger.claim_key(conn, job):
+                return False
+            deferrer = self._timer_task.configure(
+                schedule_at=job.due_at, queueing_lock=job.dedup_key, queue=self.queue_name
+            )
+            try:
+                with self._procrastinate("enqueue"):
+                    self._sync()
+                    job_id = deferrer.defer(job=job.to_json())
+            except pexc.AlreadyEnqueued:
+                return False  # armed before the ledger knew it: the waiting job stands
+            ledger.record_job_id(conn, job.dedup_key, job_id)
+        return True
+
+    def pending(self) -> list[TimerJob]:
+        """Timer jobs still waiting (procrastinate status ``todo``), earliest due first."""
+        with self._procrastinate("pending"):
+            rows = self._sync().job_manager.list_jobs(
+                task=TIMER_TASK, status="todo", queue=self.queue_name
+            )
+        jobs = [TimerJob.from_json(_payload(row.task_kwargs)) for row in rows]
+        return sorted(jobs, key=lambda j: (j.due_at, j.dedup_key))
+
+    def armed_keys(self, workflow: str, entity_id: str) -> list[str]:
+        """Every dedup key ever armed for one entity (from the ledger), oldest first."""
+        with self._store("armed_keys"), self._sa.connect() as conn:
+            return ledger.ledger_keys(conn, workflow, str(entity_id))
+
+    def run_worker(
+        self,
+        *,
+        wait: bool = True,
+        install_signal_handlers: bool = True,
+        poll_interval: float = 5.0,
+        concurrency: int = 1,
+    ) -> None:
+        """Run the procrastinate worker on this queue until stopped (SIGINT/SIGTERM).
+
+        With ``wait=False`` it returns once no job is due. Logs ``event=worker_started``
+        and ``event=worker_stopped`` lines around the run, one line per job in between.
+        Not from inside a running event loop (a notebook): use ``run_worker_async``.
+        """
+        asyncio.run(
+            self.run_worker_async(
+                wait=wait,
+                install_signal_handlers=install_signal_handlers,
+                poll_interval=poll_interval,
+                concurrency=concurrency,
+            )
+        )
+
+    async def run_worker_async(
+        self,
+        *,
+        wait: bool = True,
+        install_signal_handlers: bool = True,
+        poll_interval: float = 5.0,
+        concurrency: int = 1,
+    ) -> None:
+        """``run_worker`` inside a running event loop."""
+        if self._runner is None:
+            raise QueueError(f"{self.queue_name}: no runner bound; call queue.bind(engine) first")
+        self.close()  # the worker opens the async pool; the sync one would sit idle
+        logger.info(log_line("worker_started", queue=self.queue_name, wait=wait))
+        with self._procrastinate("worker"):
+            async with self.app.open_async():
+                await self.app.run_worker_async(
+                    queues=[self.queue_name],
+                    name=self.queue_name,
+                    wait=wait,
+                    install_signal_handlers=install_signal_handlers,
+                    fetch_job_polling_interval=poll_interval,
+                    concurrency=concurrency,
+                    delete_jobs="successful",
+                )
+        logger.info(log_line("worker_stopped", queue=self.queue_name))
+
+    def close(self) -> None:
+        """Release the sync connection pool (and the SQLAlchemy engine this queue made)."""
+        with self._procrastinate("close"):
+            self._connector.get_sync_connector().close()
+
+    def dispose(self) -> None:
+        """``close`` plus the SQLAlchemy engine, when this queue created it."""
+        self.close()
+        if self._owns_engine:
+            self._sa.dispose()
+
+    def __enter__(self) -> ProcrastinateQueue:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.dispose()
+
+    def __repr__(self) -> str:
+        url = self.url.render_as_string(hide_password=True)
+        return f"<ProcrastinateQueue {self.queue_name!r} on {url}>"
+
+    def _fire(self, job: dict[str, Any]) -> str:
+        """The procrastinate task: rebuild the job and hand it to the runner."""
+        try:
+            timer = TimerJob.from_json(job)
+        except WfnbError as exc:
+            logger.error(  # noqa: TRY400  # procrastinate logs the traceback once
+                log_line("timer_failed", queue=self.queue_name, error=exc.code, payload=job)
+            )
+            raise
+        return outcome_of(run_job(self._runner, timer, queue=self.queue_name))
+
+    def _recover(self, timestamp: int) -> str:
+        """The periodic task: one recovery pass, when the runner can recover."""
+        runner = self._runner
+        outcome = "skipped"
+        if isinstance(runner, RecoveryRunner):
+            outcome = outcome_of(runner.recover())
+        logger.info(
+            log_line("recovery_ran", queue=self.queue_name, tick=timestamp, outcome=outcome)
+        )
+        return outcome
+
+    def _sync(self) -> procrastinate.App:
+        """The app, with a sync pool open unless the worker's async pool serves."""
+        sync = self._connector.get_sync_connector()
+        if sync is not self._connector:
+            sync.open()
+        return self.app
+
+    @contextmanager
+    def _store(self, operation: str) -> Iterator[None]:
+        with _wrapped(operation, self.queue_name, sa.exc.SQLAlchemyError):
+            yield
+
+    @contextmanager
+    def _procrastinate(self, operation: str) -> Iterator[None]:
+        with _wrapped(operation, self.queue_name, pexc.ConnectorException, pexc.AppNotOpen):
+            yield
+
+
+def _payload(task_kwargs: Mapping[str, Any]) -> Mapping[str, Any]:
+    payload = task_kwargs.get("job")
+    if not isinstance(payload, Mapping):
+        raise QueueError(f"a {TIMER_TASK} job has no payload: {dict(task_kwargs)!r}")
+    return payload
+
+
+@contextmanager
+def _wrapped(operation: str, queue: str, *kinds: type[Exception]) -> Iterator[None]:
+    """Turn a driver or procrastinate error into ``QueueError``, once, at this boundary."""
+    try:
+        yield
+    except kinds as exc:
+        raise QueueError(f"{queue}: {operation} failed: {exc}", operation=operation) from exc

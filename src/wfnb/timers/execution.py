@@ -1,0 +1,78 @@
+"""Running one due job: the envelope check, the runner call and one structured log line.
+
+Both queues run jobs through ``run_job`` so a timer behaves (and logs) the same in a
+simulation and in the durable worker.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from wfnb.exceptions import QueueError, WfnbError
+from wfnb.timers.port import TimerJob, TimerRunner
+
+__all__ = ["log_line", "outcome_of", "run_job"]
+
+logger = logging.getLogger("wfnb.timers")
+
+
+def log_line(event: str, **fields: Any) -> str:
+    """``event=... key=value ...``: one grep-able line; values with spaces are quoted."""
+    parts = [f"event={event}"]
+    for name, value in fields.items():
+        text = "-" if value is None else str(value)
+        parts.append(f"{name}={text!r}" if (" " in text or not text) else f"{name}={text}")
+    return " ".join(parts)
+
+
+def outcome_of(result: object) -> str:
+    """A short word for what the runner returned (a ``StepResult``'s outcome when it has one)."""
+    outcome = getattr(result, "outcome", None)
+    if outcome is not None:
+        return str(getattr(outcome, "value", outcome))
+    if result is None or isinstance(result, str):
+        return result or "none"
+    return type(result).__name__
+
+
+def run_job(runner: TimerRunner | None, job: TimerJob, *, queue: str) -> object:
+    """Run ``job`` with ``runner`` and log one line about it.
+
+    Raises:
+        QueueError: No runner is bound.
+        ContextMissingError: The job lost its request-context envelope.
+        Exception: Whatever the runner raised, re-raised after logging it.
+    """
+    if runner is None:
+        raise QueueError(f"{queue}: no runner bound; call queue.bind(engine) first", queue=queue)
+    started = time.perf_counter()
+    fields: dict[str, Any] = {
+        "queue": queue,
+        "workflow": job.workflow,
+        "entity_id": job.entity_id,
+        "timer": job.timer_key,
+        "step": job.step,
+        "due_at": job.due_at.isoformat(),
+        "dedup_key": job.dedup_key,
+        "correlation_id": job.envelope.get("correlation_id"),
+    }
+    try:
+        job.require_envelope()
+        result = runner.run_timer(job)
+    except Exception as exc:
+        error = exc.code if isinstance(exc, WfnbError) else type(exc).__name__
+        elapsed = round((time.perf_counter() - started) * 1000, 3)
+        logger.error(  # noqa: TRY400  # the traceback is the worker's to log, once
+            log_line("timer_failed", **fields, error=error, duration_ms=elapsed),
+            extra={"wfnb_timer": {**fields, "error": error}},
+        )
+        raise
+    elapsed = round((time.perf_counter() - started) * 1000, 3)
+    outcome = outcome_of(result)
+    logger.info(
+        log_line("timer_ran", **fields, outcome=outcome, duration_ms=elapsed),
+        extra={"wfnb_timer": {**fields, "outcome": outcome, "duration_ms": elapsed}},
+    )
+    return result

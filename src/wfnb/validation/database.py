@@ -1,0 +1,166 @@
+"""WF112: the live database agrees with the config (SQLite and PostgreSQL).
+
+Read through SQLAlchemy's ``Inspector`` (see docs/adr/0020-wf112-reading-constraints.md):
+the entity table and its id / status / version / tenant columns must exist, and when the
+status column restricts its values, by a ``CHECK`` constraint of the ``status IN (...)`` form
+or by a PostgreSQL enum type, those values must equal ``status_types``. A status column with no
+such restriction is fine. A database that cannot be reached is one problem naming the URL.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine.interfaces import ReflectedColumn
+
+from wfnb.problems import Problem, Severity
+from wfnb.validation.context import Checked
+
+__all__ = ["DatabaseLike", "allowed_values", "check_database"]
+
+DatabaseLike = str | sa.URL | sa.Engine
+"""What ``validate(db=...)`` accepts: a SQLAlchemy URL (string or object) or an Engine."""
+
+# A cast as PostgreSQL renders it: ::text, ::character varying, ::varchar(20), ::text[]
+_CAST = re.compile(
+    r"::\s*(?:character\s+varying|\"[^\"]+\"|[A-Za-z_][\w.]*)(?:\s*\(\s*\d+\s*\))?(?:\s*\[\s*\])*",
+    re.IGNORECASE,
+)
+_TOKEN = re.compile(
+    r"""(?P<string>'(?:[^']|'')*')
+      | (?P<name>"(?:[^"]|"")+"|`[^`]+`|[A-Za-z_][\w$]*)
+      | (?P<symbol>\S)""",
+    re.VERBOSE,
+)
+_KEYWORDS = frozenset({"in", "any", "array", "or"})
+_SYMBOLS = frozenset("(),=[]")
+
+
+def _unquote(name: str) -> str:
+    if name[:1] in '"`[':
+        return name[1:-1].replace('""', '"')
+    return name.lower()
+
+
+def allowed_values(sqltext: str, column: str) -> set[str] | None:
+    """The values a CHECK constraint allows ``column`` to take, or None if it is not that kind.
+
+    Accepted shapes (as SQLite keeps them and PostgreSQL renders them):
+    ``status IN ('a', 'b')``, ``status::text = ANY (ARRAY['a'::character varying]::text[])``,
+    ``status = 'a'::text`` and ``status = 'a' OR status = 'b'``. Anything else (another
+    column, ``NOT``, ``AND``, a function call) is not a plain set of statuses: None.
+    """
+    values: set[str] = set()
+    mentions = False
+    for match in _TOKEN.finditer(_CAST.sub(" ", sqltext)):
+        kind, token = match.lastgroup, match.group()
+        if kind == "string":
+            values.add(token[1:-1].replace("''", "'"))
+        elif kind == "name" and _unquote(token) in (column, column.lower()):
+            mentions = True
+        elif not (kind == "name" and token.lower() in _KEYWORDS) and token not in _SYMBOLS:
+            return None
+    return values if mentions and values else None
+
+
+def _find(columns: Sequence[ReflectedColumn], name: str) -> ReflectedColumn | None:
+    exact = next((col for col in columns if col["name"] == name), None)
+    return exact or next((col for col in columns if col["name"].lower() == name.lower()), None)
+
+
+def _restrictions(
+    inspector: sa.Inspector, table: str, schema: str | None, column: ReflectedColumn
+) -> Iterator[set[str]]:
+    """Every set of values the database restricts the status column to."""
+    enums = getattr(column["type"], "enums", None)
+    if enums:
+        yield set(enums)
+    for check in inspector.get_check_constraints(table, schema=schema):
+        values = allowed_values(str(check["sqltext"]), column["name"])
+        if values is not None:
+            yield values
+
+
+def _check_table(inspector: sa.Inspector, c: Checked) -> Iterator[Problem]:
+    entity = c.workflow.entity
+    schema, _, table = entity.table.rpartition(".")
+    schema_name = schema or None
+    if not inspector.has_table(table, schema=schema_name):
+        yield c.problem("WF112", "/entity/table", f"table {entity.table!r} does not exist")
+        return
+    columns = inspector.get_columns(table, schema=schema_name)
+    wanted = {
+        "id_column": entity.id_column,
+        "status_column": entity.status_column,
+        "version_column": entity.version_column,
+        "tenant_column": entity.tenant_column,
+    }
+    for field, name in wanted.items():
+        if name is not None and _find(columns, name) is None:
+            message = f"table {entity.table!r} has no column {name!r} ({field})"
+            yield c.problem("WF112", f"/entity/{field}", message)
+    status = _find(columns, entity.status_column)
+    if status is not None:
+        yield from _check_values(c, _restrictions(inspector, table, schema_name, status))
+
+
+def _check_values(c: Checked, restrictions: Iterable[set[str]]) -> Iterator[Problem]:
+    sets = list(restrictions)
+    if not sets:
+        return
+    allowed = set.intersection(*sets)
+    wf = c.workflow
+    where = f"column {wf.entity.status_column!r} of table {wf.entity.table!r}"
+    for i, status in enumerate(wf.status_types):
+        if status not in allowed:
+            message = f"{where} does not allow status {status!r}"
+            yield c.problem("WF112", c.at("status_types", i), message)
+    extra = sorted(allowed - set(wf.status_types))
+    if extra:
+        names = ", ".join(repr(v) for v in extra)
+        message = f"{where} allows {names}, which status_types does not declare"
+        yield c.problem("WF112", "/entity/status_column", message)
+
+
+def _describe(db: DatabaseLike) -> str:
+    if isinstance(db, sa.Engine):
+        return db.url.render_as_string(hide_password=True)
+    try:
+        return sa.make_url(db).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return str(db)
+
+
+def _reason(exc: Exception) -> str:
+    cause: Any = getattr(exc, "orig", None) or exc
+    lines = str(cause).strip().splitlines()
+    return f"{type(cause).__name__}: {lines[0] if lines else ''}".rstrip(": ")
+
+
+def _engine(db: DatabaseLike) -> tuple[sa.Engine, bool]:
+    """The engine to inspect with, and whether it is ours to dispose of."""
+    if isinstance(db, sa.Engine):
+        return db, False
+    return sa.create_engine(db), True
+
+
+def check_database(checked: Sequence[Checked], db: DatabaseLike) -> list[Problem]:
+    """WF112 for each workflow's entity table; one problem if the database cannot be read."""
+    problems: list[Problem] = []
+    engine, owned = None, False
+    try:
+        engine, owned = _engine(db)
+        with engine.connect() as conn:
+            inspector = sa.inspect(conn)
+            for c in checked:
+                problems.extend(_check_table(inspector, c))
+    except (sa.exc.SQLAlchemyError, ImportError, ValueError, OSError) as exc:
+        message = f"cannot read the database {_describe(db)}: {_reason(exc)}"
+        problems.append(Problem("WF112", Severity.ERROR, _describe(db), "", message))
+    finally:
+        if owned and engine is not None:
+            engine.dispose()
+    return problems

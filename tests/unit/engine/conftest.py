@@ -1,0 +1,85 @@
+"""Engines on a fresh database (SQLite and PostgreSQL via ``db_url``), built from ``wfnb.testing``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from wfnb import testing
+from wfnb.engine import Engine
+from wfnb.spec import Workflow
+
+Build = Callable[..., tuple[Engine, Workflow]]
+
+
+class FakeClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.moment = datetime(2026, 1, 1, 12, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.moment
+
+    def advance(self, delta: timedelta) -> None:
+        self.moment += delta
+
+
+@pytest.fixture(autouse=True)
+def _fresh_calls() -> None:
+    testing.reset_calls()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def build(db_url: str, clock: FakeClock) -> Iterator[Build]:
+    """``build(**workflow_overrides, entities=N, engine_kw...)`` → (engine, workflow)."""
+    engines: list[Engine] = []
+
+    def make(
+        *, entities: int = 0, status: str | None = None, engine_kw: dict[str, Any] | None = None,
+        **overrides: Any,
+    ) -> tuple[Engine, Workflow]:
+        wf = testing.make_workflow(**overrides)
+        engine = Engine([wf], db_url, clock=clock, **(engine_kw or {}))
+        engines.append(engine)
+        engine.install()
+        testing.create_entity_table(engine.db, wf)
+        for i in range(entities):
+            testing.insert_entity(engine.db, wf, f"e{i}", status=status, tenant_id="acme"
+                                  if wf.entity.tenant_column else None)  # fmt: skip
+        return engine, wf
+
+    yield make
+    for engine in engines:
+        engine.dispose()
+
+
+def rows(engine: Engine, sql: str, **params: Any) -> list[sa.Row[Any]]:
+    """Run a read-only query in a test (plain SQL is fine in tests)."""
+    with engine.db.connect() as conn:
+        return list(conn.execute(sa.text(sql), params))
+
+
+def status_of(engine: Engine, entity_id: str, table: str = "tickets") -> tuple[str, int]:
+    """(status, version) of one entity."""
+    (row,) = rows(engine, f"SELECT status, version FROM {table} WHERE id = :i", i=entity_id)  # noqa: S608
+    return row[0], row[1]
+
+
+def history(engine: Engine, entity_id: str) -> list[tuple[str, str | None, str]]:
+    """(kind, from_status, to_status) of an entity's history rows, in order."""
+    found = rows(
+        engine,
+        "SELECT kind, from_status, to_status FROM workflow_history WHERE entity_id = :i ORDER BY id",
+        i=entity_id,
+    )
+    return [(r[0], r[1], r[2]) for r in found]
