@@ -125,14 +125,16 @@ def create_entity_table(
     """Create a table fitting ``wf``: id, status (CHECK: the status types), version, tenant."""
     spec = wf.entity
     columns: list[Any] = [
-        sa.Column(spec.id_column, id_type if id_type is not None else sa.String(64), primary_key=True),
+        sa.Column(
+            spec.id_column, id_type if id_type is not None else sa.String(64), primary_key=True
+        ),
         sa.Column(spec.status_column, sa.String(64), nullable=False),
         sa.Column(spec.version_column, sa.Integer, nullable=False, server_default="0"),
         sa.Column("title", sa.String(200), nullable=True),
     ]
     if spec.tenant_column is not None:
         columns.append(sa.Column(spec.tenant_column, sa.String(64), nullable=False, index=True))
-    status = sa.column(spec.status_column)
+    status: sa.ColumnClause[str] = sa.column(spec.status_column, sa.String)
     check = sa.CheckConstraint(status.in_(wf.status_types), name=f"ck_{spec.table}_status")
     table = sa.Table(spec.table, sa.MetaData(), *columns, check)
     with db.begin() as conn:

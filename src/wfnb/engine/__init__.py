@@ -37,7 +37,22 @@ _LAZY = {
     "UseCaseRegistry": "wfnb.engine.registry",
 }
 
-__all__ = sorted(_LAZY)
+__all__ = [
+    "Clock",
+    "Engine",
+    "EventBus",
+    "Explanation",
+    "HistoryKind",
+    "InProcessEventBus",
+    "JobQueue",
+    "Outcome",
+    "RequestContext",
+    "StepOption",
+    "StepResult",
+    "SystemClock",
+    "TimerJob",
+    "UseCaseRegistry",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -30,6 +30,7 @@ from wfnb.engine.transitions import (
     Transition,
     check_payload,
     entity_tenant,
+    failure_code,
     failure_row,
     history_row,
     make_context,
@@ -105,7 +106,9 @@ class _Batch:
                 continue
             it.from_status = str(it.row[self.spec.status_column])
             try:
-                it.step = select_step(wf, it.from_status, self.call.requester_type, self.call.step_key)
+                it.step = select_step(
+                    wf, it.from_status, self.call.requester_type, self.call.step_key
+                )
             except StepError as exc:
                 it.fail(exc)
                 continue
@@ -147,14 +150,15 @@ class _Batch:
             error = it.error
             if not (it.permanent and wf.failure_statuses and isinstance(error, UseCaseFailedError)):
                 continue
-            assert it.step is not None and it.from_status is not None
-            it.metadata["error_code"] = error.failure_code
+            assert it.step is not None
+            assert it.from_status is not None
+            it.metadata["error_code"] = failure_code(error)
             it.plan = Transition(
                 self.call.kind,
                 it.step.key,
                 it.from_status,
                 wf.failure_statuses[0],
-                failure_code=error.failure_code,
+                failure_code=failure_code(error),
                 failure_message=error.message,
             )
             out.append(it)
@@ -162,12 +166,15 @@ class _Batch:
 
     def reject(self, it: Item, from_status: str) -> None:
         """Point ``it`` at its rejection state (or end it as a rejection with no path)."""
-        assert it.step is not None and it.verdict is not None
+        assert it.step is not None
+        assert it.verdict is not None
         it.metadata["reason"] = it.verdict.reason
         if it.step.rejection is None:
             it.outcome, it.plan = Outcome.REJECTED, None
             return
-        it.plan = Transition(HistoryKind.REJECTED, it.step.key, from_status, it.step.rejection.state)
+        it.plan = Transition(
+            HistoryKind.REJECTED, it.step.key, from_status, it.step.rejection.state
+        )
 
     def swap(self, conn: sa.Connection, items: Sequence[Item]) -> None:
         """Bulk CAS per target status; the losers fail alone with WF204."""
@@ -201,7 +208,9 @@ class _Batch:
         for group in self.by_step(moving):
             step = group[0].step
             assert step is not None
-            forward = [it for it in group if it.swapped and it.swapped.kind is not HistoryKind.REJECTED]
+            forward = [
+                it for it in group if it.swapped and it.swapped.kind is not HistoryKind.REJECTED
+            ]
             run_stage(self.rt, conn, self.call, step.action, forward)
             for it in forward:
                 if it.live and it.verdict and it.verdict.kind is ResultKind.REJECTED:
@@ -209,7 +218,9 @@ class _Batch:
                     self.reject(it, it.swapped.from_status)  # the action said no
                 elif it.live and it.verdict:
                     it.metadata.update(it.verdict.metadata)
-            back = [it for it in group if it.live and it.plan and it.plan.kind is HistoryKind.REJECTED]
+            back = [
+                it for it in group if it.live and it.plan and it.plan.kind is HistoryKind.REJECTED
+            ]
             rejection_action = step.rejection.action if step.rejection else None
             run_stage(self.rt, conn, self.call, rejection_action, back)
             for it in back:
@@ -223,16 +234,17 @@ class _Batch:
     def settle(self, it: Item, *, claimed: bool) -> None:
         """Where an entity whose use case failed (or said no, pathless) ends up."""
         wf, sw = self.call.workflow, it.swapped
-        assert it.step is not None and sw is not None
+        assert it.step is not None
+        assert sw is not None
         if it.permanent and wf.failure_statuses and isinstance(it.error, UseCaseFailedError):
             target = wf.failure_statuses[0]
-            it.metadata["error_code"] = it.error.failure_code
+            it.metadata["error_code"] = failure_code(it.error)
             it.plan = Transition(
                 self.call.kind,
                 it.step.key,
                 sw.from_status,
                 target,
-                failure_code=it.error.failure_code,
+                failure_code=failure_code(it.error),
                 failure_message=it.error.message,
             )
         elif claimed:  # give the claim back
@@ -254,7 +266,9 @@ class _Batch:
             elif it.plan.to_status != sw.to_status:
                 fixes[(it.plan.to_status, 0)].append(it.key)
         for (target, delta), keys in fixes.items():
-            queries.restate_many(conn, self.table, self.spec, keys, target, delta)
+            queries.restate_many(
+                conn, self.table, self.spec, keys, to_status=target, version_delta=delta
+            )
 
     def record(self, conn: sa.Connection, items: Iterable[Item]) -> None:
         """One bulk history insert (and failure-log insert) for the entities that moved."""
@@ -281,7 +295,9 @@ class _Batch:
     def claimed_phase(self, conn: sa.Connection, items: list[Item]) -> None:
         """Phase 2: the claimed entities' actions, and the move out of the claim status."""
         for it in items:
-            assert it.plan is not None and it.step is not None and it.row is not None
+            assert it.plan is not None
+            assert it.step is not None
+            assert it.row is not None
             claim_status = it.plan.to_status
             it.row = {
                 **it.row,
@@ -289,7 +305,9 @@ class _Batch:
                 self.spec.version_column: self.version(it) + 1,
             }
             it.ctx = make_context(self.rt, conn, self.call, it.step, it.row)
-            it.plan = Transition(self.call.kind, it.step.key, claim_status, it.step.successful_state)
+            it.plan = Transition(
+                self.call.kind, it.step.key, claim_status, it.step.successful_state
+            )
             it.swapped = None
         self.swap(conn, items)
         self.act(conn, claimed=True)
@@ -301,7 +319,8 @@ class _Batch:
         for it in self.items.values():
             out[it.key] = result = self.result(it)
             plan = it.plan if it.swapped is not None else None
-            entered = plan.to_status if plan is not None and plan.kind not in _QUIET else None
+            moved = plan is not None and plan.kind not in _QUIET
+            entered = (plan.to_status, self.version(it) + 1) if plan and moved else None
             after_commit(self.rt, self.call, result, it.events, entered)
         return [out[str(i)] for i in self.ids]
 

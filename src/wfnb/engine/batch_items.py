@@ -117,13 +117,18 @@ def _run_single(conn: sa.Connection, fn: Any, name: str, it: Item) -> None:
         savepoint.rollback()
 
 
+def _results(out: Any, size: int) -> list[Result]:
+    """A batch use case's return value as exactly ``size`` checked results."""
+    results = [as_result(r) for r in (out or [])]
+    if len(results) != size:
+        raise TypeError(f"returned {len(results)} results for {size} entities")
+    return results
+
+
 def _run_batch_call(conn: sa.Connection, fn: Any, name: str, items: Sequence[Item]) -> None:
     savepoint = conn.begin_nested()
     try:
-        out = fn([it.ctx for it in items])
-        results = [as_result(r) for r in (out or [])]
-        if len(results) != len(items):
-            raise TypeError(f"returned {len(results)} results for {len(items)} entities")
+        results = _results(fn([it.ctx for it in items]), len(items))
     except Exception as exc:  # noqa: BLE001  # a use case's bug becomes WF206 for its entities
         savepoint.rollback()
         abort = use_case_error(name, exc)

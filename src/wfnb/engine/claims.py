@@ -44,7 +44,8 @@ log = logging.getLogger("wfnb.engine")
 def complete(run: StepRun, claim: Transition) -> StepResult:
     """After the claim committed: run the action and move out of the claim status."""
     rt, call, step = run.rt, run.call, run.step
-    assert run.row is not None and step is not None
+    assert run.row is not None
+    assert step is not None
     spec = call.workflow.entity
     row = {
         **run.row,
@@ -59,8 +60,10 @@ def complete(run: StepRun, claim: Transition) -> StepResult:
                 out = run.rejection(ctx, done, claim.to_status)
             else:
                 metadata = {**claim.metadata, **done.metadata}
-                out = Transition(call.kind, step.key, claim.to_status, step.successful_state, metadata)
-            write(rt, conn, call, row, out)
+                out = Transition(
+                    call.kind, step.key, claim.to_status, step.successful_state, metadata
+                )
+            run.version = write(rt, conn, call, row, out)
     except AbortStepError as abort:
         return _release(run, row, step, abort)
     run.events.extend(ctx.events)
@@ -79,15 +82,19 @@ def _release(run: StepRun, row: Mapping[str, Any], step: Step, abort: AbortStepE
     back = Transition(HistoryKind.RELEASED, step.key, claim_status, step.status, metadata)
     try:
         with run.transaction(row) as conn:
-            write(run.rt, conn, run.call, row, back)
+            run.version = write(run.rt, conn, run.call, row, back)
     except AbortStepError as again:
         return run.finish(run.result(Outcome.FAILED, error=again.error), None)
     if abort.error is None:  # rejected, no rejection path: the claim goes back
-        return run.finish(run.result(Outcome.REJECTED, to_status=step.status, metadata=metadata), None)
+        return run.finish(
+            run.result(Outcome.REJECTED, to_status=step.status, metadata=metadata), None
+        )
     return run.finish(run.result(Outcome.FAILED, error=abort.error, to_status=step.status), None)
 
 
-def recover(rt: Runtime, workflows: Mapping[str, Workflow], tenant_id: str | None) -> list[StepResult]:
+def recover(
+    rt: Runtime, workflows: Mapping[str, Workflow], tenant_id: str | None
+) -> list[StepResult]:
     """Hand every stale claim to its owning module's janitor; one result per claim handled."""
     now = rt.clock.now()
     results: list[StepResult] = []
@@ -111,7 +118,9 @@ def recover(rt: Runtime, workflows: Mapping[str, Workflow], tenant_id: str | Non
             if janitor is None:
                 log.warning("%s: stale claim but no janitor for %r", wf.name, wf.owning_module)
                 continue
-            results.append(_run_janitor(rt, wf, step, row, claim_row, janitor))
+            results.append(
+                _run_janitor(rt, wf, step=step, row=row, claim_row=claim_row, janitor=janitor)
+            )
     return results
 
 
@@ -125,6 +134,7 @@ def _claiming_step(wf: Workflow, claim_row: Mapping[str, Any] | None) -> Step | 
 def _run_janitor(
     rt: Runtime,
     wf: Workflow,
+    *,
     step: Step,
     row: Mapping[str, Any],
     claim_row: Mapping[str, Any],
@@ -153,7 +163,8 @@ def _run_janitor(
                 metadata = {"janitor": verdict.kind.value, **verdict.metadata}
                 if verdict.reason:
                     metadata["reason"] = verdict.reason
-                write(rt, conn, call, row, Transition(HistoryKind.JANITOR, step.key, claim_status, to, metadata))
+                moved = Transition(HistoryKind.JANITOR, step.key, claim_status, to, metadata)
+                run.version = write(rt, conn, call, row, moved)
         except AbortStepError as abort:
             return run.finish(run.result(Outcome.FAILED, error=abort.error), None)
         run.events.extend(ctx.events)
@@ -161,5 +172,7 @@ def _run_janitor(
             return run.finish(run.result(Outcome.TRANSITIONED, to_status=to, metadata=metadata), to)
         if verdict.kind is ResultKind.FAILED:
             error = failure_error(verdict, label)
-            return run.finish(run.result(Outcome.FAILED, error=error, to_status=to, metadata=metadata), None)
+            return run.finish(
+                run.result(Outcome.FAILED, error=error, to_status=to, metadata=metadata), None
+            )
         return run.finish(run.result(Outcome.REJECTED, to_status=to, metadata=metadata), None)

@@ -52,7 +52,9 @@ class RequestContext:
         return {"v": ENVELOPE_VERSION, **asdict(self)}
 
     @classmethod
-    def from_envelope(cls, envelope: Mapping[str, Any] | None, *, boundary: str = "") -> RequestContext:
+    def from_envelope(
+        cls, envelope: Mapping[str, Any] | None, *, boundary: str = ""
+    ) -> RequestContext:
         """Rebuild a context from its envelope.
 
         Raises:
@@ -123,6 +125,5 @@ def resolve(
         or new_correlation_id(),
         tenant_id=tenant_id if tenant_id is not None else (outer.tenant_id if outer else None),
         user_id=user_id if user_id is not None else (outer.user_id if outer else None),
-        requester_type=requester_type
-        or (outer.requester_type if outer else None),
+        requester_type=requester_type or (outer.requester_type if outer else None),
     )

@@ -1,13 +1,14 @@
 """``Engine``: the facade that composes store, use cases, clock, events and queue.
 
 Each public method resolves the workflow (an unknown name raises WF200), builds the
-request context, and hands a ``Call`` to the pipeline. Runtime problems (WF201–WF208)
+request context, and hands a ``Call`` to the pipeline. Runtime problems (WF201-WF208)
 come back in ``StepResult.error``; only WF200 and store errors (WF300) are raised.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -39,9 +40,10 @@ def _checked(wfs: WorkflowsLike) -> Workflows:
     if isinstance(wfs, Workflows):
         return wfs
     models = list(wfs.values()) if isinstance(wfs, Mapping) else list(wfs)
+    validate: Callable[..., Any] | None
     try:
-        from wfnb.validation import validate  # noqa: PLC0415  # the validator layer is optional here
-    except ImportError:  # pragma: no cover - only before wfnb.validation exists
+        from wfnb.validation import validate  # noqa: PLC0415  # imported only when needed
+    except ImportError:  # pragma: no cover - only while wfnb.validation does not exist
         validate = None
     if validate is not None:
         report = validate(models)
@@ -88,6 +90,9 @@ class Engine:
             queue=queue,
             max_payload_bytes=max_payload_bytes,
         )
+        bind = getattr(queue, "bind", None)
+        if callable(bind):
+            bind(self)  # a queue that runs its own due jobs calls back ``run_timer``
 
     @property
     def db(self) -> sa.Engine:
@@ -203,7 +208,14 @@ class Engine:
         tenant_id: str | None = None,
     ) -> Explanation:
         """What ``execute_step`` would select for this entity and requester, and why."""
-        return explain(self._rt, self.workflow(workflow), entity_id, requester_type, step, tenant_id)
+        return explain(
+            self._rt,
+            self.workflow(workflow),
+            entity_id,
+            requester_type,
+            step=step,
+            tenant_id=tenant_id,
+        )
 
     def register_janitor(self, owning_module: str, janitor: Janitor) -> None:
         """Register ``janitor(ctx) -> Result`` for stale claims of ``owning_module``'s workflows."""
@@ -217,7 +229,8 @@ class Engine:
     def run_timer(self, job: TimerJob) -> StepResult:
         """Run a due timer job in its envelope's context (WF209 without one; history ``timer``).
 
-        A job whose entity has left the timer's status is a no-op (WF202).
+        A job whose entity has left the status (or version) it was armed at does nothing
+        and comes back as WF202.
         """
         ctx = request_context.RequestContext.from_envelope(job.envelope, boundary="timer job")
         call = self._call(
@@ -229,6 +242,7 @@ class Engine:
             correlation_id=ctx.correlation_id,
             kind=HistoryKind.TIMER,
         )
+        call = replace(call, expect=(job.status, job.entered_version))
         return run_step(self._rt, call, job.entity_id)
 
     def add_hook(self, hook: Hook) -> None:

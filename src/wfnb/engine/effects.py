@@ -17,25 +17,30 @@ from wfnb.engine.usecases import Event
 from wfnb.exceptions import UseCaseError
 from wfnb.spec import add_duration
 
-__all__ = ["after_commit", "log_line"]
+__all__ = ["Entered", "after_commit", "log_line"]
 
 log = logging.getLogger("wfnb.engine")
 Emitted = Sequence[tuple[str, dict[str, Any]]]
+Entered = tuple[str, int] | None
+"""The (status, version) a committed transition left the entity at."""
 
 
 def after_commit(
-    rt: Runtime, call: Call, result: StepResult, events: Emitted, entered: str | None
+    rt: Runtime, call: Call, result: StepResult, events: Emitted, entered: Entered
 ) -> None:
     """Run every effect of ``result``; never raises.
 
     Args:
+        rt: the engine's collaborators.
+        call: the call whose context travels with events and timers.
+        result: what the call returned (hooks and the log line get it).
         events: the domain events the committed use cases emitted, in order.
-        entered: the status the entity entered (its timers are armed), or None.
+        entered: ``(status, version)`` the entity entered (its timers are armed), or None.
     """
     envelope = call.context.to_envelope()
     for name, payload in events:
         _guard("event", result, rt.events.publish, _event(result, name, payload, envelope))
-    if entered is not None and call.workflow.timers_at(entered):
+    if entered is not None and call.workflow.timers_at(entered[0]):
         _guard("timers", result, _arm_timers, rt, call, result, entered)
     for hook in list(rt.hooks):
         _guard("hook", result, hook, result)
@@ -46,7 +51,7 @@ def _event(result: StepResult, name: str, payload: dict[str, Any], envelope: Any
     return Event(name, payload, result.workflow, result.entity_id, envelope)
 
 
-def _arm_timers(rt: Runtime, call: Call, result: StepResult, entered: str) -> None:
+def _arm_timers(rt: Runtime, call: Call, result: StepResult, entered: tuple[str, int]) -> None:
     wf = call.workflow
     if rt.queue is None:
         with rt.lock:
@@ -56,21 +61,23 @@ def _arm_timers(rt: Runtime, call: Call, result: StepResult, entered: str) -> No
             log.warning(
                 "workflow %r declares timers but the engine has no job queue: not armed",
                 wf.name,
-                extra={"wfnb": {"workflow": wf.name, "status": entered}},
+                extra={"wfnb": {"workflow": wf.name, "status": entered[0]}},
             )
         return
     from wfnb.engine.queue import TimerJob  # noqa: PLC0415  # only when a queue exists
 
     now = rt.clock.now()
-    for timer in wf.timers_at(entered):
+    status, version = entered
+    for timer in wf.timers_at(status):
         rt.queue.enqueue(
             TimerJob(
                 workflow=wf.name,
                 entity_id=result.entity_id,
-                timer=timer.key,
+                timer_key=timer.key,
                 step=timer.step,
                 requester_type=timer.requester_type,
-                status=entered,
+                status=status,
+                entered_version=version,
                 due_at=add_duration(now, timer.after),
                 envelope=call.context.to_envelope(),
             )
@@ -80,7 +87,7 @@ def _arm_timers(rt: Runtime, call: Call, result: StepResult, entered: str) -> No
 def _guard(what: str, result: StepResult, fn: Any, *args: Any) -> None:
     try:
         fn(*args)
-    except Exception:  # noqa: BLE001  # after commit, an effect can only be logged
+    except Exception:  # after commit, an effect can only be logged
         log.exception(
             "after-commit %s failed for %s:%s",
             what,

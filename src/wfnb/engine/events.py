@@ -67,7 +67,7 @@ class InProcessEventBus:
             for fn in targets:
                 try:
                     fn(event)
-                except Exception:  # noqa: BLE001  # a subscriber's bug must not reach the step
+                except Exception:  # a subscriber's bug must not reach the step
                     log.exception(
                         "event subscriber failed",
                         extra={"wfnb": {"event": event.name, "subscriber": repr(fn)}},

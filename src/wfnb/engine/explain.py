@@ -103,6 +103,7 @@ def explain(
     wf: Workflow,
     entity_id: Any,
     requester_type: str,
+    *,
     step: str | None,
     tenant_id: str | None,
 ) -> Explanation:
@@ -111,7 +112,9 @@ def explain(
         table_ = rt.store.entity_table(wf.entity)
         row = queries.select_entity(conn, table_, wf.entity, entity_id, tenant_id)
     if row is None:
-        missing = EntityNotFoundError(f"{wf.name}: no entity {entity_id!r}", entity_id=str(entity_id))
+        missing = EntityNotFoundError(
+            f"{wf.name}: no entity {entity_id!r}", entity_id=str(entity_id)
+        )
         return Explanation(wf.name, str(entity_id), requester_type, None, (), None, missing)
     status = str(row[wf.entity.status_column])
     steps = list(wf.steps_at(status))

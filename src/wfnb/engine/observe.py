@@ -19,10 +19,22 @@ from wfnb.spec import Workflow
 __all__ = ["run_observe"]
 
 
-def _declared(wf: Workflow, from_status: str, to_status: str, source: str) -> bool:
-    return any(
+def _check_declared(wf: Workflow, from_status: str, to_status: str, source: str) -> None:
+    """WF207 unless ``from_status -> to_status`` by ``source`` is in ``observed_transitions``."""
+    if any(
         o.from_ == from_status and o.to == to_status and o.source == source
         for o in wf.observed_transitions
+    ):
+        return
+    raise AbortStepError(
+        UndeclaredObservationError(
+            f"{wf.name}: no observed transition {from_status!r} -> {to_status!r} "
+            f"from source {source!r}",
+            workflow=wf.name,
+            from_status=from_status,
+            to_status=to_status,
+            source=source,
+        )
     )
 
 
@@ -35,19 +47,11 @@ def run_observe(rt: Runtime, call: Call, entity_id: Any, to_status: str, source:
             data = check_payload(call.data, rt.max_payload_bytes)
             with rt.store.transaction(call.context.tenant_id) as conn:
                 run.row = load(rt, conn, call, entity_id)
-                if not _declared(wf, run.status, to_status, source):
-                    raise AbortStepError(
-                        UndeclaredObservationError(
-                            f"{wf.name}: no observed transition {run.status!r} -> {to_status!r} "
-                            f"from source {source!r}",
-                            workflow=wf.name,
-                            from_status=run.status,
-                            to_status=to_status,
-                            source=source,
-                        )
-                    )
-                observed = Transition(HistoryKind.OBSERVED, None, run.status, to_status, data, source)
-                write(rt, conn, call, run.row, observed)
+                _check_declared(wf, run.status, to_status, source)
+                observed = Transition(
+                    HistoryKind.OBSERVED, None, run.status, to_status, data, source
+                )
+                run.version = write(rt, conn, call, run.row, observed)
         except AbortStepError as abort:
             return run.aborted(abort, None)
         return run.finish(run.committed(observed), entered=to_status)

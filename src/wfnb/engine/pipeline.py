@@ -26,13 +26,14 @@ from wfnb.engine.transitions import (
     Transition,
     check_payload,
     entity_tenant,
+    failure_code,
     invoke,
     load,
     make_context,
     write,
 )
 from wfnb.engine.usecases import Result, ResultKind, StepContext
-from wfnb.exceptions import StepError, UseCaseFailedError
+from wfnb.exceptions import NoStepAppliesError, StepError, UseCaseFailedError
 from wfnb.spec import Step
 
 __all__ = ["MAX_CHAIN", "StepRun", "run_step"]
@@ -53,7 +54,7 @@ def run_step(rt: Runtime, call: Call, entity_id: Any) -> StepResult:
             following = applicable(call.workflow, result.to_status or "", call.requester_type)
             if len(following) != 1:
                 break  # none or several apply: the chain stops here
-            link = replace(call, step_key=following[0].key, kind=HistoryKind.INITIATED)
+            link = replace(call, step_key=following[0].key, kind=HistoryKind.INITIATED, expect=None)
             run = StepRun(rt, link, entity_id)
             result = run.run()
             links.append(result)
@@ -72,17 +73,21 @@ class StepRun:
         self.row: dict[str, Any] | None = None
         self.step: Step | None = None
         self.events: list[tuple[str, dict[str, Any]]] = []
+        self.version = 0  # the entity's version after the last committed write
 
     def run(self) -> StepResult:
         """The pipeline: everything up to the commit, then the effects."""
         try:
-            self.call = replace(self.call, data=check_payload(self.call.data, self.rt.max_payload_bytes))
+            self.call = replace(
+                self.call, data=check_payload(self.call.data, self.rt.max_payload_bytes)
+            )
             with self.rt.store.transaction(self.call.context.tenant_id) as conn:
                 self.row = load(self.rt, conn, self.call, self.entity_id)
+                self.check_expected()
                 self.step = self.select()
                 ctx = make_context(self.rt, conn, self.call, self.step, self.row)
                 transition = self.decide(ctx)
-                write(self.rt, conn, self.call, self.row, transition)
+                self.version = write(self.rt, conn, self.call, self.row, transition)
         except AbortStepError as abort:
             return self.aborted(abort, self.row)
         self.events.extend(ctx.events)
@@ -95,6 +100,19 @@ class StepRun:
         """The entity's status as read."""
         assert self.row is not None
         return str(self.row[self.call.workflow.entity.status_column])
+
+    def check_expected(self) -> None:
+        """A timer's job runs only while the entity sits where the timer was armed (WF202)."""
+        expect, spec = self.call.expect, self.call.workflow.entity
+        assert self.row is not None
+        if expect is not None and (self.status, self.row[spec.version_column]) != expect:
+            raise AbortStepError(
+                NoStepAppliesError(
+                    f"{self.call.workflow.name}: timer no longer applies: the entity moved on "
+                    f"from {expect[0]!r} (version {expect[1]})",
+                    step=self.call.step_key,
+                )
+            )
 
     def select(self) -> Step:
         """The step to run (WF202/WF203 abort the call)."""
@@ -130,7 +148,9 @@ class StepRun:
             raise AbortStepError(None, metadata=metadata)  # a "no" with nowhere to go
         done = invoke(self.rt, self.call, rejection.action, ctx)
         metadata.update(done.metadata)
-        return Transition(HistoryKind.REJECTED, self.step.key, from_status, rejection.state, metadata)
+        return Transition(
+            HistoryKind.REJECTED, self.step.key, from_status, rejection.state, metadata
+        )
 
     def transaction(self, row: Mapping[str, Any]) -> AbstractContextManager[sa.Connection]:
         """A transaction scoped to ``row``'s tenant (for writes after the first one)."""
@@ -154,13 +174,13 @@ class StepRun:
             self.step.key if self.step else None,
             str(row[self.call.workflow.entity.status_column]),
             target,
-            metadata={**error.fields.get("metadata", {}), "error_code": error.failure_code},
-            failure_code=error.failure_code,
+            metadata={**error.fields.get("metadata", {}), "error_code": failure_code(error)},
+            failure_code=failure_code(error),
             failure_message=error.message,
         )
         try:
             with self.transaction(row) as conn:
-                write(self.rt, conn, self.call, row, transition)
+                self.version = write(self.rt, conn, self.call, row, transition)
         except AbortStepError as again:
             return self.finish(self.result(Outcome.FAILED, error=again.error), None)
         return self.finish(self.result(Outcome.FAILED, error=error, to_status=target), target)
@@ -197,5 +217,6 @@ class StepRun:
 
         ``self.events`` holds only what committed transactions emitted.
         """
-        after_commit(self.rt, self.call, result, self.events, entered)
+        moved = (entered, self.version) if entered is not None else None
+        after_commit(self.rt, self.call, result, self.events, moved)
         return result

@@ -14,16 +14,18 @@ __all__ = ["JobQueue", "TimerJob"]
 class TimerJob:
     """Run ``step`` as ``requester_type`` at ``due_at`` if the entity still sits at ``status``.
 
-    ``envelope`` is the request context of the transition that armed the timer; a worker
-    restores it (and refuses a job without one: WF209).
+    The job is still relevant only while the entity is at ``status`` with the version
+    ``entered_version`` its arming transition wrote. ``envelope`` is that transition's
+    request context; a worker restores it (and refuses a job without one: WF209).
     """
 
     workflow: str
     entity_id: str
-    timer: str
+    timer_key: str
     step: str
     requester_type: str
     status: str
+    entered_version: int
     due_at: datetime
     envelope: Mapping[str, Any] = field(default_factory=dict)
 

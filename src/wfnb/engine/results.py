@@ -23,7 +23,7 @@ class Outcome(StrEnum):
     OBSERVED = "observed"
     """An outside transition was recorded (``Engine.observe``)."""
     FAILED = "failed"
-    """The step did not go through; ``error`` says why (WF201–WF208). The entity is
+    """The step did not go through; ``error`` says why (WF201-WF208). The entity is
     unchanged, except a claim released back (``to_status`` is then the step's status) or a
     permanent failure (``to_status`` is the failure status)."""
 
@@ -81,7 +81,9 @@ class StepResult:
         return self
 
     def __repr__(self) -> str:
-        move = f"{self.from_status}→{self.to_status}" if self.to_status else f"at {self.from_status}"
+        move = (
+            f"{self.from_status}→{self.to_status}" if self.to_status else f"at {self.from_status}"
+        )
         err = f" {self.error.code}" if self.error is not None else ""
         chain = f" +{len(self.chain)} chained" if self.chain else ""
         return (

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from wfnb.engine.context import RequestContext
 from wfnb.engine.results import HistoryKind
 from wfnb.engine.runtime import Runtime
-from wfnb.engine.usecases import Requester, Result, ResultKind, StepContext
+from wfnb.engine.usecases import Requester, Result, ResultKind, StepContext, is_batch
 from wfnb.exceptions import (
     ConcurrentModificationError,
     EntityNotFoundError,
@@ -39,6 +39,7 @@ __all__ = [
     "call_use_case",
     "check_payload",
     "entity_tenant",
+    "failure_code",
     "failure_error",
     "invoke",
     "load",
@@ -78,6 +79,7 @@ class Call:
     step_key: str | None = None
     kind: HistoryKind = HistoryKind.INITIATED
     started: float = field(default_factory=perf_counter)
+    expect: tuple[str, int] | None = None  # a timer's (status, entered_version) precondition
 
     @property
     def requester_type(self) -> str:
@@ -119,7 +121,9 @@ def check_payload(data: Any, limit: int) -> dict[str, Any]:
     try:
         size = len(json.dumps(data, separators=(",", ":"), allow_nan=False).encode())
     except (TypeError, ValueError) as exc:
-        raise AbortStepError(InvalidPayloadError(f"payload is not JSON-serialisable: {exc}")) from exc
+        raise AbortStepError(
+            InvalidPayloadError(f"payload is not JSON-serialisable: {exc}")
+        ) from exc
     if size > limit:
         raise AbortStepError(
             InvalidPayloadError(f"payload is {size} bytes, over the {limit}-byte limit", size=size)
@@ -202,7 +206,7 @@ def call_use_case(fn: Any, ctx: Any, label: str) -> Result:
     """
     try:
         return as_result(fn(ctx))
-    except Exception as exc:  # noqa: BLE001  # a use case's bug becomes WF206, never a crash
+    except Exception as exc:  # a use case's bug becomes WF206, never a crash
         raise use_case_error(label, exc) from exc
 
 
@@ -220,10 +224,28 @@ def invoke(rt: Runtime, call: Call, name: str | None, ctx: StepContext) -> Resul
         error = UseCaseError(f"use case {name!r} does not resolve: {exc}", use_case=name)
         error.__cause__ = exc
         raise AbortStepError(error) from exc
-    result = call_use_case(fn, ctx, name)
+    result = call_use_case(_one_at_a_time(fn) if is_batch(fn) else fn, ctx, name)
     if result.kind is ResultKind.FAILED:
         raise AbortStepError(failure_error(result, name), permanent=result.permanent)
     return result
+
+
+def _one_at_a_time(fn: Any) -> Any:
+    """A batch-aware use case called for a single entity: ``fn([ctx])[0]``."""
+
+    def single(ctx: StepContext) -> Any:
+        out = list(fn([ctx]) or [])
+        if len(out) != 1:
+            raise TypeError(f"batch use case returned {len(out)} results for 1 entity")
+        return out[0]
+
+    return single
+
+
+def failure_code(error: UseCaseFailedError) -> str | None:
+    """The use case's own failure code carried by a WF205 error."""
+    code = error.fields.get("failure_code")
+    return None if code is None else str(code)
 
 
 def failure_error(result: Result, label: str) -> UseCaseFailedError:
@@ -239,8 +261,11 @@ def failure_error(result: Result, label: str) -> UseCaseFailedError:
 
 def write(
     rt: Runtime, conn: sa.Connection, call: Call, row: Mapping[str, Any], t: Transition
-) -> None:
+) -> int:
     """CAS the entity from ``row``'s version to ``t.to_status`` + its history row (+ failure log).
+
+    Returns:
+        The entity's new version.
 
     Raises:
         AbortStepError: the CAS matched no row (WF204); the transaction must roll back.
@@ -249,8 +274,9 @@ def write(
     spec = wf.entity
     entity_id = row[spec.id_column]
     table = rt.store.entity_table(spec)
+    version = row[spec.version_column]
     if not queries.compare_and_swap(
-        conn, table, spec, entity_id, row[spec.version_column], t.to_status
+        conn, table, spec, entity_id, version=version, to_status=t.to_status
     ):
         raise AbortStepError(
             ConcurrentModificationError(
@@ -266,6 +292,7 @@ def write(
     queries.insert_history(conn, [history_row(call, str(entity_id), tenant, t, now)])
     if t.to_status in wf.failure_statuses:
         queries.insert_failures(conn, [failure_row(call, str(entity_id), tenant, t, now)])
+    return int(row[spec.version_column]) + 1
 
 
 def history_row(

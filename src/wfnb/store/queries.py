@@ -12,6 +12,7 @@ transaction and wraps driver errors into ``StoreError``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -36,9 +37,11 @@ __all__ = [
     "set_tenant",
 ]
 
-CHUNK = 900
-"""Ids per ``IN`` list: under SQLite's and PostgreSQL's bound-parameter limits, even x2."""
+CHUNK = 5000
+"""Ids per ``IN`` list: 2 parameters each, under SQLite's (32766) and PostgreSQL's (65535)."""
 
+_INSERT_HISTORY = sa.insert(HISTORY)
+_INSERT_FAILURE = sa.insert(PERMANENT_FAILURE_LOG)
 TENANT_POLICY = "wfnb_tenant_isolation"
 _TENANT_PREDICATE = (
     "tenant_id IS NOT DISTINCT FROM NULLIF(current_setting('app.tenant_id', true), '')"
@@ -64,7 +67,7 @@ def enable_row_level_security(conn: sa.Connection, table: sa.Table) -> None:
         f"CREATE POLICY {TENANT_POLICY} ON %(fullname)s "
         f"USING ({_TENANT_PREDICATE}) WITH CHECK ({_TENANT_PREDICATE})",
     ):
-        conn.execute(sa.DDL(text).against(table))
+        conn.execute(sa.DDL(text).against(table))  # type: ignore[no-untyped-call]
 
 
 def reflect_entity_table(conn: sa.Connection, name: str) -> sa.Table:
@@ -93,6 +96,15 @@ def _scoped(
     return stmt
 
 
+@lru_cache(maxsize=256)
+def _select_one(table: sa.Table, id_column: str, tenant_column: str | None) -> sa.Select[Any]:
+    """Built once per table: statement construction is most of SQLAlchemy's per-call cost."""
+    stmt = sa.select(table).where(table.c[id_column] == sa.bindparam("wfnb_id"))
+    if tenant_column is not None:
+        stmt = stmt.where(table.c[tenant_column] == sa.bindparam("wfnb_tenant"))
+    return stmt
+
+
 def select_entity(
     conn: sa.Connection,
     table: sa.Table,
@@ -101,8 +113,12 @@ def select_entity(
     tenant_id: str | None,
 ) -> dict[str, Any] | None:
     """``SELECT * FROM <table> WHERE id = :id [AND tenant = :t]``: one entity row or None."""
-    stmt = sa.select(table).where(table.c[entity.id_column] == _id_value(table, entity, entity_id))
-    row = conn.execute(_scoped(stmt, table, entity, tenant_id)).mappings().first()
+    scoped = entity.tenant_column if tenant_id is not None else None
+    params = {"wfnb_id": _id_value(table, entity, entity_id), "wfnb_tenant": tenant_id}
+    stmt = _select_one(table, entity.id_column, scoped)
+    row = (
+        conn.execute(stmt, params if scoped else {"wfnb_id": params["wfnb_id"]}).mappings().first()
+    )
     return dict(row) if row is not None else None
 
 
@@ -119,7 +135,9 @@ def select_entities(
     rows: list[dict[str, Any]] = []
     for start in range(0, len(values), CHUNK):
         stmt = sa.select(table).where(id_col.in_(values[start : start + CHUNK]))
-        rows.extend(dict(r) for r in conn.execute(_scoped(stmt, table, entity, tenant_id)).mappings())
+        rows.extend(
+            dict(r) for r in conn.execute(_scoped(stmt, table, entity, tenant_id)).mappings()
+        )
     return rows
 
 
@@ -135,11 +153,24 @@ def select_entities_at(
     return [dict(r) for r in conn.execute(_scoped(stmt, table, entity, tenant_id)).mappings()]
 
 
+@lru_cache(maxsize=256)
+def _swap_one(
+    table: sa.Table, id_column: str, version_column: str, status_column: str
+) -> sa.Update:
+    ver = table.c[version_column]
+    return (
+        sa.update(table)
+        .where(table.c[id_column] == sa.bindparam("wfnb_id"), ver == sa.bindparam("wfnb_version"))
+        .values({status_column: sa.bindparam("wfnb_to"), version_column: ver + 1})
+    )
+
+
 def compare_and_swap(
     conn: sa.Connection,
     table: sa.Table,
     entity: EntitySpec,
     entity_id: Any,
+    *,
     version: int,
     to_status: str,
 ) -> bool:
@@ -148,13 +179,13 @@ def compare_and_swap(
     Returns:
         Whether exactly one row matched (False = a concurrent change: WF204).
     """
-    ver = table.c[entity.version_column]
-    stmt = (
-        sa.update(table)
-        .where(table.c[entity.id_column] == _id_value(table, entity, entity_id), ver == version)
-        .values({entity.status_column: to_status, entity.version_column: ver + 1})
-    )
-    return conn.execute(stmt).rowcount == 1
+    stmt = _swap_one(table, entity.id_column, entity.version_column, entity.status_column)
+    params = {
+        "wfnb_id": _id_value(table, entity, entity_id),
+        "wfnb_version": version,
+        "wfnb_to": to_status,
+    }
+    return conn.execute(stmt, params).rowcount == 1
 
 
 def compare_and_swap_many(
@@ -164,9 +195,23 @@ def compare_and_swap_many(
     expected: Sequence[tuple[Any, int]],
     to_status: str,
 ) -> set[str]:
-    """Bulk CAS: ``UPDATE … WHERE (id, version) IN (...) RETURNING id``, one per chunk.
+    """Bulk CAS, one statement per chunk of ids.
+
+    ::
+
+        UPDATE <table> SET status=:to, version=version+1
+        WHERE id IN (SELECT id FROM <table> WHERE (id, version) IN (...)
+                     ORDER BY id FOR UPDATE)
+        RETURNING id
+
+    The sub-select locks the matching rows in id order (PostgreSQL; SQLite holds the
+    database lock already), so two batches over overlapping entities queue behind each
+    other instead of deadlocking.
 
     Args:
+        conn: the transaction's connection.
+        table: the reflected entity table.
+        entity: the workflow's entity spec (column names).
         expected: ``(entity_id, version)`` pairs read earlier in the transaction.
         to_status: the status every matched row moves to.
 
@@ -177,9 +222,15 @@ def compare_and_swap_many(
     pairs = [(_id_value(table, entity, i), v) for i, v in expected]
     won: set[str] = set()
     for start in range(0, len(pairs), CHUNK):
+        matching = (
+            sa.select(id_col)
+            .where(sa.tuple_(id_col, ver).in_(pairs[start : start + CHUNK]))
+            .order_by(id_col)
+            .with_for_update()
+        )
         stmt = (
             sa.update(table)
-            .where(sa.tuple_(id_col, ver).in_(pairs[start : start + CHUNK]))
+            .where(id_col.in_(matching))
             .values({entity.status_column: to_status, entity.version_column: ver + 1})
             .returning(id_col)
         )
@@ -192,6 +243,7 @@ def restate_many(
     table: sa.Table,
     entity: EntitySpec,
     entity_ids: Sequence[Any],
+    *,
     to_status: str,
     version_delta: int,
 ) -> int:
@@ -217,13 +269,13 @@ def restate_many(
 def insert_history(conn: sa.Connection, rows: Sequence[Mapping[str, Any]]) -> None:
     """``INSERT INTO workflow_history``: one row, or many as a single executemany."""
     if rows:
-        conn.execute(sa.insert(HISTORY), list(rows))
+        conn.execute(_INSERT_HISTORY, list(rows))
 
 
 def insert_failures(conn: sa.Connection, rows: Sequence[Mapping[str, Any]]) -> None:
     """``INSERT INTO workflow_permanent_failure_log``: one row, or many (executemany)."""
     if rows:
-        conn.execute(sa.insert(PERMANENT_FAILURE_LOG), list(rows))
+        conn.execute(_INSERT_FAILURE, list(rows))
 
 
 def select_claims(

@@ -51,9 +51,9 @@ sa.Index("ix_workflow_history_entity", HISTORY.c.workflow, HISTORY.c.entity_id, 
 sa.Index("ix_workflow_history_workflow_changed_at", HISTORY.c.workflow, HISTORY.c.changed_at)
 sa.Index("ix_workflow_history_changed_at", HISTORY.c.changed_at)
 sa.Index("ix_workflow_history_tenant", HISTORY.c.tenant_id)
-sa.Index(
-    "ix_workflow_history_metadata", HISTORY.c["metadata"], postgresql_using="gin"
-).ddl_if(dialect="postgresql")
+sa.Index("ix_workflow_history_metadata", HISTORY.c["metadata"], postgresql_using="gin").ddl_if(
+    dialect="postgresql"
+)
 
 PERMANENT_FAILURE_LOG = sa.Table(
     "workflow_permanent_failure_log",

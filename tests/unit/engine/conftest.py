@@ -1,4 +1,4 @@
-"""Engines on a fresh database (SQLite and PostgreSQL via ``db_url``), built from ``wfnb.testing``."""
+"""Engines on a fresh SQLite or PostgreSQL database (``db_url``), built with ``wfnb.testing``."""
 
 from __future__ import annotations
 
@@ -45,7 +45,10 @@ def build(db_url: str, clock: FakeClock) -> Iterator[Build]:
     engines: list[Engine] = []
 
     def make(
-        *, entities: int = 0, status: str | None = None, engine_kw: dict[str, Any] | None = None,
+        *,
+        entities: int = 0,
+        status: str | None = None,
+        engine_kw: dict[str, Any] | None = None,
         **overrides: Any,
     ) -> tuple[Engine, Workflow]:
         wf = testing.make_workflow(**overrides)
@@ -63,7 +66,7 @@ def build(db_url: str, clock: FakeClock) -> Iterator[Build]:
         engine.dispose()
 
 
-def rows(engine: Engine, sql: str, **params: Any) -> list[sa.Row[Any]]:
+def rows(engine: Engine, sql: str, **params: Any) -> list[Any]:
     """Run a read-only query in a test (plain SQL is fine in tests)."""
     with engine.db.connect() as conn:
         return list(conn.execute(sa.text(sql), params))
@@ -71,7 +74,7 @@ def rows(engine: Engine, sql: str, **params: Any) -> list[sa.Row[Any]]:
 
 def status_of(engine: Engine, entity_id: str, table: str = "tickets") -> tuple[str, int]:
     """(status, version) of one entity."""
-    (row,) = rows(engine, f"SELECT status, version FROM {table} WHERE id = :i", i=entity_id)  # noqa: S608
+    (row,) = rows(engine, f"SELECT status, version FROM {table} WHERE id = :i", i=entity_id)
     return row[0], row[1]
 
 
@@ -79,7 +82,8 @@ def history(engine: Engine, entity_id: str) -> list[tuple[str, str | None, str]]
     """(kind, from_status, to_status) of an entity's history rows, in order."""
     found = rows(
         engine,
-        "SELECT kind, from_status, to_status FROM workflow_history WHERE entity_id = :i ORDER BY id",
+        "SELECT kind, from_status, to_status FROM workflow_history "
+        "WHERE entity_id = :i ORDER BY id",
         i=entity_id,
     )
     return [(r[0], r[1], r[2]) for r in found]

@@ -1,4 +1,4 @@
-"""``execute_batch``: per-entity outcomes, one call per batch-aware use case, constant statements."""
+"""``execute_batch``: per-entity outcomes, one call per batch use case, constant statements."""
 
 from __future__ import annotations
 
@@ -56,7 +56,8 @@ def test_results_come_back_in_input_order_with_per_entity_outcomes(build: Build)
         "e1": (Outcome.FAILED, "WF205"),
         "e2": (Outcome.TRANSITIONED, None),
     }
-    assert status_of(engine, "e1") == ("draft", 0) and history(engine, "e1") == []
+    assert status_of(engine, "e1") == ("draft", 0)
+    assert history(engine, "e1") == []
     assert status_of(engine, "e2") == ("triaged", 1)
     assert history(engine, "e2") == [("initiated", "draft", "triaged")]
     assert testing.CALLS[("act_many", "*")] == 1  # one call for the whole batch
@@ -66,7 +67,9 @@ def test_non_batch_use_cases_run_per_entity_and_fail_alone(build: Build) -> None
     engine, wf = build(entities=3)
 
     def writes_then_maybe_raises(ctx: StepContext) -> Result:
-        ctx.conn.execute(sa.text("UPDATE tickets SET title = :t WHERE id = :i"), {"t": "w", "i": ctx.entity_id})
+        ctx.conn.execute(
+            sa.text("UPDATE tickets SET title = :t WHERE id = :i"), {"t": "w", "i": ctx.entity_id}
+        )
         if ctx.entity_id == "e1":
             raise RuntimeError("e1 breaks")
         return Result.ok()
@@ -74,7 +77,7 @@ def test_non_batch_use_cases_run_per_entity_and_fail_alone(build: Build) -> None
     engine.use_cases.override(wf, "act", writes_then_maybe_raises)
     results = engine.execute_batch("ticket", ["e0", "e1", "e2"], "admin")
     assert [r.error.code if r.error else None for r in results] == [None, "WF206", None]
-    titles = dict(tuple(r) for r in rows(engine, "SELECT id, title FROM tickets"))  # type: ignore[misc]
+    titles = {r[0]: r[1] for r in rows(engine, "SELECT id, title FROM tickets")}
     assert titles == {"e0": "w", "e1": None, "e2": "w"}  # e1's write went with its savepoint
     assert testing.CALLS[("check", "e1")] == 1
 
@@ -91,14 +94,18 @@ def test_a_concurrent_change_fails_only_that_entity_and_its_action_never_runs(bu
     engine.use_cases.override(wf, "check_many", check_and_interfere)
     results = engine.execute_batch("ticket", ["e0", "e1", "e2"], "admin")
     assert [r.error.code if r.error else None for r in results] == [None, "WF204", None]
-    assert status_of(engine, "e1") == ("draft", 1) and history(engine, "e1") == []
+    assert status_of(engine, "e1") == ("draft", 1)
+    assert history(engine, "e1") == []
     assert [s for s, _ in [status_of(engine, "e0"), status_of(engine, "e2")]] == ["triaged"] * 2
 
 
 def test_a_raising_batch_action_fails_its_whole_call(build: Build) -> None:
     engine, _ = build(entities=3, steps=batch_steps())
-    results = engine.execute_batch("ticket", ["e0", "e1", "e2"], "admin", data={"action:e2": "raise"})
-    assert {r.error.code for r in results if r.error} == {"WF206"} and all(not r.ok for r in results)
+    results = engine.execute_batch(
+        "ticket", ["e0", "e1", "e2"], "admin", data={"action:e2": "raise"}
+    )
+    assert {r.error.code for r in results if r.error} == {"WF206"}
+    assert all(not r.ok for r in results)
     assert [status_of(engine, f"e{i}") for i in range(3)] == [("draft", 0)] * 3
     assert rows(engine, "SELECT * FROM workflow_history") == []
 
@@ -106,7 +113,10 @@ def test_a_raising_batch_action_fails_its_whole_call(build: Build) -> None:
 def test_rejections_take_the_rejection_path(build: Build) -> None:
     engine, _ = build(entities=3, steps=batch_steps())
     results = engine.execute_batch(
-        "ticket", ["e0", "e1", "e2"], "user", data={"validation:e1": "reject", "action:e2": "reject"}
+        "ticket",
+        ["e0", "e1", "e2"],
+        "user",
+        data={"validation:e1": "reject", "action:e2": "reject"},
     )
     assert [(r.outcome, r.to_status) for r in results] == [
         (Outcome.TRANSITIONED, "submitted"),
@@ -121,20 +131,30 @@ def test_rejections_take_the_rejection_path(build: Build) -> None:
 
 def test_claimed_steps_claim_then_act_then_release_the_failures(build: Build) -> None:
     engine, _ = build(entities=3, status="triaged", steps=batch_steps())
-    results = engine.execute_batch("ticket", ["e0", "e1", "e2"], "system", data={"action:e1": "fail"})
+    results = engine.execute_batch(
+        "ticket", ["e0", "e1", "e2"], "system", data={"action:e1": "fail"}
+    )
     assert [(r.outcome, r.to_status) for r in results] == [
         (Outcome.TRANSITIONED, "resolved"),
         (Outcome.FAILED, "triaged"),
         (Outcome.TRANSITIONED, "resolved"),
     ]
-    assert history(engine, "e0") == [("claimed", "triaged", "resolving"), ("initiated", "resolving", "resolved")]
-    assert history(engine, "e1") == [("claimed", "triaged", "resolving"), ("released", "resolving", "triaged")]
+    assert history(engine, "e0") == [
+        ("claimed", "triaged", "resolving"),
+        ("initiated", "resolving", "resolved"),
+    ]
+    assert history(engine, "e1") == [
+        ("claimed", "triaged", "resolving"),
+        ("released", "resolving", "triaged"),
+    ]
     assert status_of(engine, "e1") == ("triaged", 2)
 
 
 def test_permanent_failures_go_to_the_failure_status(build: Build) -> None:
     engine, _ = build(entities=2, steps=batch_steps())
-    results = engine.execute_batch("ticket", ["e0", "e1"], "user", data={"action:e0": "fail_permanent"})
+    results = engine.execute_batch(
+        "ticket", ["e0", "e1"], "user", data={"action:e0": "fail_permanent"}
+    )
     assert [(r.outcome, r.to_status) for r in results] == [
         (Outcome.FAILED, "failed"), (Outcome.TRANSITIONED, "submitted"),
     ]  # fmt: skip
@@ -160,3 +180,13 @@ def test_a_constant_number_of_statements(build: Build, claimed: bool) -> None:
         assert all(r.outcome is Outcome.TRANSITIONED for r in results)
         counts.append(len(statements))
     assert counts[0] == counts[1] <= (11 if claimed else 8)
+
+
+def test_execute_step_calls_a_batch_use_case_with_one_context(build: Build) -> None:
+    engine, _ = build(entities=1, steps=batch_steps())
+    result = engine.execute_step("ticket", "e0", "admin")
+    assert (result.to_status, dict(result.metadata)) == (
+        "triaged",
+        {"check_many": True, "act_many": True},
+    )
+    assert testing.CALLS[("act_many", "*")] == 1

@@ -1,4 +1,4 @@
-"""Claims and their janitors: stale claims go to the owning module's janitor, whose result decides."""
+"""Claims and janitors: a stale claim goes to its owning module's janitor, whose result decides."""
 
 from __future__ import annotations
 
@@ -8,13 +8,12 @@ import pytest
 
 from tests.unit.engine.conftest import Build, FakeClock, history, rows, status_of
 from wfnb import testing
-from wfnb.engine import Outcome
+from wfnb.engine import Engine, Outcome
 from wfnb.engine.usecases import Result, StepContext
 
 
-
 @pytest.fixture
-def stranded(build: Build) -> tuple[object, object]:
+def stranded(build: Build) -> Engine:
     engine, wf = build(entities=1, status="triaged")
 
     def die(ctx: StepContext) -> Result:
@@ -24,19 +23,20 @@ def stranded(build: Build) -> tuple[object, object]:
     with pytest.raises(SystemExit):
         engine.execute_step("ticket", "e0", "system", correlation_id="c-claim", user_id="u9")
     engine.use_cases.override(wf, "act", None)
-    return engine, wf
+    return engine
 
 
-def test_a_crash_inside_the_action_leaves_the_claim(stranded: tuple) -> None:  # type: ignore[type-arg]
-    engine, _ = stranded
+def test_a_crash_inside_the_action_leaves_the_claim(stranded: Engine) -> None:
+    engine = stranded
     assert status_of(engine, "e0") == ("resolving", 1)
     assert history(engine, "e0") == [("claimed", "triaged", "resolving")]
     again = engine.execute_step("ticket", "e0", "system")
-    assert again.error is not None and again.error.code == "WF202"  # nobody runs at a claim
+    assert again.error is not None
+    assert again.error.code == "WF202"
 
 
-def test_fresh_claims_are_left_alone(stranded: tuple, clock: FakeClock) -> None:  # type: ignore[type-arg]
-    engine, _ = stranded
+def test_fresh_claims_are_left_alone(stranded: Engine, clock: FakeClock) -> None:
+    engine = stranded
     seen: list[str] = []
     engine.register_janitor("support", lambda ctx: seen.append(ctx.entity_id))
     clock.advance(timedelta(minutes=9))
@@ -44,8 +44,8 @@ def test_fresh_claims_are_left_alone(stranded: tuple, clock: FakeClock) -> None:
     assert seen == []
 
 
-def test_janitor_ok_moves_on_to_the_successful_state(stranded: tuple, clock: FakeClock) -> None:  # type: ignore[type-arg]
-    engine, _ = stranded
+def test_janitor_ok_moves_on_to_the_successful_state(stranded: Engine, clock: FakeClock) -> None:
+    engine = stranded
     contexts: list[StepContext] = []
 
     def janitor(ctx: StepContext) -> Result:
@@ -62,7 +62,9 @@ def test_janitor_ok_moves_on_to_the_successful_state(stranded: tuple, clock: Fak
     assert contexts[0].requester.correlation_id == "c-claim"
     assert contexts[0].requester.user_id == "u9"
     assert history(engine, "e0")[-1] == ("janitor", "resolving", "resolved")
-    (meta,) = rows(engine, "SELECT requester_type, correlation_id FROM workflow_history WHERE kind = 'janitor'")
+    (meta,) = rows(
+        engine, "SELECT requester_type, correlation_id FROM workflow_history WHERE kind = 'janitor'"
+    )
     assert tuple(meta) == ("system", "c-claim")
     assert engine.recover_claims() == []  # handled once
 
@@ -72,9 +74,12 @@ def test_janitor_ok_moves_on_to_the_successful_state(stranded: tuple, clock: Fak
     [(Result.reject("not done"), Outcome.REJECTED), (Result.fail("X", "hub down"), Outcome.FAILED)],
 )
 def test_janitor_no_releases_back_to_the_step_status(
-    stranded: tuple, clock: FakeClock, verdict: Result, outcome: Outcome  # type: ignore[type-arg]
+    stranded: Engine,
+    clock: FakeClock,
+    verdict: Result,
+    outcome: Outcome,
 ) -> None:
-    engine, _ = stranded
+    engine = stranded
     engine.register_janitor("support", lambda ctx: verdict)
     clock.advance(timedelta(hours=1))
     (result,) = engine.recover_claims()
@@ -84,8 +89,8 @@ def test_janitor_no_releases_back_to_the_step_status(
     assert testing.CALLS[("act", "e0")] == 1
 
 
-def test_a_raising_janitor_leaves_the_claim(stranded: tuple, clock: FakeClock) -> None:  # type: ignore[type-arg]
-    engine, _ = stranded
+def test_a_raising_janitor_leaves_the_claim(stranded: Engine, clock: FakeClock) -> None:
+    engine = stranded
 
     def broken(ctx: StepContext) -> Result:
         raise RuntimeError("janitor bug")
@@ -93,12 +98,13 @@ def test_a_raising_janitor_leaves_the_claim(stranded: tuple, clock: FakeClock) -
     engine.register_janitor("support", broken)
     clock.advance(timedelta(hours=1))
     (result,) = engine.recover_claims()
-    assert result.error is not None and result.error.code == "WF206"
+    assert result.error is not None
+    assert result.error.code == "WF206"
     assert status_of(engine, "e0")[0] == "resolving"
 
 
-def test_no_janitor_registered_means_nothing_happens(stranded: tuple, clock: FakeClock) -> None:  # type: ignore[type-arg]
-    engine, _ = stranded
+def test_no_janitor_registered_means_nothing_happens(stranded: Engine, clock: FakeClock) -> None:
+    engine = stranded
     engine.register_janitor("someone_else", lambda ctx: Result.ok())
     clock.advance(timedelta(hours=1))
     assert engine.recover_claims() == []

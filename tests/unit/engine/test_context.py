@@ -34,7 +34,8 @@ def test_envelope_round_trips() -> None:
 def test_a_missing_envelope_is_wf209(envelope: dict[str, str] | None) -> None:
     with pytest.raises(ContextMissingError) as info:
         RequestContext.from_envelope(envelope, boundary="job")
-    assert info.value.code == "WF209" and "job" in str(info.value)
+    assert info.value.code == "WF209"
+    assert "job" in str(info.value)
 
 
 def test_require_and_to_envelope_without_context_are_wf209() -> None:
@@ -46,10 +47,15 @@ def test_require_and_to_envelope_without_context_are_wf209() -> None:
 
 def test_resolve_prefers_arguments_then_the_current_context_then_generates() -> None:
     fresh = context.resolve(requester_type="user")
-    assert len(fresh.correlation_id) == 32 and fresh.tenant_id is None
+    assert len(fresh.correlation_id) == 32
+    assert fresh.tenant_id is None
     with context.use(RequestContext("c-out", tenant_id="t1", user_id="u1")):
         inherited = context.resolve(requester_type="admin")
-        assert (inherited.correlation_id, inherited.tenant_id, inherited.user_id) == ("c-out", "t1", "u1")
+        assert (inherited.correlation_id, inherited.tenant_id, inherited.user_id) == (
+            "c-out",
+            "t1",
+            "u1",
+        )
         explicit = context.resolve(correlation_id="c-in", tenant_id="t2", requester_type="admin")
         assert (explicit.correlation_id, explicit.tenant_id) == ("c-in", "t2")
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.unit.engine.conftest import Build, FakeClock, status_of
+from tests.unit.engine.conftest import Build, FakeClock, rows, status_of
 from wfnb.engine import Outcome, StepResult, TimerJob
 from wfnb.engine.context import current
 from wfnb.engine.usecases import Event
@@ -31,7 +31,9 @@ def test_events_are_published_after_commit_in_the_request_context(build: Build) 
         seen.append((event, ctx.correlation_id if ctx else None))
 
     engine.events.subscribe("ticket.touched", subscriber)
-    engine.execute_step("ticket", "e0", "admin", data={"emit": "ticket.touched"}, correlation_id="c7")
+    engine.execute_step(
+        "ticket", "e0", "admin", data={"emit": "ticket.touched"}, correlation_id="c7"
+    )
     assert [e.name for e, _ in seen] == ["ticket.touched", "ticket.touched"]  # check + act
     event, corr = seen[0]
     assert (event.workflow, event.entity_id, corr) == ("ticket", "e0", "c7")
@@ -81,8 +83,13 @@ def test_one_structured_log_line_per_step(build: Build, caplog: pytest.LogCaptur
         engine.execute_step("ticket", "e0", "admin", correlation_id="c-log")
     (record,) = [r for r in caplog.records if hasattr(r, "wfnb")]
     fields = record.wfnb
-    assert fields["outcome"] == "transitioned" and fields["correlation_id"] == "c-log"
-    assert (fields["from_status"], fields["to_status"], fields["step"]) == ("draft", "triaged", "submit")
+    assert fields["outcome"] == "transitioned"
+    assert fields["correlation_id"] == "c-log"
+    assert (fields["from_status"], fields["to_status"], fields["step"]) == (
+        "draft",
+        "triaged",
+        "submit",
+    )
 
 
 def test_timers_without_a_queue_warn_once_per_workflow(
@@ -102,16 +109,32 @@ def test_timers_are_armed_on_the_queue_with_the_envelope(build: Build, clock: Fa
     engine.execute_step("ticket", "e0", "system", correlation_id="c-t", tenant_id=None)
     (job,) = queue.jobs
     assert (job.step, job.requester_type, job.status) == ("close", "admin", "resolved")
+    assert (job.timer_key, job.entered_version) == ("auto_close", 2)
     assert job.due_at == clock.now() + timedelta(days=7)
     assert job.envelope["correlation_id"] == "c-t"
     result = engine.run_timer(job)
     assert (result.outcome, result.to_status) == (Outcome.TRANSITIONED, "closed")
     assert result.correlation_id == "c-t"
-    assert engine.run_timer(job).error.code == "WF202"  # type: ignore[union-attr]  # moved on
+    assert rows(engine, "SELECT kind FROM workflow_history ORDER BY id")[-1][0] == "timer"
+    again = engine.run_timer(job)  # the entity moved on: nothing happens
+    assert again.error is not None
+    assert again.error.code == "WF202"
+
+
+def test_a_timer_armed_at_an_older_version_does_nothing(build: Build) -> None:
+    engine, _ = build(entities=1, status="resolved")
+    envelope = {"correlation_id": "c-old"}
+    stale = TimerJob(
+        "ticket", "e0", "auto_close", "close", "admin", "resolved", 5, datetime.now(UTC), envelope
+    )
+    result = engine.run_timer(stale)
+    assert result.error is not None
+    assert result.error.code == "WF202"
+    assert status_of(engine, "e0") == ("resolved", 0)
 
 
 def test_a_timer_job_without_envelope_is_wf209(build: Build, clock: FakeClock) -> None:
     engine, _ = build(entities=1)
-    job = TimerJob("ticket", "e0", "auto_close", "close", "admin", "resolved", clock.now(), {})
+    job = TimerJob("ticket", "e0", "auto_close", "close", "admin", "resolved", 0, clock.now(), {})
     with pytest.raises(ContextMissingError):
         engine.run_timer(job)

@@ -31,19 +31,23 @@ def test_happy_path_moves_the_entity_and_writes_history(build: Build) -> None:
     assert dict(result.metadata) == {"check": True, "act": True}
     assert status_of(engine, "e0") == ("triaged", 1)
     (row,) = rows(engine, "SELECT * FROM workflow_history")
-    assert row.kind == "initiated" and row.step_key == "submit"
+    assert row.kind == "initiated"
+    assert row.step_key == "submit"
     assert (row.requester_type, row.user_id, row.correlation_id) == ("admin", "u1", "c-1")
-    assert row.config_hash == wf.config_hash and row.entity_table == "tickets"
+    assert row.config_hash == wf.config_hash
+    assert row.entity_table == "tickets"
     metadata = row.metadata if isinstance(row.metadata, dict) else json.loads(row.metadata)
     assert metadata == {"check": True, "act": True}
-    assert row.changed_at is not None and row.duration_ms >= 0
+    assert row.changed_at is not None
+    assert row.duration_ms >= 0
 
 
 def test_a_correlation_id_is_generated_when_none_is_given(build: Build) -> None:
     engine, _ = build(entities=2)
     first = engine.execute_step("ticket", "e0", "admin")
     second = engine.execute_step("ticket", "e1", "admin")
-    assert first.correlation_id and second.correlation_id
+    assert first.correlation_id
+    assert second.correlation_id
     assert first.correlation_id != second.correlation_id
 
 
@@ -125,7 +129,8 @@ def test_claim_failure_releases_the_claim(build: Build, instruction: str, code: 
     engine, _ = build(entities=1, status="triaged")
     result = engine.execute_step("ticket", "e0", "system", data={"action": instruction})
     assert (result.outcome, result.to_status) == (Outcome.FAILED, "triaged")
-    assert result.error is not None and result.error.code == code
+    assert result.error is not None
+    assert result.error.code == code
     assert history(engine, "e0") == [
         ("claimed", "triaged", "resolving"),
         ("released", "resolving", "triaged"),
@@ -149,7 +154,8 @@ def test_permanent_failure_moves_to_the_failure_status_and_logs(build: Build) ->
     result = engine.execute_step("ticket", "e0", "user", data={"validation": "fail_permanent"})
     assert (result.outcome, result.to_status) == (Outcome.FAILED, "failed")
     assert isinstance(result.error, UseCaseFailedError)
-    assert result.error.failure_code == "TEST_FAIL" and result.error.permanent
+    assert result.error.fields["failure_code"] == "TEST_FAIL"
+    assert result.error.fields["permanent"]
     (log,) = rows(engine, "SELECT status, step_key, error_code FROM workflow_permanent_failure_log")
     assert tuple(log) == ("failed", "triage", "TEST_FAIL")
     assert history(engine, "e0") == [("initiated", "submitted", "failed")]
@@ -180,7 +186,8 @@ def test_wf200_unknown_workflow_raises(build: Build) -> None:
 def test_wf201_missing_entity(build: Build) -> None:
     engine, _ = build()
     result = engine.execute_step("ticket", "ghost", "user")
-    assert isinstance(result.error, EntityNotFoundError) and result.error.code == "WF201"
+    assert isinstance(result.error, EntityNotFoundError)
+    assert result.error.code == "WF201"
 
 
 @pytest.mark.parametrize(
@@ -191,15 +198,17 @@ def test_wf201_missing_entity(build: Build) -> None:
 def test_wf202_no_step_applies(build: Build, status: str, requester: str, step: str | None) -> None:
     engine, _ = build(entities=1, status=status)
     result = engine.execute_step("ticket", "e0", requester, step=step)
-    assert isinstance(result.error, NoStepAppliesError) and result.error.code == "WF202"
+    assert isinstance(result.error, NoStepAppliesError)
+    assert result.error.code == "WF202"
     assert history(engine, "e0") == []
 
 
 def test_wf203_several_steps_apply(build: Build) -> None:
     engine, _ = build(entities=1, status="triaged")
     result = engine.execute_step("ticket", "e0", "admin")
-    assert isinstance(result.error, AmbiguousStepError) and result.error.code == "WF203"
-    assert result.error.candidates == ["resolve", "refuse"]
+    assert isinstance(result.error, AmbiguousStepError)
+    assert result.error.code == "WF203"
+    assert result.error.fields["candidates"] == ["resolve", "refuse"]
     named = engine.execute_step("ticket", "e0", "admin", step="refuse")
     assert named.to_status == "refused"
 
@@ -215,7 +224,8 @@ def test_wf204_a_concurrent_change_keeps_nothing(build: Build) -> None:
 
     engine.use_cases.override(wf, "act", bump_then_act)
     result = engine.execute_step("ticket", "e0", "admin")
-    assert isinstance(result.error, ConcurrentModificationError) and result.error.code == "WF204"
+    assert isinstance(result.error, ConcurrentModificationError)
+    assert result.error.code == "WF204"
     assert history(engine, "e0") == []
     assert status_of(engine, "e0") == ("draft", 0)
     assert rows(engine, "SELECT title FROM tickets")[0][0] is None  # nothing kept
@@ -224,15 +234,18 @@ def test_wf204_a_concurrent_change_keeps_nothing(build: Build) -> None:
 def test_wf205_a_use_case_failure_keeps_nothing(build: Build) -> None:
     engine, _ = build(entities=1)
     result = engine.execute_step("ticket", "e0", "admin", data={"action": "fail"})
-    assert isinstance(result.error, UseCaseFailedError) and result.error.code == "WF205"
-    assert result.error.failure_code == "TEST_FAIL"
-    assert status_of(engine, "e0") == ("draft", 0) and history(engine, "e0") == []
+    assert isinstance(result.error, UseCaseFailedError)
+    assert result.error.code == "WF205"
+    assert result.error.fields["failure_code"] == "TEST_FAIL"
+    assert status_of(engine, "e0") == ("draft", 0)
+    assert history(engine, "e0") == []
 
 
 def test_wf206_a_raising_use_case_is_chained(build: Build) -> None:
     engine, _ = build(entities=1)
     result = engine.execute_step("ticket", "e0", "admin", data={"validation": "raise"})
-    assert isinstance(result.error, UseCaseError) and result.error.code == "WF206"
+    assert isinstance(result.error, UseCaseError)
+    assert result.error.code == "WF206"
     assert isinstance(result.error.__cause__, RuntimeError)
     assert status_of(engine, "e0") == ("draft", 0)
     with pytest.raises(UseCaseError):
@@ -248,16 +261,19 @@ def test_wf206_use_case_writes_are_rolled_back(build: Build) -> None:
 
     engine.use_cases.override(wf, "act", writes_then_raises)
     error = engine.execute_step("ticket", "e0", "admin").error
-    assert error is not None and error.code == "WF206"
+    assert error is not None
+    assert error.code == "WF206"
     assert rows(engine, "SELECT title FROM tickets")[0][0] is None
 
 
 def test_wf207_undeclared_observation(build: Build) -> None:
     engine, _ = build(entities=1, status="draft")
     result = engine.observe("ticket", "e0", "closed", source="email")
-    assert isinstance(result.error, UndeclaredObservationError) and result.error.code == "WF207"
+    assert isinstance(result.error, UndeclaredObservationError)
+    assert result.error.code == "WF207"
     wrong_source = engine.observe("ticket", "e0", "closed", source="phone")
-    assert wrong_source.error is not None and wrong_source.error.code == "WF207"
+    assert wrong_source.error is not None
+    assert wrong_source.error.code == "WF207"
 
 
 @pytest.mark.parametrize(
@@ -266,6 +282,7 @@ def test_wf207_undeclared_observation(build: Build) -> None:
 def test_wf208_invalid_payload_runs_nothing(build: Build, payload: object) -> None:
     engine, _ = build(entities=1, engine_kw={"max_payload_bytes": 1024})
     result = engine.execute_step("ticket", "e0", "admin", data=payload)  # type: ignore[arg-type]
-    assert isinstance(result.error, InvalidPayloadError) and result.error.code == "WF208"
+    assert isinstance(result.error, InvalidPayloadError)
+    assert result.error.code == "WF208"
     assert testing.CALLS == {}
     assert status_of(engine, "e0") == ("draft", 0)

@@ -45,7 +45,7 @@ def test_wf202(status: str, requester: str, key: str | None) -> None:
 def test_wf203_lists_the_candidates() -> None:
     with pytest.raises(AmbiguousStepError) as info:
         select_step(WF, "resolved", "user")
-    assert info.value.candidates == ["close", "reopen"]
+    assert info.value.fields["candidates"] == ["close", "reopen"]
 
 
 def test_applicable_and_why_not() -> None:

@@ -1,0 +1,166 @@
+"""Benchmark: one step vs the raw floor, and execute_batch vs one execute_step per entity.
+
+The raw floor is the same CAS UPDATE + history INSERT in one transaction, through the
+same SQLAlchemy engine and driver. Statement counts come from a ``before_cursor_execute``
+listener. Ratios print last.
+
+    python bench/step.py --db sqlite|pg|both [--smoke]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any
+
+import sqlalchemy as sa
+
+from wfnb import testing
+from wfnb.engine import Engine
+from wfnb.spec import Workflow
+from wfnb.store import HISTORY
+
+PG_URL = os.environ.get("WFNB_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+def batch_workflow() -> Workflow:
+    steps = [dict(s) for s in testing.DEFAULT_WORKFLOW["steps"]]
+    steps[0].update(validation="check_many", action="act_many")
+    return testing.make_workflow(steps=steps)
+
+
+@contextmanager
+def database(kind: str) -> Iterator[str]:
+    if kind == "sqlite":
+        db = testing.sqlite_engine()
+        yield db.url.render_as_string(hide_password=False)
+        db.dispose()
+        return
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        url = sa.make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def fill(engine: Engine, wf: Workflow, prefix: str, n: int, status: str) -> list[str]:
+    table = sa.Table(wf.entity.table, sa.MetaData(), autoload_with=engine.db)
+    ids = [f"{prefix}{i:05d}" for i in range(n)]
+    with engine.db.begin() as conn:
+        conn.execute(sa.insert(table), [{"id": i, "status": status, "version": 0} for i in ids])
+    return ids
+
+
+def timed(fn: Callable[[], Any]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def raw_floor(engine: Engine, wf: Workflow, ids: list[str]) -> None:
+    """The minimum a step must do: CAS UPDATE + history INSERT, one transaction each.
+
+    Statements are built once with bind parameters (the fastest way through Core), so the
+    floor pays no statement-construction cost the engine would not pay either.
+    """
+    table = sa.Table(wf.entity.table, sa.MetaData(), autoload_with=engine.db)
+    update = (
+        sa.update(table)
+        .where(table.c.id == sa.bindparam("i"), table.c.version == sa.bindparam("v"))
+        .values(status=sa.bindparam("s"), version=table.c.version + 1)
+    )
+    insert = sa.insert(HISTORY)
+    for entity_id in ids:
+        with engine.db.begin() as conn:
+            conn.execute(update, {"i": entity_id, "v": 0, "s": "closed"})
+            conn.execute(
+                insert,
+                [{"workflow": wf.name, "entity_table": wf.entity.table, "entity_id": entity_id,
+                  "step_key": "close", "kind": "initiated", "from_status": "resolved",
+                  "to_status": "closed", "requester_type": "admin", "correlation_id": "c",
+                  "config_hash": wf.config_hash, "metadata": {}, "changed_at": datetime.now(UTC)}],
+            )  # fmt: skip
+
+
+def count_statements(engine: Engine, fn: Callable[[], Any]) -> int:
+    seen: list[str] = []
+
+    def listener(*args: Any) -> None:
+        seen.append(args[2])
+
+    sa.event.listen(engine.db, "before_cursor_execute", listener)
+    try:
+        fn()
+    finally:
+        sa.event.remove(engine.db, "before_cursor_execute", listener)
+    return len(seen)
+
+
+def run(kind: str, smoke: bool) -> list[tuple[str, float]]:
+    n_single, n_batch = (50, 100) if smoke else (1000, 1000)
+    with database(kind) as url:
+        wf = batch_workflow()
+        engine = Engine([wf], url)
+        engine.install()
+        testing.create_entity_table(engine.db, wf)
+        # warm-up: reflection, statement caches, connection pool
+        warm = fill(engine, wf, "w", 20, "resolved")
+        raw_floor(engine, wf, warm[:10])
+        for i in warm[10:]:
+            engine.execute_step("ticket", i, "admin")
+
+        floor_ids = fill(engine, wf, "f", n_single, "resolved")
+        step_ids = fill(engine, wf, "s", n_single, "resolved")
+        t_floor = timed(lambda: raw_floor(engine, wf, floor_ids))
+        t_step = timed(lambda: [engine.execute_step("ticket", i, "admin") for i in step_ids])
+
+        one_by_one = fill(engine, wf, "o", n_batch, "draft")
+        batched = fill(engine, wf, "b", n_batch, "draft")
+        t_each = timed(lambda: [engine.execute_step("ticket", i, "admin") for i in one_by_one])
+        t_batch = timed(lambda: engine.execute_batch("ticket", batched, "admin"))
+
+        counts = {}
+        for size in (10, 100) if smoke else (10, 100, 1000):
+            ids = fill(engine, wf, f"c{size}_", size, "draft")
+            counts[size] = count_statements(
+                engine, partial(engine.execute_batch, "ticket", ids, "admin")
+            )
+        engine.dispose()
+    print(f"[{kind}] single step: {t_step / n_single * 1e3:.3f} ms/step, "
+          f"raw floor: {t_floor / n_single * 1e3:.3f} ms/step ({n_single} entities)")  # fmt: skip
+    print(f"[{kind}] {n_batch} x execute_step: {t_each * 1e3:.1f} ms; "
+          f"execute_batch({n_batch}): {t_batch * 1e3:.1f} ms")  # fmt: skip
+    print(f"[{kind}] statements per execute_batch: "
+          + ", ".join(f"{n} entities -> {c}" for n, c in counts.items()))  # fmt: skip
+    return [
+        (f"{kind} step / raw floor (target <= 1.3)", t_step / t_floor),
+        (f"{kind} batch / {n_batch} steps (target <= 0.2)", t_batch / t_each),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=["sqlite", "pg", "both"], default="both")
+    parser.add_argument("--smoke", action="store_true", help="a tiny quick run")
+    args = parser.parse_args()
+    kinds = ["sqlite", "pg"] if args.db == "both" else [args.db]
+    ratios = [r for kind in kinds for r in run(kind, args.smoke)]
+    print("ratios:")
+    for label, value in ratios:
+        print(f"  {label}: {value:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+"""Real races on PostgreSQL: threads with their own connections, no mocks."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import sqlalchemy as sa
+
+from tests.integration.conftest import PgBuild
+from wfnb import testing
+from wfnb.engine import Outcome, StepResult
+from wfnb.engine.usecases import Result, StepContext
+
+pytestmark = pytest.mark.pg
+WORKERS = 16
+
+
+def scalar(engine: object, sql: str) -> int:
+    with engine.db.connect() as conn:  # type: ignore[attr-defined]
+        return int(conn.execute(sa.text(sql)).scalar_one())
+
+
+def test_sixteen_workers_on_one_claimed_step_run_the_action_once(pg_build: PgBuild) -> None:
+    engine, wf = pg_build(entities=1, status="triaged")
+    gate = threading.Barrier(WORKERS)
+
+    def slow_check(ctx: StepContext) -> Result:
+        time.sleep(0.05)  # every worker reads version 0 before anyone claims
+        return Result.ok()
+
+    engine.use_cases.override(wf, "check", slow_check)
+
+    def work(_: int) -> StepResult:
+        gate.wait()
+        return engine.execute_step("ticket", "e0000", "system")
+
+    with ThreadPoolExecutor(WORKERS) as pool:
+        results = list(pool.map(work, range(WORKERS)))
+    outcomes = Counter((r.outcome, r.error.code if r.error else None) for r in results)
+    assert outcomes[(Outcome.TRANSITIONED, None)] == 1
+    assert set(outcomes) <= {
+        (Outcome.TRANSITIONED, None),
+        (Outcome.FAILED, "WF204"),
+        (Outcome.FAILED, "WF202"),
+    }
+    assert testing.CALLS[("act", "e0000")] == 1
+    assert scalar(engine, "SELECT count(*) FROM workflow_history WHERE kind = 'initiated'") == 1
+    assert scalar(engine, "SELECT count(*) FROM workflow_history WHERE kind = 'claimed'") == 1
+    assert scalar(engine, "SELECT version FROM tickets") == 2
+
+
+def test_sixteen_workers_over_a_thousand_entities_lose_and_double_nothing(
+    pg_build: PgBuild,
+) -> None:
+    engine, _ = pg_build(entities=1000)
+    ids = [f"e{i:04d}" for i in range(1000)]
+
+    plans = {w: random.Random(w).sample(ids, 300) for w in range(WORKERS)}
+    attempted = {i for w, mine in plans.items() for i in (mine if w % 2 else mine[:60])}
+
+    def work(worker: int) -> list[StepResult]:
+        mine = plans[worker]
+        if worker % 2:  # half the workers batch, half step one by one
+            out: list[StepResult] = []
+            for start in range(0, len(mine), 100):
+                out += engine.execute_batch(
+                    "ticket", mine[start : start + 100], "admin", step="submit"
+                )
+            return out
+        return [engine.execute_step("ticket", i, "admin", step="submit") for i in mine[:60]]
+
+    with ThreadPoolExecutor(WORKERS) as pool:
+        results = [r for chunk in pool.map(work, range(WORKERS)) for r in chunk]
+    moved = Counter(r.entity_id for r in results if r.outcome is Outcome.TRANSITIONED)
+    assert all(n == 1 for n in moved.values())  # never twice
+    failures = {r.error.code for r in results if r.error is not None}
+    assert failures <= {"WF202", "WF204"}
+    assert failures
+    assert set(moved) == attempted  # nothing lost
+    history = scalar(engine, "SELECT count(*) FROM workflow_history")
+    triaged = scalar(
+        engine, "SELECT count(*) FROM tickets WHERE status = 'triaged' AND version = 1"
+    )
+    assert history == len(moved) == triaged
+    assert scalar(engine, "SELECT count(*) FROM tickets WHERE version > 1") == 0

@@ -1,0 +1,158 @@
+"""The store: named statements, idempotent install, dialect specifics, the StoreError boundary."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+import sqlalchemy as sa
+
+from wfnb import testing
+from wfnb.engine import Engine
+from wfnb.exceptions import StoreError
+from wfnb.store import HISTORY, PERMANENT_FAILURE_LOG, Store, queries, wrap_errors
+
+EXPECTED_QUERIES = [
+    "compare_and_swap",
+    "compare_and_swap_many",
+    "create_engine_tables",
+    "enable_row_level_security",
+    "insert_failures",
+    "insert_history",
+    "reflect_entity_table",
+    "restate_many",
+    "select_claims",
+    "select_entities",
+    "select_entities_at",
+    "select_entity",
+    "set_tenant",
+]
+
+
+def test_every_statement_is_a_named_documented_function() -> None:
+    assert sorted(queries.QUERY_NAMES) == EXPECTED_QUERIES
+    defined = {
+        name
+        for name, fn in inspect.getmembers(queries, inspect.isfunction)
+        if fn.__module__ == queries.__name__ and not name.startswith("_")
+    }
+    assert defined == set(EXPECTED_QUERIES)
+    for name in EXPECTED_QUERIES:
+        assert (getattr(queries, name).__doc__ or "").strip(), name
+
+
+def test_history_columns_are_the_contract() -> None:
+    assert list(HISTORY.c.keys()) == [
+        "id", "workflow", "entity_table", "entity_id", "tenant_id", "step_key", "kind",
+        "from_status", "to_status", "requester_type", "user_id", "correlation_id", "source",
+        "config_hash", "config_rev", "metadata", "duration_ms", "changed_at",
+    ]  # fmt: skip
+    assert list(PERMANENT_FAILURE_LOG.c.keys()) == [
+        "id", "workflow", "entity_table", "entity_id", "tenant_id", "status", "step_key",
+        "error_code", "error_message", "metadata", "correlation_id", "failed_at",
+    ]  # fmt: skip
+
+
+def test_install_is_idempotent_and_creates_the_indexes(db_url: str) -> None:
+    store = Store(db_url)
+    try:
+        store.install()
+        store.install()
+        inspector = sa.inspect(store.engine)
+        names = {ix["name"] for ix in inspector.get_indexes("workflow_history")}
+        assert {"ix_workflow_history_entity", "ix_workflow_history_changed_at"} <= names
+        assert ("ix_workflow_history_metadata" in names) == store.is_postgres
+    finally:
+        store.dispose()
+
+
+@pytest.mark.pg
+def test_postgres_uses_jsonb_gin_and_forced_row_level_security(pg_url: str) -> None:
+    store = Store(pg_url)
+    try:
+        store.install()
+        with store.engine.connect() as conn:
+            kind = conn.execute(
+                sa.text(
+                    "SELECT data_type FROM information_schema.columns "
+                    "WHERE table_name = 'workflow_history' AND column_name = 'metadata' "
+                    "AND table_schema = current_schema()"
+                )
+            ).scalar_one()
+            flags = conn.execute(
+                sa.text(
+                    "SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class "
+                    "WHERE relnamespace = current_schema()::regnamespace "
+                    "AND relname LIKE 'workflow_%' "
+                    "AND relkind = 'r' ORDER BY relname"
+                )
+            ).all()
+            policies = conn.execute(
+                sa.text("SELECT count(*) FROM pg_policies WHERE schemaname = current_schema()")
+            ).scalar_one()
+        assert kind == "jsonb"
+        assert [tuple(f) for f in flags] == [
+            ("workflow_history", True, True),
+            ("workflow_permanent_failure_log", True, True),
+        ]
+        assert policies == 2
+    finally:
+        store.dispose()
+
+
+def test_driver_errors_become_store_errors(db_url: str) -> None:
+    store = Store(db_url)
+    try:
+        with pytest.raises(StoreError) as info, store.transaction() as conn:
+            conn.execute(sa.text("SELECT * FROM no_such_table"))
+        assert info.value.code == "WF300"
+        assert isinstance(info.value.__cause__, sa.exc.SQLAlchemyError)
+    finally:
+        store.dispose()
+
+
+def test_wrap_errors_leaves_other_exceptions_alone() -> None:
+    with pytest.raises(KeyError), wrap_errors("nothing"):
+        raise KeyError("x")
+
+    @wrap_errors("decorated")
+    def broken() -> None:
+        raise sa.exc.OperationalError("SELECT 1", {}, Exception("gone"))
+
+    with pytest.raises(StoreError, match="decorated failed"):
+        broken()
+
+
+def test_the_engine_never_leaks_sqlalchemy_errors(db_url: str) -> None:
+    wf = testing.make_workflow()
+    engine = Engine([wf], db_url)
+    try:
+        engine.install()  # no entity table was created
+        with pytest.raises(StoreError):
+            engine.execute_step("ticket", "e0", "user")
+    finally:
+        engine.dispose()
+
+
+def test_integer_ids_are_accepted_as_text(db_url: str) -> None:
+    wf = testing.make_workflow(entity={"table": "numbered"})
+    engine = Engine([wf], db_url)
+    try:
+        engine.install()
+        testing.create_entity_table(engine.db, wf, id_type=sa.Integer())
+        testing.insert_entity(engine.db, wf, 7)
+        assert engine.execute_step("ticket", "7", "admin").to_status == "triaged"
+        assert engine.execute_step("ticket", 7, "system").to_status == "resolved"
+        assert [
+            r.to_status for r in engine.execute_batch("ticket", ["7"], "admin", step="close")
+        ] == ["closed"]
+    finally:
+        engine.dispose()
+
+
+def test_a_url_without_driver_means_psycopg() -> None:
+    from wfnb.store import make_engine
+
+    engine = make_engine("postgresql://user@localhost/db")
+    assert engine.dialect.driver == "psycopg"
+    engine.dispose()
