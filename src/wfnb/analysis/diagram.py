@@ -13,7 +13,8 @@ from pathlib import Path
 import networkx as nx
 
 from wfnb.analysis.graph import graph, requester_view
-from wfnb.analysis.ir import DiagramIR, EdgeCounts, extract
+from wfnb.analysis.ir import SPLIT_FAN_IN, DiagramIR, extract
+from wfnb.analysis.overlay import EdgeCounts
 from wfnb.analysis.render import render, to_dot, to_mermaid
 from wfnb.exceptions import WfnbUsageError
 from wfnb.spec import Workflow
@@ -102,6 +103,7 @@ def diagram(
     requester_type: str | None = None,
     direction: str = "LR",
     history_edges: EdgeCounts | None = None,
+    split_terminals: int | None = SPLIT_FAN_IN,
 ) -> Diagram:
     """Draw a workflow.
 
@@ -117,6 +119,9 @@ def diagram(
         direction: ``LR`` (default, readable for long workflows), ``TB``, ``RL`` or ``BT``.
         history_edges: taken transitions as counts; any declared nowhere in the workflow is
             drawn red and dashed (a manual UPDATE, an old config).
+        split_terminals: a terminal status entered from more than this many statuses
+            (``cancelled`` from everywhere) is drawn beside each of them instead of once with
+            edges across the whole drawing; ``None`` draws every status once.
 
     Raises:
         WfnbUsageError: an unknown direction, focus status or requester type.
@@ -139,5 +144,6 @@ def diagram(
         focus=focus,
         known=wf.status_types,
         title=title,
+        split=split_terminals,
     )
     return Diagram(ir)

@@ -58,7 +58,8 @@ class EdgeKind(StrEnum):
 
 
 SUCCESS_KINDS = frozenset({EdgeKind.STEP, EdgeKind.AUTO_ADVANCE, EdgeKind.OVERRIDE})
-"""Kinds that stand for a step succeeding (what a history row of kind ``initiated`` records)."""
+"""Kinds of a step succeeding straight from its status. A claimed step succeeds out of its
+claim status instead: the ``claim_release`` edge whose key has no ``:back``."""
 
 
 def _edge(kind: EdgeKind, step: str | None = None, **attrs: Any) -> dict[str, Any]:
@@ -117,16 +118,17 @@ def _key(step: str, ident: _Ident, requesters: tuple[str, ...] = ()) -> str:
 def _add_step(g: nx.MultiDiGraph, wf: Workflow, step: Step) -> None:
     """Add a step's edges; a requester whose override changes an edge gets its own edge."""
     allowed = [r for r in wf.requester_types if step.allows(r)]
-    plain = step.model_copy(update={"overrides": {}})
-    base = {ident: (u, v, a) for ident, u, v, a in _edges_of(plain)}
+    base = {ident: (u, v, a) for ident, u, v, a in _edges_of(step)}  # overrides unused there
     who: dict[_Ident, list[str]] = {ident: [] for ident in base}
     own: dict[_Ident, tuple[str, str, dict[str, Any], list[str]]] = {}
-    for r in allowed:
+    for r in allowed if step.overrides else ():
         for ident, u, v, attrs in _edges_of(step.for_requester(r)):
             if ident in base:
                 who[ident].append(r)
             else:
                 own.setdefault(ident, (u, v, attrs, []))[3].append(r)
+    if not step.overrides:  # everyone allowed sees the same edges
+        who = {ident: list(allowed) for ident in base}
     for ident, (u, v, attrs) in base.items():
         if who[ident] or not allowed:  # not allowed to anyone: WF104, drawn all the same
             rs = tuple(who[ident])

@@ -9,36 +9,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import networkx as nx
 
 from wfnb.analysis.graph import EdgeKind
+from wfnb.analysis.overlay import GREY, EdgeCounts, heat, match_counts
 
-__all__ = ["DiagramIR", "EdgeCounts", "EdgeIR", "EdgeKey", "NodeIR", "extract"]
-
-EdgeKey = tuple[str, str] | tuple[str, str, str | None]
-"""A history count's key: ``(from_status, to_status)`` or ``(from, to, step_key)``."""
-
-EdgeCounts = (
-    Mapping[tuple[str, str], int]
-    | Mapping[tuple[str, str, str | None], int]
-    | Mapping[tuple[str, ...], int]
-    | Mapping[EdgeKey, int]
-)
-"""Counts per edge, keyed by pairs, by triples, or by both (a union: ``Mapping`` keys are
-invariant, so a ``dict[tuple[str, str], int]`` must type-check as it is)."""
+__all__ = ["RED", "SPLIT_FAN_IN", "DiagramIR", "EdgeIR", "NodeIR", "extract"]
 
 UNDECLARED = "undeclared"
 """Kind of an edge taken in history but declared nowhere in the workflow."""
 
 INK = "#333333"
-GREY = "#b8b8b8"
 RED = "#d62728"
-HEAT = ("#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#08306b")
-"""Sequential blues for counts (low → high), kept clear of the red of undeclared edges."""
-
 # kind -> (colour, dash style, constraint): rejections and releases go "backwards" and must
 # not pull the left-to-right ranking out of shape, hence constraint=False for them.
 _EDGE_STYLE: dict[str, tuple[str, str, bool]] = {
@@ -53,6 +38,9 @@ _EDGE_STYLE: dict[str, tuple[str, str, bool]] = {
     UNDECLARED: (RED, "dashed", False),
 }
 _PLAIN_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+SPLIT_FAN_IN = 4
+"""A terminal status entered from more statuses than this is drawn beside each of them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +61,8 @@ class NodeIR:
     terminal: bool = False
     failure: bool = False
     claim: bool = False
+    copy_of: str | None = None
+    """Set on a terminal status drawn again beside one of its sources (see ``split``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,8 +93,9 @@ class DiagramIR:
     edges: tuple[EdgeIR, ...]
 
     def node(self, status: str) -> NodeIR | None:
-        """The node drawn for ``status``, if it is in the diagram."""
-        return next((n for n in self.nodes if n.label == status), None)
+        """The node drawn for ``status`` (its first copy when it is split), if any."""
+        drawn = [n for n in self.nodes if n.label == status]
+        return next((n for n in drawn if n.copy_of is None), drawn[0] if drawn else None)
 
 
 def _node(status: str, attrs: Mapping[str, Any], node_id: str, focus: str | None) -> NodeIR:
@@ -150,35 +141,60 @@ def _node_ids(statuses: Iterable[str]) -> dict[str, str]:
     return ids
 
 
-def _match(
-    counts: EdgeCounts, edges: list[tuple[str, str, str, dict[str, Any]]]
-) -> tuple[dict[tuple[str, str, str], int], dict[tuple[str, str], int]]:
-    """Counts per declared edge ``(from, to, key)``, and the counts no declared edge matches.
+def _split(g: nx.MultiDiGraph, limit: int | None) -> set[str]:
+    """Terminal statuses entered from more than ``limit`` other statuses.
 
-    A ``(from, to, step)`` key counts on every edge of that step between the two statuses;
-    a ``(from, to)`` key counts on the first declared edge between them (steps come before
-    rejections, observed transitions and timers in graph order).
+    Such a status (``cancelled`` reachable from everywhere) pulls edges across the whole
+    drawing: unreadable, and for dot quadratic (every rank an edge crosses is a virtual
+    node). A terminal status has no way out, so drawing it once beside each source loses
+    nothing.
     """
-    by_edge: dict[tuple[str, str, str], int] = {}
-    unmatched: dict[tuple[str, str], int] = {}
-    index: dict[tuple[str, str], list[tuple[str, str | None]]] = {}
-    for a, b, k, d in edges:
-        index.setdefault((a, b), []).append((k, d["step"]))
-    for key, many in counts.items():
-        u, v, n = key[0], key[1], int(many)  # numpy / pandas integers become plain ints
-        declared = index.get((u, v), [])
-        pick = [e for e in declared if e[1] == key[2]] if len(key) == 3 else declared[:1]
-        keys = [k for k, _ in pick]
-        for k in keys:
-            by_edge[(u, v, k)] = by_edge.get((u, v, k), 0) + n
-        if not keys:
-            unmatched[(u, v)] = unmatched.get((u, v), 0) + n
-    return by_edge, unmatched
+    if limit is None:
+        return set()
+    return {
+        t
+        for t, terminal in g.nodes(data="terminal")
+        if terminal and len({u for u, _ in g.in_edges(t)} - {t}) > limit
+    }
 
 
-def _heat(count: int, top: int) -> tuple[str, float]:
-    share = (count / top) ** 0.5 if top else 0.0  # sqrt: rare edges stay visible
-    return HEAT[min(int(share * len(HEAT)), len(HEAT) - 1)], round(1.0 + 5.0 * share, 2)
+class _Ids:
+    """DOT ids of the drawn nodes, with the copies of split terminal statuses."""
+
+    def __init__(self, g: nx.MultiDiGraph, split: set[str], focus: str | None) -> None:
+        self.ids = _node_ids(g.nodes)
+        self.split = split
+        self.focus = focus
+        self.attrs = dict(g.nodes(data=True))
+        self.copies: dict[tuple[str, str], NodeIR] = {}
+        self.extra: list[NodeIR] = []
+
+    def main(self, status: str) -> str:
+        if status not in self.ids:  # a status no config declares any more: show it
+            plain = _PLAIN_ID.fullmatch(status) and status not in self.ids.values()
+            self.ids[status] = status if plain else f"n{len(self.ids)}"
+            self.extra.append(_node(status, {"declared": False}, self.ids[status], self.focus))
+        return self.ids[status]
+
+    def target(self, source: str, status: str) -> str:
+        if status not in self.split:
+            return self.main(status)
+        key = (status, source)
+        if key not in self.copies:
+            node = _node(status, self.attrs[status], "", self.focus)
+            node_id = f"{self.ids[status]}__{len(self.copies)}"
+            tip = f"{node.tooltip}, drawn beside {source}"
+            style = f"{node.style},dashed"
+            self.copies[key] = replace(node, id=node_id, style=style, tooltip=tip, copy_of=status)
+        return self.copies[key].id
+
+    def nodes(self, g: nx.MultiDiGraph) -> tuple[NodeIR, ...]:
+        kept = [
+            _node(s, d, self.ids[s], self.focus)
+            for s, d in g.nodes(data=True)
+            if s not in self.split
+        ]
+        return (*kept, *self.copies.values(), *self.extra)
 
 
 def extract(
@@ -190,6 +206,7 @@ def extract(
     focus: str | None = None,
     known: Iterable[str] | None = None,
     title: str | None = None,
+    split: int | None = SPLIT_FAN_IN,
 ) -> DiagramIR:
     """Turn a workflow graph (or a region of it) into the diagram IR.
 
@@ -206,13 +223,14 @@ def extract(
             with an end in the workflow but outside the region is left out, while an end the
             workflow does not know at all is drawn as a red dashed status.
         title: the diagram's caption; defaults to the workflow's name.
+        split: a terminal status entered from more than this many statuses is drawn once
+            beside each of them (``None``: always once).
     """
     edges = list(g.edges(keys=True, data=True))
     whole = set(known or ())
-    ids = _node_ids(g.nodes)
-    nodes = tuple(_node(s, d, ids[s], focus) for s, d in g.nodes(data=True))
-    counts, stray = _match(highlight or {}, edges)
-    _, stray_history = _match(history_edges or {}, edges)
+    ids = _Ids(g, _split(g, split), focus)
+    counts, stray = match_counts(highlight or {}, edges)
+    _, stray_history = match_counts(history_edges or {}, edges)
     for pair, n in stray_history.items():
         stray[pair] = max(stray.get(pair, 0), n)
     top = max([*counts.values(), *stray.values(), 0])
@@ -224,33 +242,31 @@ def extract(
         label, width, count = d["label"], 1.0, None
         if highlight is not None:
             count = counts.get((u, v, k), 0)
-            color, width = _heat(count, top) if count else (GREY, 1.0)
+            color, width = heat(count, top) if count else (GREY, 1.0)
             label = f"{label} ({count})"
         drawn.append(
-            EdgeIR(ids[u], ids[v], k, str(d["kind"]), label, color, style, width, constraint, count)
-        )
-    extra: list[NodeIR] = []
+            EdgeIR(
+                ids.main(u), ids.target(u, v), k, str(d["kind"]), label, color, style, width,
+                constraint, count,
+            )
+        )  # fmt: skip
     for (u, v), n in stray.items():
-        if any(s not in ids and s in whole for s in (u, v)):
+        if any(s not in g and s in whole for s in (u, v)):
             continue  # an end lies outside this region of the workflow
-        for s in (u, v):
-            if s not in ids:  # a status no config declares any more: show where it went
-                ids[s] = f"n{len(ids)}" if not _PLAIN_ID.fullmatch(s) or s in ids.values() else s
-                extra.append(_node(s, {"declared": False}, ids[s], focus))
         drawn.append(
             EdgeIR(
-                ids[u],
-                ids[v],
+                ids.main(u),
+                ids.target(u, v),
                 f"undeclared:{u}->{v}",
                 UNDECLARED,
                 f"undeclared ({n})",
                 RED,
                 "dashed",
-                _heat(n, top)[1],
+                heat(n, top)[1],
                 constraint=False,
                 count=n,
                 declared=False,
             )
         )
     name = str(g.graph.get("name", "workflow"))
-    return DiagramIR(name, title or name, direction, (*nodes, *extra), tuple(drawn))
+    return DiagramIR(name, title or name, direction, ids.nodes(g), tuple(drawn))

@@ -279,7 +279,7 @@ class _Batch:
                 continue
             t = replace(it.plan, metadata=dict(it.metadata))
             tenant = entity_tenant(self.call.workflow, it.row, self.call)
-            rows.append(history_row(self.call, it.key, tenant, t, now))
+            rows.append(history_row(self.call, it.key, tenant, t, now, self.version(it) + 1))
             if t.to_status in self.call.workflow.failure_statuses:
                 failures.append(failure_row(self.call, it.key, tenant, t, now))
         queries.insert_history(conn, rows)

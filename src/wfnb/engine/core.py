@@ -7,13 +7,14 @@ come back in ``StepResult.error``; only WF200 and store errors (WF300) are raise
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
 
 from wfnb.engine import context as request_context
+from wfnb.engine import timing
 from wfnb.engine.batch import run_batch
 from wfnb.engine.claims import recover
 from wfnb.engine.clock import Clock, SystemClock
@@ -40,15 +41,11 @@ def _checked(wfs: WorkflowsLike) -> Workflows:
     if isinstance(wfs, Workflows):
         return wfs
     models = list(wfs.values()) if isinstance(wfs, Mapping) else list(wfs)
-    validate: Callable[..., Any] | None
-    try:
-        from wfnb.validation import validate  # noqa: PLC0415  # imported only when needed
-    except ImportError:  # pragma: no cover - only while wfnb.validation does not exist
-        validate = None
-    if validate is not None:
-        report = validate(models)
-        if not report.ok:
-            raise ConfigError(report.problems)
+    from wfnb.validation import validate  # noqa: PLC0415  # the layer above, only when needed
+
+    report = validate(models)
+    if not report.ok:
+        raise ConfigError(report.problems)
     return Workflows({w.name: w for w in models})
 
 
@@ -225,6 +222,40 @@ class Engine:
     def recover_claims(self, *, tenant_id: str | None = None) -> list[StepResult]:
         """Hand claims older than their ``stale_after`` to the owning modules' janitors."""
         return recover(self._rt, self.workflows, tenant_id)
+
+    def created(
+        self,
+        workflow: str,
+        entity_id: str,
+        *,
+        tenant_id: str | None = None,
+        user_id: str | None = None,
+        correlation_id: str | None = None,
+        requester_type: str = "system",
+    ) -> StepResult:
+        """Record an entity its owning module just created at the initial status.
+
+        Writes a history row with no ``from_status`` and arms the initial status's timers
+        (a creation happens outside the engine, so nothing else would arm them).
+        """
+        call = self._call(
+            workflow,
+            requester_type,
+            tenant_id=tenant_id,
+            user_id=user_id,
+            correlation_id=correlation_id,
+        )
+        return timing.created(self._rt, call, str(entity_id))
+
+    def rearm_timers(self, *, tenant_id: str | None = None) -> list[TimerJob]:
+        """Arm missing timers of entities sitting at a timed status (after a crash)."""
+        return timing.rearm(self._rt, self.workflows, tenant_id)
+
+    def recover(self) -> dict[str, int]:
+        """The periodic recovery pass a worker runs: stale claims, then missing timers."""
+        claims = self.recover_claims()
+        timers = self.rearm_timers()
+        return {"claims": len(claims), "timers_armed": len(timers)}
 
     def run_timer(self, job: TimerJob) -> StepResult:
         """Run a due timer job in its envelope's context (WF209 without one; history ``timer``).

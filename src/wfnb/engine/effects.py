@@ -15,7 +15,7 @@ from wfnb.engine.runtime import Runtime
 from wfnb.engine.transitions import Call
 from wfnb.engine.usecases import Event
 from wfnb.exceptions import UseCaseError
-from wfnb.spec import add_duration
+from wfnb.timers.arming import arm_timers
 
 __all__ = ["Entered", "after_commit", "log_line"]
 
@@ -40,7 +40,11 @@ def after_commit(
     envelope = call.context.to_envelope()
     for name, payload in events:
         _guard("event", result, rt.events.publish, _event(result, name, payload, envelope))
-    if entered is not None and call.workflow.timers_at(entered[0]):
+    if (
+        entered is not None
+        and entered[0] != result.from_status  # a self-loop stays: it neither arms nor disarms
+        and call.workflow.timers_at(entered[0])
+    ):
         _guard("timers", result, _arm_timers, rt, call, result, entered)
     for hook in list(rt.hooks):
         _guard("hook", result, hook, result)
@@ -64,24 +68,10 @@ def _arm_timers(rt: Runtime, call: Call, result: StepResult, entered: tuple[str,
                 extra={"wfnb": {"workflow": wf.name, "status": entered[0]}},
             )
         return
-    from wfnb.engine.queue import TimerJob  # noqa: PLC0415  # only when a queue exists
-
-    now = rt.clock.now()
     status, version = entered
-    for timer in wf.timers_at(status):
-        rt.queue.enqueue(
-            TimerJob(
-                workflow=wf.name,
-                entity_id=result.entity_id,
-                timer_key=timer.key,
-                step=timer.step,
-                requester_type=timer.requester_type,
-                status=status,
-                entered_version=version,
-                due_at=add_duration(now, timer.after),
-                envelope=call.context.to_envelope(),
-            )
-        )
+    arm_timers(
+        rt.queue, wf, result.entity_id, status, version, rt.clock.now(), call.context.to_envelope()
+    )
 
 
 def _guard(what: str, result: StepResult, fn: Any, *args: Any) -> None:

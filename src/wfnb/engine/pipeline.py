@@ -35,6 +35,7 @@ from wfnb.engine.transitions import (
 from wfnb.engine.usecases import Result, ResultKind, StepContext
 from wfnb.exceptions import NoStepAppliesError, StepError, UseCaseFailedError
 from wfnb.spec import Step
+from wfnb.store import queries
 
 __all__ = ["MAX_CHAIN", "StepRun", "run_step"]
 
@@ -83,7 +84,7 @@ class StepRun:
             )
             with self.rt.store.transaction(self.call.context.tenant_id) as conn:
                 self.row = load(self.rt, conn, self.call, self.entity_id)
-                self.check_expected()
+                self.check_expected(conn)
                 self.step = self.select()
                 ctx = make_context(self.rt, conn, self.call, self.step, self.row)
                 transition = self.decide(ctx)
@@ -101,11 +102,25 @@ class StepRun:
         assert self.row is not None
         return str(self.row[self.call.workflow.entity.status_column])
 
-    def check_expected(self) -> None:
+    def check_expected(self, conn: sa.Connection) -> None:
         """A timer's job runs only while the entity sits where the timer was armed (WF202)."""
         expect, spec = self.call.expect, self.call.workflow.entity
         assert self.row is not None
-        if expect is not None and (self.status, self.row[spec.version_column]) != expect:
+        if expect is None:
+            return
+        status, version = expect
+        current = int(self.row[spec.version_column])
+        moved_on = (
+            self.status != status
+            or current < version
+            or (
+                current != version
+                and queries.left_status_since(
+                    conn, self.call.workflow.name, str(self.entity_id), status, version
+                )
+            )
+        )
+        if moved_on:
             raise AbortStepError(
                 NoStepAppliesError(
                     f"{self.call.workflow.name}: timer no longer applies: the entity moved on "

@@ -289,14 +289,15 @@ def write(
         )
     now = rt.clock.now()
     tenant = entity_tenant(wf, row, call)
-    queries.insert_history(conn, [history_row(call, str(entity_id), tenant, t, now)])
+    new_version = int(version) + 1
+    queries.insert_history(conn, [history_row(call, str(entity_id), tenant, t, now, new_version)])
     if t.to_status in wf.failure_statuses:
         queries.insert_failures(conn, [failure_row(call, str(entity_id), tenant, t, now)])
-    return int(row[spec.version_column]) + 1
+    return new_version
 
 
-def history_row(
-    call: Call, entity_id: str, tenant: str | None, t: Transition, now: Any
+def history_row(  # noqa: PLR0917  # one positional per column group, as its callers build it
+    call: Call, entity_id: str, tenant: str | None, t: Transition, now: Any, version: int | None
 ) -> dict[str, Any]:
     """The ``workflow_history`` row of transition ``t``."""
     wf, ctx = call.workflow, call.context
@@ -318,6 +319,7 @@ def history_row(
         "metadata": dict(t.metadata),
         "duration_ms": round(call.elapsed_ms(), 3),
         "changed_at": now,
+        "entity_version": version,
     }
 
 

@@ -28,12 +28,14 @@ __all__ = [
     "enable_row_level_security",
     "insert_failures",
     "insert_history",
+    "left_status_since",
     "reflect_entity_table",
     "restate_many",
     "select_claims",
     "select_entities",
     "select_entities_at",
     "select_entity",
+    "select_timer_entries",
     "set_tenant",
 ]
 
@@ -300,6 +302,54 @@ def select_claims(
         for row in conn.execute(stmt).mappings():
             latest[row["entity_id"]] = dict(row)
     return latest
+
+
+def left_status_since(
+    conn: sa.Connection, workflow: str, entity_id: str, status: str, version: int
+) -> bool:
+    """Whether the entity left ``status`` after reaching ``version`` (a timer gone stale).
+
+    ``SELECT 1 FROM workflow_history WHERE workflow AND entity_id AND from_status = :status
+    AND to_status <> :status AND entity_version > :version LIMIT 1``. A move that stays at
+    the status (a reminder's self-loop) is not leaving it.
+    """
+    stmt = (
+        sa.select(sa.literal(1))
+        .where(
+            HISTORY.c.workflow == workflow,
+            HISTORY.c.entity_id == entity_id,
+            HISTORY.c.from_status == status,
+            HISTORY.c.to_status != status,
+            HISTORY.c.entity_version > version,
+        )
+        .limit(1)
+    )
+    return conn.execute(stmt).first() is not None
+
+
+def select_timer_entries(
+    conn: sa.Connection, workflow: str, statuses: Sequence[str]
+) -> list[dict[str, Any]]:
+    """The entry row of every entity whose LAST entry was into one of ``statuses``.
+
+    An entry is a history row whose ``to_status`` differs from its ``from_status`` (or has
+    none); self-loops are not entries. Recovery compares these with the entities' current
+    status and re-arms the timers of those still sitting there (arming is deduplicated).
+    """
+    entry = sa.or_(HISTORY.c.from_status.is_(None), HISTORY.c.from_status != HISTORY.c.to_status)
+    last = (
+        sa.select(sa.func.max(HISTORY.c.id).label("id"))
+        .where(HISTORY.c.workflow == workflow, entry)
+        .group_by(HISTORY.c.entity_id)
+        .subquery()
+    )
+    stmt = (
+        sa.select(HISTORY)
+        .join(last, HISTORY.c.id == last.c.id)
+        .where(HISTORY.c.to_status.in_(list(statuses)))
+        .order_by(HISTORY.c.id)
+    )
+    return [dict(r) for r in conn.execute(stmt).mappings()]
 
 
 QUERY_NAMES: tuple[str, ...] = tuple(n for n in __all__ if n != "QUERY_NAMES")

@@ -42,6 +42,9 @@ HISTORY = sa.Table(
     sa.Column("metadata", JSON_TYPE, nullable=False),
     sa.Column("duration_ms", sa.Float(), nullable=True),
     sa.Column("changed_at", _STAMP, nullable=False),
+    # Added to api.md's columns: the entity's version after this transition. Timers use it
+    # to tell "still at the status since entry" from "left and came back" (ADR 0013).
+    sa.Column("entity_version", sa.Integer(), nullable=True),
     sa.CheckConstraint(
         "kind IN ('initiated', 'rejected', 'observed', 'claimed', 'released', 'timer', 'janitor')",
         name="ck_workflow_history_kind",

@@ -13,7 +13,8 @@ import pytest
 from tests.unit.analysis.builders import registration
 from wfnb.analysis import diagram
 from wfnb.analysis import render as render_mod
-from wfnb.analysis.ir import GREY, RED, EdgeIR
+from wfnb.analysis.ir import RED, EdgeIR
+from wfnb.analysis.overlay import GREY
 from wfnb.exceptions import WfnbUsageError
 
 PURE = Path(sys.executable).parent / "graphviz-pure"
@@ -245,3 +246,32 @@ def test_missing_graphviz_package_gives_an_install_hint(monkeypatch):  # type: i
     assert "s0 -->" in d.mermaid()  # Mermaid needs no drawing package
     with pytest.raises(WfnbUsageError, match=r"pip install 'wfnb\[graph\]'"):
         _ = d.dot
+
+
+def _cancel_from_everywhere(sources: int):  # type: ignore[no-untyped-def]
+    from tests.unit.analysis.builders import build, step
+
+    chain = [f"s{i}" for i in range(sources)]
+    steps = [step(f"next_{i}", s, ([*chain, "done"])[i + 1]) for i, s in enumerate(chain)]
+    steps += [step(f"cancel_{i}", s, "cancelled") for i, s in enumerate(chain)]
+    return build(
+        [*chain, "done", "cancelled"],
+        steps,
+        initial="s0",
+        terminal=["done", "cancelled"],
+        failure=["cancelled"],
+    )
+
+
+def test_a_terminal_status_entered_from_everywhere_is_drawn_beside_each_source():
+    d = diagram(_cancel_from_everywhere(6))
+    copies = [n for n in d.ir.nodes if n.label == "cancelled"]
+    assert len(copies) == 6
+    assert all(n.copy_of == "cancelled" and n.failure for n in copies)
+    into = [e for e in d.ir.edges if e.key.startswith("step:cancel_")]
+    assert sorted(e.target for e in into) == sorted(n.id for n in copies)
+    assert d.ir.node("cancelled") is copies[0]
+    once = diagram(_cancel_from_everywhere(6), split_terminals=None)
+    assert [n.id for n in once.ir.nodes if n.label == "cancelled"] == ["cancelled"]
+    few = diagram(_cancel_from_everywhere(4))  # at the limit: still drawn once
+    assert [n.copy_of for n in few.ir.nodes if n.label == "cancelled"] == [None]

@@ -19,12 +19,14 @@ EXPECTED_QUERIES = [
     "enable_row_level_security",
     "insert_failures",
     "insert_history",
+    "left_status_since",
     "reflect_entity_table",
     "restate_many",
     "select_claims",
     "select_entities",
     "select_entities_at",
     "select_entity",
+    "select_timer_entries",
     "set_tenant",
 ]
 
@@ -46,6 +48,7 @@ def test_history_columns_are_the_contract() -> None:
         "id", "workflow", "entity_table", "entity_id", "tenant_id", "step_key", "kind",
         "from_status", "to_status", "requester_type", "user_id", "correlation_id", "source",
         "config_hash", "config_rev", "metadata", "duration_ms", "changed_at",
+        "entity_version",  # added to the contract's columns (ADR 0013), never renamed
     ]  # fmt: skip
     assert list(PERMANENT_FAILURE_LOG.c.keys()) == [
         "id", "workflow", "entity_table", "entity_id", "tenant_id", "status", "step_key",

@@ -1,0 +1,311 @@
+"""Every analytic SELECT the data layer runs, as named statement builders (a test lists them).
+
+Each function returns a SQLAlchemy Core statement; ``wfnb.frames`` executes it. Filters,
+grouping, window functions and percentiles all run in the database, so a summary of a
+ten-million-row history never crosses the wire. Dialect differences (JSONB containment vs
+``json_extract``, ``percentile_cont`` vs a ranking trick, ``date_trunc`` vs ``strftime``)
+live here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+
+from wfnb.exceptions import WfnbUsageError
+from wfnb.store.tables import HISTORY, PERMANENT_FAILURE_LOG
+
+__all__ = [
+    "FREQUENCIES",
+    "READ_NAMES",
+    "Filters",
+    "count_rows",
+    "select_dwell_stats",
+    "select_entities",
+    "select_failures",
+    "select_history",
+    "select_stays",
+    "select_throughput",
+    "select_transition_counts",
+]
+
+OneOrMany = str | Sequence[str] | None
+FREQUENCIES = ("h", "D", "W", "M")
+"""Buckets ``select_throughput`` knows: hour, day, week (starting Monday), month."""
+_TRUNC = {"h": "hour", "D": "day", "W": "week", "M": "month"}
+_STRFTIME = {"h": "%Y-%m-%d %H:00:00", "D": "%Y-%m-%d", "M": "%Y-%m-01"}
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """What a history or failure-log read keeps; every field becomes a WHERE clause.
+
+    ``metadata`` maps a JSON path (``"a.b"`` or a tuple of keys) to the value it must hold.
+    """
+
+    workflow: OneOrMany = None
+    entity_id: Any = None
+    tenant_id: OneOrMany = None
+    since: datetime | None = None
+    until: datetime | None = None
+    step: OneOrMany = None
+    kind: OneOrMany = None
+    from_status: OneOrMany = None
+    to_status: OneOrMany = None
+    error_code: OneOrMany = None
+    metadata: Mapping[Any, Any] | None = None
+
+
+def _values(value: Any) -> list[Any]:
+    if isinstance(value, str | int) or not isinstance(value, Sequence):
+        return [str(value)] if isinstance(value, int) else [value]
+    return [str(v) if isinstance(v, int) else v for v in value]
+
+
+def _match(column: sa.ColumnElement[Any], value: Any) -> sa.ColumnElement[bool]:
+    values = _values(value)
+    return column == values[0] if len(values) == 1 else column.in_(values)
+
+
+def _path(key: Any) -> tuple[str, ...]:
+    return tuple(key.split(".")) if isinstance(key, str) else tuple(str(k) for k in key)
+
+
+def _json_equals(
+    column: sa.ColumnElement[Any], path: tuple[str, ...], value: Any
+) -> sa.ColumnElement[bool]:
+    """``json_extract(column, path) = value`` with the value's JSON type (SQLite side)."""
+    element = column[path] if len(path) > 1 else column[path[0]]
+    if isinstance(value, bool):
+        return element.as_boolean() == value
+    if isinstance(value, int):
+        return element.as_integer() == value
+    if isinstance(value, float):
+        return element.as_float() == value
+    if value is None:
+        return element.as_string().is_(None)
+    return element.as_string() == str(value)
+
+
+def _nest(path: tuple[str, ...], value: Any) -> dict[str, Any]:
+    nested: Any = value
+    for key in reversed(path):
+        nested = {key: nested}
+    return dict(nested)
+
+
+def metadata_clause(
+    column: sa.ColumnElement[Any], wanted: Mapping[Any, Any], dialect: str
+) -> list[sa.ColumnElement[bool]]:
+    """WHERE clauses for ``{json_path: value}``.
+
+    PostgreSQL: ``metadata @> :json`` (uses the GIN index); elsewhere ``json_extract``.
+    """
+    if dialect == "postgresql":
+        jsonb = sa.type_coerce(column, JSONB)
+        return [jsonb.contains(_nest(_path(k), v)) for k, v in wanted.items()]
+    return [_json_equals(column, _path(k), v) for k, v in wanted.items()]
+
+
+def _where(table: sa.Table, stamp: str, f: Filters, dialect: str) -> list[Any]:
+    c = table.c
+    pairs: list[tuple[str, Any]] = [
+        ("workflow", f.workflow),
+        ("entity_id", f.entity_id),
+        ("tenant_id", f.tenant_id),
+        ("step_key", f.step),
+        ("kind", f.kind),
+        ("from_status", f.from_status),
+        ("to_status", f.to_status),
+        ("error_code", f.error_code),
+    ]
+    where = [_match(c[name], value) for name, value in pairs if value is not None]
+    if f.since is not None:
+        where.append(c[stamp] >= f.since)
+    if f.until is not None:
+        where.append(c[stamp] < f.until)
+    if f.metadata:
+        where += metadata_clause(c["metadata"], f.metadata, dialect)
+    return where
+
+
+def _check_columns(table: sa.Table, f: Filters) -> None:
+    for field, column in (("kind", "kind"), ("error_code", "error_code")):
+        if getattr(f, field) is not None and column not in table.c:
+            raise WfnbUsageError(f"{table.name} has no {column!r} column to filter on")
+
+
+def select_history(f: Filters, dialect: str, limit: int | None = None) -> sa.Select[Any]:
+    """``SELECT * FROM workflow_history WHERE <filters> ORDER BY id [LIMIT n]``."""
+    _check_columns(HISTORY, f)
+    stmt = sa.select(HISTORY).where(*_where(HISTORY, "changed_at", f, dialect))
+    stmt = stmt.order_by(HISTORY.c.id)
+    return stmt.limit(limit) if limit is not None else stmt
+
+
+def select_failures(f: Filters, dialect: str, limit: int | None = None) -> sa.Select[Any]:
+    """``SELECT * FROM workflow_permanent_failure_log WHERE <filters> ORDER BY id``.
+
+    ``to_status`` filters the failure ``status``; ``kind`` and ``from_status`` do not apply.
+    """
+    table = PERMANENT_FAILURE_LOG
+    if f.kind is not None or f.from_status is not None:
+        raise WfnbUsageError("the failure log has no kind or from_status to filter on")
+    plain = Filters(**{**_asdict(f), "to_status": None})
+    where = _where(table, "failed_at", plain, dialect)
+    if f.to_status is not None:
+        where.append(_match(table.c.status, f.to_status))
+    stmt = sa.select(table).where(*where).order_by(table.c.id)
+    return stmt.limit(limit) if limit is not None else stmt
+
+
+def _asdict(f: Filters) -> dict[str, Any]:
+    return {name: getattr(f, name) for name in f.__slots__}
+
+
+def count_rows(stmt: sa.Select[Any]) -> sa.Select[Any]:
+    """``SELECT count(*) FROM (<stmt>)``: the size of a read, for its progress bar."""
+    return sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
+
+
+def select_entities(
+    table: sa.Table,
+    status_column: str,
+    statuses: OneOrMany = None,
+    tenant: tuple[str, str] | None = None,
+) -> sa.Select[Any]:
+    """``SELECT * FROM <entity table> [WHERE status IN (...)] [AND tenant = :t]``."""
+    stmt = sa.select(table)
+    if statuses is not None:
+        stmt = stmt.where(_match(table.c[status_column], statuses))
+    if tenant is not None:
+        stmt = stmt.where(table.c[tenant[0]] == tenant[1])
+    return stmt
+
+
+def select_transition_counts(f: Filters, dialect: str) -> sa.Select[Any]:
+    """``SELECT from_status, to_status, step_key, kind, count(*) ... GROUP BY`` those four."""
+    c = HISTORY.c
+    keys = (c.from_status, c.to_status, c.step_key, c.kind)
+    return (
+        sa.select(*keys, sa.func.count().label("count"))
+        .where(*_where(HISTORY, "changed_at", f, dialect))
+        .group_by(*keys)
+        .order_by(sa.desc("count"), *keys)
+    )
+
+
+def _seconds(later: Any, earlier: Any, dialect: str) -> sa.ColumnElement[Any]:
+    if dialect == "postgresql":
+        return sa.func.extract("epoch", later - earlier)
+    return (sa.func.julianday(later) - sa.func.julianday(earlier)) * 86400.0
+
+
+def select_stays(f: Filters, dialect: str) -> sa.Select[Any]:
+    """Each stay at a status and how long it lasted, in seconds (NULL: still there).
+
+    ``LEAD(changed_at) OVER (PARTITION BY workflow, entity_id ORDER BY changed_at, id)``
+    is when the entity left the status its row entered.
+    """
+    c = HISTORY.c
+    left = (
+        sa.func.lead(c.changed_at)
+        .over(partition_by=(c.workflow, c.entity_id), order_by=(c.changed_at, c.id))
+        .label("left_at")
+    )
+    rows = (
+        sa.select(c.to_status.label("status"), c.changed_at.label("entered_at"), left)
+        .where(*_where(HISTORY, "changed_at", f, dialect))
+        .subquery("rows")
+    )
+    seconds = _seconds(rows.c.left_at, rows.c.entered_at, dialect).label("seconds")
+    return sa.select(rows.c.status, seconds)
+
+
+def _quantile(
+    p: float, value: sa.ColumnElement[Any], rn: Any, n: Any
+) -> sa.ColumnElement[Any]:
+    """Linear-interpolated quantile from 0-based ranks (what ``percentile_cont`` computes)."""
+    pos = (n - 1) * p
+    low = sa.cast(pos, sa.Integer)  # positions are non-negative: truncation is floor
+    lo = sa.func.max(sa.case((rn == low, value)))
+    hi = sa.func.max(sa.case((rn == low + 1, value)))
+    return lo + sa.func.coalesce(hi - lo, 0.0) * sa.func.max(pos - low)
+
+
+def select_dwell_stats(f: Filters, dialect: str) -> sa.Select[Any]:
+    """Per status: completed stays, still-open stays, mean / p50 / p95 seconds.
+
+    PostgreSQL uses ``percentile_cont``; SQLite ranks the stays with ``ROW_NUMBER`` and
+    ``COUNT`` windows and interpolates between neighbours (same answer, no fetching).
+    """
+    stays = select_stays(f, dialect).subquery("stays")
+    done = sa.func.count(stays.c.seconds)
+    head = (
+        stays.c.status,
+        done.label("count"),
+        (sa.func.count() - done).label("open"),
+        sa.func.avg(stays.c.seconds).label("mean"),
+    )
+    if dialect == "postgresql":
+        q = (sa.func.percentile_cont(p).within_group(stays.c.seconds) for p in (0.5, 0.95))
+        return sa.select(*head, *(x.label(n) for x, n in zip(q, ("p50", "p95"), strict=True)))
+    ranked = sa.select(
+        stays.c.status,
+        stays.c.seconds,
+        (
+            sa.func.row_number().over(partition_by=stays.c.status, order_by=stays.c.seconds) - 1
+        ).label("rn"),
+        sa.func.count(stays.c.seconds).over(partition_by=stays.c.status).label("n"),
+    ).subquery("ranked")
+    r = ranked.c
+    done = sa.func.count(r.seconds)
+    return (
+        sa.select(
+            r.status,
+            done.label("count"),
+            (sa.func.count() - done).label("open"),
+            sa.func.avg(r.seconds).label("mean"),
+            _quantile(0.5, r.seconds, r.rn, r.n).label("p50"),
+            _quantile(0.95, r.seconds, r.rn, r.n).label("p95"),
+        )
+        .group_by(r.status)
+        .order_by(r.status)
+    )
+
+
+def _bucket(freq: str, dialect: str) -> sa.ColumnElement[Any]:
+    stamp = HISTORY.c.changed_at
+    if freq not in FREQUENCIES:
+        raise WfnbUsageError(f"freq must be one of {', '.join(FREQUENCIES)}, got {freq!r}")
+    if dialect == "postgresql":
+        return sa.func.date_trunc(_TRUNC[freq], sa.func.timezone("UTC", stamp))
+    if freq == "W":  # the Monday on or before the day
+        return sa.func.date(stamp, "weekday 0", "-6 days")
+    return sa.func.strftime(_STRFTIME[freq], stamp)
+
+
+def select_throughput(f: Filters, dialect: str, freq: str = "D") -> sa.Select[Any]:
+    """``SELECT <bucket>, count(*), count(DISTINCT entity_id) ... GROUP BY bucket``."""
+    bucket = _bucket(freq, dialect).label("bucket")
+    return (
+        sa.select(
+            bucket,
+            sa.func.count().label("transitions"),
+            sa.func.count(sa.distinct(HISTORY.c.entity_id)).label("entities"),
+        )
+        .where(*_where(HISTORY, "changed_at", f, dialect))
+        .group_by(bucket)
+        .order_by(bucket)
+    )
+
+
+READ_NAMES: tuple[str, ...] = tuple(
+    n for n in __all__ if n.startswith(("select_", "count_"))
+)
+"""The name of every statement builder here, in one list (tests compare it to the module)."""
