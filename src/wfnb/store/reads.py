@@ -254,7 +254,8 @@ def select_dwell_stats(f: Filters, dialect: str) -> sa.Select[Any]:
     )
     if dialect == "postgresql":
         q = (sa.func.percentile_cont(p).within_group(stays.c.seconds) for p in (0.5, 0.95))
-        return sa.select(*head, *(x.label(n) for x, n in zip(q, ("p50", "p95"), strict=True)))
+        labelled = (x.label(n) for x, n in zip(q, ("p50", "p95"), strict=True))
+        return sa.select(*head, *labelled).group_by(stays.c.status).order_by(stays.c.status)
     ranked = sa.select(
         stays.c.status,
         stays.c.seconds,

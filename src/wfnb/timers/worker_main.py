@@ -1,7 +1,8 @@
 """The durable timer worker as a process (``python -m wfnb.timers.worker_main``).
 
-``--runner module:factory`` names a callable that takes the ``ProcrastinateQueue`` and
-returns the ``TimerRunner`` (typically: build the ``Engine`` with ``queue=queue``). The
+The runner is either an ``Engine`` built here from ``--workflows PATH`` (with
+``--janitors module:function`` returning ``{owning_module: janitor}`` for stale claims), or
+whatever ``--runner module:factory`` returns when called with the ``ProcrastinateQueue``. The
 process stops cleanly on SIGTERM or SIGINT and exits 0 after an ``event=worker_stopped``
 line. ``wfnb worker`` calls ``main`` with its own arguments.
 """
@@ -52,7 +53,14 @@ def build_parser() -> argparse.ArgumentParser:
         prog="wfnb worker", description="Run due wfnb timers from PostgreSQL."
     )
     parser.add_argument("--db", required=True, help="SQLAlchemy URL of the PostgreSQL database")
-    parser.add_argument("--runner", required=True, help="module:factory returning the runner")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument(
+        "--workflows", action="append", metavar="PATH", help="workflow files or folders"
+    )
+    source.add_argument("--runner", help="module:factory returning the runner")
+    parser.add_argument(
+        "--janitors", help="module:function returning {owning_module: janitor} (with --workflows)"
+    )
     parser.add_argument("--queue-name", default="wfnb_timers")
     parser.add_argument("--recovery-cron", default="*/5 * * * *", help="'' disables recovery")
     parser.add_argument("--poll-interval", type=float, default=5.0, help="seconds")
@@ -70,13 +78,34 @@ def _configure_logging(*, verbose: bool) -> None:
         logging.getLogger("procrastinate").setLevel(logging.WARNING)
 
 
+def engine_factory(paths: Sequence[str], janitors: str | None) -> RunnerFactory:
+    """A factory building the ``Engine`` over ``paths`` on the queue's database."""
+
+    def build(queue: ProcrastinateQueue) -> TimerRunner:
+        from wfnb.engine import Engine  # noqa: PLC0415  # the worker's only engine import
+        from wfnb.validation import load_workflows  # noqa: PLC0415
+
+        engine = Engine(load_workflows(list(paths)), queue.db_url, queue=queue)
+        engine.install()
+        if janitors:
+            for module, janitor in load_factory(janitors)().items():  # type: ignore[call-arg, attr-defined]
+                engine.register_janitor(module, janitor)
+        return engine
+
+    return build
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the worker; 0 after a clean stop, 1 on a queue error, 2 on a usage error."""
     args = build_parser().parse_args(argv)
     from wfnb.timers.durable import ProcrastinateQueue  # noqa: PLC0415  # optional extra
 
     try:
-        factory = load_factory(args.runner)
+        factory = (
+            engine_factory(args.workflows, args.janitors)
+            if args.workflows
+            else load_factory(args.runner)
+        )
         with ProcrastinateQueue(
             args.db, queue_name=args.queue_name, recovery_cron=args.recovery_cron or None
         ) as queue:

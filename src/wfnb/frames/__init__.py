@@ -1,0 +1,302 @@
+"""History, failure-log, entity and timer tables as pandas DataFrames, filtered in SQL.
+
+Every filter and aggregation runs in the database (the statements live in
+``wfnb.store.reads``); only the answer crosses the wire. ``db`` is a URL or a SQLAlchemy
+``Engine``; nothing here holds state between calls.
+
+Example:
+    >>> from wfnb import frames
+    >>> frames.history(db, workflow="invoice", kind=["rejected", "timer"], since="2026-01-01")
+    >>> frames.dwell_times(db, "invoice")          # count / open / mean / p50 / p95 per status
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import sqlalchemy as sa
+
+from wfnb.frames.reading import (
+    CHUNKSIZE,
+    DbLike,
+    connect,
+    dialect_of,
+    moment,
+    read_frame,
+    typed,
+)
+from wfnb.spec import Workflow
+from wfnb.store import reads
+from wfnb.store.errors import wrap_errors
+
+if TYPE_CHECKING:
+    from wfnb.timers.port import JobQueue
+
+__all__ = [
+    "dwell_times",
+    "entities",
+    "failures",
+    "history",
+    "stays",
+    "throughput",
+    "timers",
+    "transition_counts",
+]
+
+Many = str | Sequence[str] | None
+When = str | datetime | None
+_HISTORY_CATEGORIES = (
+    "workflow", "entity_table", "kind", "step_key", "from_status", "to_status",
+    "requester_type", "source", "config_hash", "config_rev",
+)  # fmt: skip
+_HISTORY_STRINGS = ("entity_id", "tenant_id", "user_id", "correlation_id")
+_FAILURE_CATEGORIES = ("workflow", "entity_table", "status", "step_key", "error_code")
+_FAILURE_STRINGS = ("entity_id", "tenant_id", "error_message", "correlation_id")
+
+
+def _name(workflow: str | Workflow | Sequence[str] | None) -> Any:
+    return workflow.name if isinstance(workflow, Workflow) else workflow
+
+
+def history(
+    db: DbLike,
+    workflow: str | Workflow | Sequence[str] | None = None,
+    entity_id: Any = None,
+    tenant_id: str | None = None,
+    since: When = None,
+    until: When = None,
+    step: Many = None,
+    kind: Many = None,
+    metadata: dict[Any, Any] | None = None,
+    limit: int | None = None,
+    *,
+    status: Many = None,
+    from_status: Many = None,
+    chunksize: int = CHUNKSIZE,
+    progress: bool | None = None,
+) -> pd.DataFrame:
+    """``workflow_history`` rows, oldest first, every filter applied in SQL.
+
+    Args:
+        db: a URL or a SQLAlchemy engine.
+        workflow: one workflow name (or ``Workflow``), or several.
+        entity_id: one entity id or a list of them.
+        tenant_id: only this tenant's rows; on PostgreSQL also sets ``app.tenant_id`` for RLS.
+        since: rows changed at or after this moment (str or datetime; naive means UTC).
+        until: rows changed before this moment.
+        step: one step key or several.
+        kind: one history kind (``initiated``, ``rejected``, ...) or several.
+        metadata: ``{json_path: value}``; a path is ``"a.b"`` or a tuple of keys.
+        limit: at most this many rows.
+        status: the status entered (``to_status``), one or several.
+        from_status: the status left, one or several.
+        chunksize: rows per fetch while streaming.
+        progress: show a tqdm bar (default: in a notebook or terminal only).
+    """
+    f = reads.Filters(
+        workflow=_name(workflow),
+        entity_id=entity_id,
+        tenant_id=tenant_id,
+        since=moment(since),
+        until=moment(until),
+        step=step,
+        kind=kind,
+        from_status=from_status,
+        to_status=status,
+        metadata=metadata,
+    )
+    stmt = reads.select_history(f, dialect_of(db), limit)
+    frame = read_frame(
+        db, stmt, tenant_id=tenant_id, chunksize=chunksize, progress=progress, label="history"
+    )
+    return typed(
+        frame,
+        categories=_HISTORY_CATEGORIES,
+        strings=_HISTORY_STRINGS,
+        stamps=("changed_at",),
+        numbers=("duration_ms",),
+    )
+
+
+def failures(
+    db: DbLike,
+    workflow: str | Workflow | Sequence[str] | None = None,
+    entity_id: Any = None,
+    tenant_id: str | None = None,
+    since: When = None,
+    until: When = None,
+    step: Many = None,
+    status: Many = None,
+    code: Many = None,
+    metadata: dict[Any, Any] | None = None,
+    limit: int | None = None,
+    *,
+    chunksize: int = CHUNKSIZE,
+    progress: bool | None = None,
+) -> pd.DataFrame:
+    """``workflow_permanent_failure_log`` rows, oldest first, filtered in SQL.
+
+    Args are those of ``history``; ``status`` is the failure status, ``code`` the
+    use case's error code, and ``since``/``until`` bound ``failed_at``.
+    """
+    f = reads.Filters(
+        workflow=_name(workflow),
+        entity_id=entity_id,
+        tenant_id=tenant_id,
+        since=moment(since),
+        until=moment(until),
+        step=step,
+        to_status=status,
+        error_code=code,
+        metadata=metadata,
+    )
+    stmt = reads.select_failures(f, dialect_of(db), limit)
+    frame = read_frame(
+        db, stmt, tenant_id=tenant_id, chunksize=chunksize, progress=progress, label="failures"
+    )
+    return typed(
+        frame, categories=_FAILURE_CATEGORIES, strings=_FAILURE_STRINGS, stamps=("failed_at",)
+    )
+
+
+def entities(
+    db: DbLike, wf: Workflow, status: Many = None, *, tenant_id: str | None = None
+) -> pd.DataFrame:
+    """The workflow's entity table (optionally at ``status``); ``status`` is categorical.
+
+    The status categories are the workflow's ``status_types``, in declaration order.
+    """
+    spec = wf.entity
+    with connect(db, tenant_id) as conn, wrap_errors("entities"):
+        table = sa.Table(spec.table, sa.MetaData(), autoload_with=conn)
+        tenant = (spec.tenant_column, tenant_id) if spec.tenant_column and tenant_id else None
+        result = conn.execute(reads.select_entities(table, spec.status_column, status, tenant))
+        frame = pd.DataFrame.from_records(list(result), columns=list(result.keys()))
+    frame[spec.status_column] = pd.Categorical(
+        frame[spec.status_column], categories=list(wf.status_types)
+    )
+    return frame
+
+
+def _workflow_filters(
+    workflow: str | Workflow, since: When, until: When, tenant_id: str | None
+) -> reads.Filters:
+    return reads.Filters(
+        workflow=_name(workflow), tenant_id=tenant_id, since=moment(since), until=moment(until)
+    )
+
+
+def transition_counts(
+    db: DbLike,
+    workflow: str | Workflow,
+    *,
+    since: When = None,
+    until: When = None,
+    tenant_id: str | None = None,
+) -> pd.DataFrame:
+    """How often each (from_status, to_status, step_key, kind) happened, most frequent first."""
+    f = _workflow_filters(workflow, since, until, tenant_id)
+    stmt = reads.select_transition_counts(f, dialect_of(db))
+    frame = read_frame(db, stmt, tenant_id=tenant_id, progress=False)
+    frame["count"] = frame["count"].astype("int64")
+    return typed(frame, categories=("from_status", "to_status", "step_key", "kind"))
+
+
+def _timedelta(seconds: pd.Series) -> pd.Series:
+    return pd.to_timedelta(pd.to_numeric(seconds).astype("float64"), unit="s")
+
+
+def dwell_times(
+    db: DbLike,
+    workflow: str | Workflow,
+    *,
+    since: When = None,
+    until: When = None,
+    tenant_id: str | None = None,
+) -> pd.DataFrame:
+    """Time spent at each status: completed stays (``count``), ``open`` stays, mean, p50, p95.
+
+    A stay starts with the history row entering a status and ends at the entity's next
+    row (``LEAD`` over the entity's rows, in SQL); percentiles are linear-interpolated.
+    """
+    f = _workflow_filters(workflow, since, until, tenant_id)
+    stmt = reads.select_dwell_stats(f, dialect_of(db))
+    frame = read_frame(db, stmt, tenant_id=tenant_id, progress=False)
+    frame = frame.sort_values("status", ignore_index=True)
+    for name in ("count", "open"):
+        frame[name] = frame[name].astype("int64")
+    for name in ("mean", "p50", "p95"):
+        frame[name] = _timedelta(frame[name])
+    return typed(frame, strings=("status",))
+
+
+def stays(
+    db: DbLike,
+    workflow: str | Workflow,
+    *,
+    since: When = None,
+    until: When = None,
+    tenant_id: str | None = None,
+) -> pd.DataFrame:
+    """Every completed stay as ``(status, duration)``: only these two columns are fetched."""
+    f = _workflow_filters(workflow, since, until, tenant_id)
+    inner = reads.select_stays(f, dialect_of(db)).subquery()
+    stmt = sa.select(inner).where(inner.c.seconds.is_not(None))
+    frame = read_frame(db, stmt, tenant_id=tenant_id, label="stays")
+    frame["duration"] = _timedelta(frame.pop("seconds"))
+    return typed(frame, categories=("status",))
+
+
+def throughput(
+    db: DbLike,
+    workflow: str | Workflow,
+    freq: str = "D",
+    *,
+    since: When = None,
+    until: When = None,
+    tenant_id: str | None = None,
+) -> pd.DataFrame:
+    """Transitions (and distinct entities moved) per ``freq`` bucket (h, D, W, M), in UTC."""
+    f = _workflow_filters(workflow, since, until, tenant_id)
+    stmt = reads.select_throughput(f, dialect_of(db), freq)
+    frame = read_frame(db, stmt, tenant_id=tenant_id, progress=False)
+    for name in ("transitions", "entities"):
+        frame[name] = frame[name].astype("int64")
+    return typed(frame, stamps=("bucket",))
+
+
+_TIMER_COLUMNS = (
+    "workflow", "entity_id", "timer_key", "step", "requester_type", "status",
+    "entered_version", "due_at", "dedup_key",
+)  # fmt: skip
+
+
+def timers(queue_or_db: JobQueue | DbLike) -> pd.DataFrame:
+    """Pending timer jobs, earliest due first.
+
+    Args:
+        queue_or_db: a queue with ``pending()`` (``InMemoryQueue``, ``ProcrastinateQueue``),
+            or a PostgreSQL URL / engine whose procrastinate tables hold the timers.
+    """
+    if hasattr(queue_or_db, "pending"):
+        jobs = list(queue_or_db.pending())
+    else:
+        from wfnb.timers.durable import ProcrastinateQueue  # noqa: PLC0415  # optional extra
+
+        queue = ProcrastinateQueue(queue_or_db, recovery_cron=None)
+        try:
+            jobs = list(queue.pending())
+        finally:
+            queue.dispose()
+    rows = [[*(getattr(j, c) for c in _TIMER_COLUMNS)] for j in jobs]
+    frame = pd.DataFrame(rows, columns=list(_TIMER_COLUMNS))
+    frame["entered_version"] = frame["entered_version"].astype("int64")
+    return typed(
+        frame,
+        categories=("workflow", "timer_key", "step", "requester_type", "status"),
+        strings=("entity_id", "dedup_key"),
+        stamps=("due_at",),
+    )

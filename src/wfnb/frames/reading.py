@@ -1,0 +1,156 @@
+"""How ``wfnb.frames`` talks to the database: read transactions, streaming, dtypes.
+
+A read opens one transaction (deferred on SQLite, tenant-scoped for RLS on PostgreSQL),
+streams the rows in chunks behind a tqdm progress bar, and gives the frame its dtypes:
+tz-aware UTC timestamps, categoricals for low-cardinality names, nullable strings.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+
+from wfnb.exceptions import WfnbUsageError
+from wfnb.store import queries, reads
+from wfnb.store.database import READONLY
+from wfnb.store.errors import wrap_errors
+
+__all__ = [
+    "CHUNKSIZE",
+    "connect",
+    "fetch",
+    "moment",
+    "read_frame",
+    "typed",
+]
+
+CHUNKSIZE = 100_000
+"""Rows per fetch when streaming a large read."""
+
+DbLike = sa.Engine | str | sa.URL
+
+
+def _engine(db: DbLike) -> tuple[sa.Engine, bool]:
+    """The engine for ``db`` and whether this read created it (and must dispose of it)."""
+    if isinstance(db, sa.Engine):
+        return db, False
+    url = sa.make_url(db)
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
+    with wrap_errors("create engine"):
+        return sa.create_engine(url), True
+
+
+@contextmanager
+def connect(db: DbLike, tenant_id: str | None = None) -> Iterator[sa.Connection]:
+    """A read-only transaction on ``db``; with ``tenant_id``, RLS scoped to it (PostgreSQL).
+
+    Never changes the database: a URL gets a plain engine (no WAL switch, no write lock).
+    """
+    engine, owned = _engine(db)
+    try:
+        with wrap_errors("read"), engine.connect() as raw:
+            conn = raw.execution_options(**{READONLY: True})
+            with conn.begin():
+                if tenant_id is not None and engine.dialect.name == "postgresql":
+                    queries.set_tenant(conn, tenant_id)
+                yield conn
+    finally:
+        if owned:
+            engine.dispose()
+
+
+def moment(value: str | datetime | date | pd.Timestamp | None) -> datetime | None:
+    """A bound for ``since``/``until`` as a UTC datetime (naive input is taken as UTC)."""
+    if value is None:
+        return None
+    try:
+        stamp = pd.Timestamp(value)
+    except ValueError as exc:
+        raise WfnbUsageError(f"not a date or time: {value!r}") from exc
+    stamp = stamp.tz_localize(UTC) if stamp.tzinfo is None else stamp.tz_convert(UTC)
+    return stamp.to_pydatetime()
+
+
+def _interactive() -> bool:
+    shell = sys.modules.get("IPython")
+    if shell is not None and getattr(shell, "get_ipython", lambda: None)() is not None:
+        return True
+    return bool(getattr(sys.stderr, "isatty", lambda: False)())
+
+
+def fetch(
+    conn: sa.Connection,
+    stmt: sa.Select[Any],
+    *,
+    chunksize: int = CHUNKSIZE,
+    progress: bool | None = None,
+    label: str = "rows",
+) -> tuple[list[Sequence[Any]], list[str]]:
+    """All rows of ``stmt``, streamed ``chunksize`` at a time, with a progress bar.
+
+    The bar shows when ``progress`` is True, or (None) in a notebook or a terminal.
+    """
+    show = _interactive() if progress is None else progress
+    total = conn.execute(reads.count_rows(stmt)).scalar_one() if show else None
+    from tqdm.auto import tqdm  # noqa: PLC0415  # only for reads, never in the engine path
+
+    result = conn.execution_options(stream_results=True, yield_per=chunksize).execute(stmt)
+    columns = list(result.keys())
+    rows: list[Sequence[Any]] = []
+    with tqdm(total=total, desc=label, unit="row", disable=not show, leave=False) as bar:
+        for chunk in result.partitions():
+            rows.extend(chunk)
+            bar.update(len(chunk))
+    return rows, columns
+
+
+def typed(
+    frame: pd.DataFrame,
+    *,
+    categories: Iterable[str] = (),
+    strings: Iterable[str] = (),
+    stamps: Iterable[str] = (),
+    numbers: Iterable[str] = (),
+) -> pd.DataFrame:
+    """``frame`` with its dtypes set: categoricals, nullable strings, UTC timestamps."""
+    for name in categories:
+        frame[name] = frame[name].astype("category")
+    for name in strings:
+        frame[name] = frame[name].astype("string")
+    for name in stamps:
+        frame[name] = pd.to_datetime(frame[name], utc=True, format="ISO8601")
+    for name in numbers:
+        frame[name] = pd.to_numeric(frame[name]).astype("float64")
+    return frame
+
+
+def read_frame(
+    db: DbLike,
+    stmt: sa.Select[Any],
+    *,
+    tenant_id: str | None = None,
+    chunksize: int = CHUNKSIZE,
+    progress: bool | None = None,
+    label: str = "rows",
+) -> pd.DataFrame:
+    """Run ``stmt`` in a read transaction and return its rows as an untyped frame."""
+    with connect(db, tenant_id) as conn:
+        with wrap_errors(label):
+            rows, columns = fetch(
+                conn, stmt, chunksize=chunksize, progress=progress, label=label
+            )
+    return pd.DataFrame.from_records(rows, columns=columns, nrows=len(rows))
+
+
+def dialect_of(db: DbLike) -> str:
+    """``postgresql``, ``sqlite``, ... for an engine or a URL (no connection made)."""
+    if isinstance(db, sa.Engine):
+        return db.dialect.name
+    return sa.make_url(db).get_backend_name()
