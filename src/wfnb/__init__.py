@@ -10,6 +10,8 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from wfnb.analysis import Change, Diagram, PathReport, WorkflowDiff, diagram, diff, graph, paths
+    from wfnb.engine import Engine, Explanation, HistoryKind, Outcome, StepResult
     from wfnb.engine.usecases import Requester, Result, StepContext, batch
     from wfnb.exceptions import (
         AmbiguousStepError,
@@ -78,17 +80,37 @@ _LAZY: dict[str, str] = {
     "ProcrastinateQueue": "wfnb.timers.durable",
     "TimerJob": "wfnb.timers",
     "VirtualClock": "wfnb.timers",
+    "Change": "wfnb.analysis",
+    "Diagram": "wfnb.analysis",
+    "PathReport": "wfnb.analysis",
+    "WorkflowDiff": "wfnb.analysis",
+    "diagram": "wfnb.analysis",
+    "diff": "wfnb.analysis",
+    "graph": "wfnb.analysis",
+    "paths": "wfnb.analysis",
+    "Engine": "wfnb.engine",
+    "StepResult": "wfnb.engine",
+    "Outcome": "wfnb.engine",
+    "Explanation": "wfnb.engine",
+    "HistoryKind": "wfnb.engine",
 }
 
 __all__ = [
     "AmbiguousStepError",
+    "Change",
     "ConcurrentModificationError",
     "ConfigError",
     "ContextMissingError",
+    "Diagram",
+    "Engine",
     "EntityNotFoundError",
+    "Explanation",
+    "HistoryKind",
     "InMemoryQueue",
     "InvalidPayloadError",
     "NoStepAppliesError",
+    "Outcome",
+    "PathReport",
     "Problem",
     "ProcrastinateQueue",
     "QueueError",
@@ -97,6 +119,7 @@ __all__ = [
     "Severity",
     "StepContext",
     "StepError",
+    "StepResult",
     "StoreError",
     "TimerJob",
     "UndeclaredObservationError",
@@ -108,11 +131,16 @@ __all__ = [
     "WfnbError",
     "WfnbUsageError",
     "Workflow",
+    "WorkflowDiff",
     "Workflows",
     "batch",
+    "diagram",
+    "diff",
+    "graph",
     "load_ipython_extension",
     "load_workflow",
     "load_workflows",
+    "paths",
     "validate",
 ]
 

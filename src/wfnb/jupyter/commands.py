@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import ast
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from IPython.core.magic_arguments import MagicArgumentParser
@@ -45,6 +46,30 @@ def build_parser() -> MagicArgumentParser:
     p = sub.add_parser("validate", help="validate workflows; a ValidationReport")
     p.add_argument("paths", nargs="*", help="default: the loaded paths")
     p.add_argument("--db", action="store_true", help="also check the connected database")
+
+    p = sub.add_parser("explain", help="which step would run for an entity, and why (no writes)")
+    p.add_argument("workflow")
+    p.add_argument("entity")
+    p.add_argument("requester")
+    p.add_argument("--step")
+    p.add_argument("--tenant")
+
+    p = sub.add_parser("graph", help="draw a workflow (a Diagram)")
+    p.add_argument("workflow")
+    p.add_argument("--focus", help="only the statuses around this one")
+    p.add_argument("--depth", type=int, default=1)
+    p.add_argument("--requester", help="the graph this requester type sees")
+    p.add_argument("--heat", action="store_true", help="overlay counts from history")
+
+    p = sub.add_parser("paths", help="reachability, dead ends, cycles, paths to terminals")
+    p.add_argument("workflow")
+    p.add_argument("--requester", help="what this requester type alone can reach")
+
+    p = sub.add_parser("diff", help="what changed between two workflow versions")
+    p.add_argument("old", help="a workflow file (or the file, with --rev twice)")
+    p.add_argument("new", nargs="?", help="the newer workflow file")
+    p.add_argument("--rev", action="append", default=[], help="git revision (give two)")
+    p.add_argument("--db", action="store_true", help="count entities to migrate")
     return parser
 
 
@@ -72,6 +97,75 @@ def _validate(magics: WfnbMagics, args: argparse.Namespace) -> Any:
     if not paths:
         raise WfnbUsageError("nothing to validate: give PATH or run %wfnb load PATH first")
     return validate(paths, db=magics.session.engine if args.db else None)
+
+
+@route("explain")
+def _explain(magics: WfnbMagics, args: argparse.Namespace) -> Any:
+    session = magics.session
+    session.workflow(args.workflow)  # WF200 in one line for an unknown name
+    explanation = session.workflow_engine().explain(
+        args.workflow, args.entity, args.requester, step=args.step, tenant_id=args.tenant
+    )
+    if explanation.status is None and explanation.error is not None:
+        raise explanation.error  # an unknown entity is one coded line, not an empty table
+    return explanation
+
+
+@route("graph")
+def _graph(magics: WfnbMagics, args: argparse.Namespace) -> Any:
+    from wfnb.analysis import diagram  # noqa: PLC0415
+
+    wf = magics.session.workflow(args.workflow)
+    highlight = None
+    if args.heat:
+        highlight = edge_counts(magics.session.engine, wf.name)
+    return diagram(
+        wf,
+        highlight=highlight,
+        focus=args.focus,
+        depth=args.depth,
+        requester_type=args.requester,
+        direction=magics.diagram_direction,
+    )
+
+
+def edge_counts(db: Any, workflow: str) -> dict[tuple[str, ...], int]:
+    """``{(from, to, step): n}`` from ``frames.transition_counts`` (the heat overlay's input)."""
+    from wfnb import frames  # noqa: PLC0415
+
+    counts = frames.transition_counts(db, workflow)
+    return {
+        (str(r.from_status), str(r.to_status), str(r.step_key)): int(r.count)  # type: ignore[call-overload]
+        for r in counts.itertuples()
+        if r.from_status is not None and r.step_key is not None
+    }
+
+
+@route("paths")
+def _paths(magics: WfnbMagics, args: argparse.Namespace) -> Any:
+    from wfnb.analysis import paths  # noqa: PLC0415
+
+    wf = magics.session.workflow(args.workflow)
+    if args.requester is not None and args.requester not in wf.requester_types:
+        raise WfnbUsageError(f"{wf.name} has no requester type {args.requester!r}")
+    return paths(wf, requester_type=args.requester)
+
+
+@route("diff")
+def _diff(magics: WfnbMagics, args: argparse.Namespace) -> Any:
+    from wfnb.analysis import diff, diff_revisions  # noqa: PLC0415
+
+    db = magics.session.engine if args.db else None
+    for path in filter(None, [args.old, args.new]):
+        if not Path(path).is_file():
+            raise WfnbUsageError(f"no such workflow file: {path}")
+    if args.rev:
+        if args.new is not None or len(args.rev) != 2:  # old and new
+            raise WfnbUsageError("diff FILE --rev OLD --rev NEW: one file, two revisions")
+        return diff_revisions(args.old, args.rev[0], args.rev[1], db=db)
+    if args.new is None:
+        raise WfnbUsageError("diff needs two workflow files, or one file and --rev twice")
+    return diff(args.old, args.new, db=db)
 
 
 def define_use_case(magics: WfnbMagics, name: str, cell: str) -> Callable[..., Any]:

@@ -12,6 +12,7 @@ from wfnb.exceptions import UnknownWorkflowError, WfnbUsageError
 if TYPE_CHECKING:
     import sqlalchemy as sa
 
+    from wfnb.engine import Engine
     from wfnb.spec import Workflow, Workflows
 
 __all__ = ["Session"]
@@ -26,6 +27,7 @@ class Session:
     workflows: Workflows | None = None
     use_cases: dict[str, Callable[..., Any]] = field(default_factory=dict)
     _engine: sa.Engine | None = None
+    _wfnb_engine: Engine | None = None
 
     def connect(self, url: str) -> sa.Engine:
         """Open (lazily) a SQLAlchemy engine for ``url`` and make it the session's database."""
@@ -37,8 +39,16 @@ class Session:
             raise WfnbUsageError(f"cannot use database URL {url!r}: {exc}") from exc
         if self._engine is not None:
             self._engine.dispose()
-        self.db_url, self._engine = url, engine
+        self.db_url, self._engine, self._wfnb_engine = url, engine, None
         return engine
+
+    def workflow_engine(self) -> Engine:
+        """A wfnb ``Engine`` over the loaded workflows and the connected database (reads only)."""
+        if self._wfnb_engine is None:
+            from wfnb.engine import Engine  # noqa: PLC0415
+
+            self._wfnb_engine = Engine(self.require_workflows(), self.engine)
+        return self._wfnb_engine
 
     @property
     def engine(self) -> sa.Engine:
@@ -58,6 +68,7 @@ class Session:
             raise WfnbUsageError(f"no such file or folder: {', '.join(missing)}")
         self.workflows = load_workflows(paths)
         self.workflow_paths = list(paths)
+        self._wfnb_engine = None
         return self.workflows
 
     def require_workflows(self) -> Workflows:

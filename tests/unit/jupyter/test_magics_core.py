@@ -86,3 +86,68 @@ def test_usecase_cell_magic_registers_the_function(ip: Shell) -> None:
     assert magics.session.use_cases["check"] is ip.ns["check"]
     bad = ip.run("%%wfnb_usecase\nx = 1\n")
     assert_one_line_error(bad.output, "WF400")
+
+
+def test_explain_reads_the_connected_database(ip: Shell, sqlite_url: str) -> None:
+    from wfnb.engine import Engine
+    from wfnb.examples.energy import schema
+    from wfnb.validation import load_workflows
+
+    wfs = load_workflows([WORKFLOWS])
+    engine = Engine(wfs, sqlite_url)
+    engine.install()
+    schema.create_schema(engine.db)
+    with engine.db.begin() as conn:
+        invoice = schema.insert_invoice(conn)
+    engine.dispose()
+    assert ip.run(f"%wfnb load {WORKFLOWS}").success
+    assert ip.run(f"%wfnb connect {sqlite_url}").success
+    ran = ip.run(f"x = %wfnb explain invoice {invoice} admin")
+    assert ran.success, ran.output
+    text = str(ip.ns["x"])
+    assert "is at 'draft'" in text
+    assert "approve" in text
+    bad = ip.run("%wfnb explain invoice no-such-invoice admin")
+    assert_one_line_error(bad.output, "WF201")
+    unknown = ip.run("%wfnb explain nope 1 admin")
+    assert_one_line_error(unknown.output, "WF200")
+
+
+def test_graph_paths_and_diff_return_real_objects(ip: Shell, tmp_path: Path) -> None:
+    import json
+
+    from wfnb.analysis import Diagram, PathReport, WorkflowDiff
+
+    assert ip.run(f"%wfnb load {WORKFLOWS}").success
+    assert ip.run("d = %wfnb graph invoice --focus sent --depth 1").success
+    assert isinstance(ip.ns["d"], Diagram)
+    assert "<svg" in ip.ns["d"]._repr_svg_()
+    assert ip.run("p = %wfnb paths invoice --requester admin").success
+    assert isinstance(ip.ns["p"], PathReport)
+    old = json.loads((WORKFLOWS / "invoice.json").read_text())
+    new = json.loads((WORKFLOWS / "invoice.json").read_text())
+    new["steps"] = [s for s in new["steps"] if s["key"] != "cancel_approved"]
+    (tmp_path / "old.json").write_text(json.dumps(old))
+    (tmp_path / "new.json").write_text(json.dumps(new))
+    ran = ip.run(f"c = %wfnb diff {tmp_path / 'old.json'} {tmp_path / 'new.json'}")
+    assert ran.success, ran.output
+    assert isinstance(ip.ns["c"], WorkflowDiff)
+    assert any("cancel_approved" in str(ch) for ch in ip.ns["c"].changes)
+
+
+@pytest.mark.parametrize(
+    ("cell", "code"),
+    [
+        ("%wfnb graph nope", "WF200"),
+        ("%wfnb graph invoice --focus nowhere", "WF400"),
+        ("%wfnb graph invoice --depth x", "WF400"),
+        ("%wfnb paths invoice --requester robot", "WF400"),
+        ("%wfnb diff only_one.json", "WF400"),
+        ("%wfnb diff a.json --rev HEAD", "WF400"),
+    ],
+)
+def test_analysis_magics_reject_bad_input_in_one_line(ip: Shell, cell: str, code: str) -> None:
+    assert ip.run(f"%wfnb load {WORKFLOWS}").success
+    ran = ip.run(cell)
+    assert not ran.success
+    assert_one_line_error(ran.output, code)
