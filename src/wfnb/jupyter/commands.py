@@ -15,10 +15,14 @@ from wfnb.exceptions import WfnbUsageError
 if TYPE_CHECKING:
     from wfnb.jupyter.magics import WfnbMagics
 
-__all__ = ["ROUTES", "build_parser", "define_use_case"]
+__all__ = ["AUDITED", "ROUTES", "build_parser", "define_use_case"]
 
 Route = Callable[["WfnbMagics", argparse.Namespace], Any]
 ROUTES: dict[str, Route] = {}
+AUDITED = frozenset(
+    {"history", "failures", "conformance", "explain", "validate", "graph", "diff", "dryrun"}
+)
+"""Commands that may read the database: their SQL is captured for the audit footer."""
 
 
 def route(name: str) -> Callable[[Route], Route]:

@@ -16,7 +16,8 @@ from IPython.core.magic_arguments import MagicArgumentParser
 from traitlets import CaselessStrEnum, Integer, Unicode
 
 from wfnb.exceptions import WfnbError
-from wfnb.jupyter.commands import ROUTES, build_parser, define_use_case
+from wfnb.jupyter.audit import AuditRecord, capture, result_hash
+from wfnb.jupyter.commands import AUDITED, ROUTES, build_parser, define_use_case
 from wfnb.jupyter.session import Session
 
 __all__ = ["WfnbMagics"]
@@ -38,6 +39,9 @@ class WfnbMagics(Magics):
         super().__init__(shell=shell, **kwargs)
         self.session = Session()
         self.parser: MagicArgumentParser = build_parser()
+        self._pending_audit: list[AuditRecord] = []
+        if shell is not None:
+            shell.events.register("post_run_cell", self._show_audit)
 
     @line_magic("wfnb")  # type: ignore[arg-type]  # IPython types the decorator loosely
     def wfnb(self, line: str) -> Any:
@@ -49,13 +53,42 @@ class WfnbMagics(Magics):
                 args = self.parser.parse_argstring(line)
             except ValueError as exc:  # shlex: "No closing quotation"
                 raise UsageError(f"cannot parse the arguments: {exc}") from None
-            return ROUTES[args.command or "help"](self, args)
+            return self._run(line, args)
         except UsageError as exc:
             message = " ".join(str(exc).split())
             coded = message if message.startswith("WF") else f"WF400: {message}"
             raise UsageError(coded) from None
         except WfnbError as exc:
             raise UsageError(exc.one_line()) from None
+
+    def _run(self, line: str, args: Any) -> Any:
+        """Run a route; when it read the database, keep its audit record for the footer."""
+        route = ROUTES[args.command or "help"]
+        db = self.session.engine_if_connected()
+        if args.command not in AUDITED or db is None:
+            return route(self, args)
+        with capture(db) as statements:
+            result = route(self, args)
+        if statements:
+            record = AuditRecord(
+                command=f"%wfnb {line.strip()}",
+                config_hashes=self.session.config_hashes(),
+                sql=tuple(statements),
+                result_sha256=result_hash(result),
+                database=db.url.render_as_string(hide_password=True),
+            )
+            attrs = getattr(result, "attrs", None)
+            if isinstance(attrs, dict):
+                attrs["wfnb_audit"] = record.as_dict()
+            self._pending_audit.append(record)
+        return result
+
+    def _show_audit(self, *_: Any) -> None:
+        """After the cell's result: the compact footer (and the metadata) of each record."""
+        from IPython.display import display  # noqa: PLC0415
+
+        while self._pending_audit:
+            display(self._pending_audit.pop(0))
 
     @cell_magic("wfnb_usecase")  # type: ignore[arg-type]
     def wfnb_usecase(self, line: str, cell: str) -> Any:

@@ -42,6 +42,16 @@ class Session:
         self.db_url, self._engine, self._wfnb_engine = url, engine, None
         return engine
 
+    def engine_if_connected(self) -> sa.Engine | None:
+        """The database engine when one is (or can be) connected, else None."""
+        if self._engine is None and self.db_url is None:
+            return None
+        return self.engine
+
+    def config_hashes(self) -> dict[str, str]:
+        """``workflow -> config_hash`` of the loaded workflows (the audit's config versions)."""
+        return {n: w.config_hash for n, w in (self.workflows or {}).items()}
+
     def workflow_engine(self) -> Engine:
         """A wfnb ``Engine`` over the loaded workflows and the connected database (reads only)."""
         if self._wfnb_engine is None:
