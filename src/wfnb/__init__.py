@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from wfnb.analysis import Change, Diagram, PathReport, WorkflowDiff, diagram, diff, graph, paths
+    from wfnb.analysis.conformance import ConformanceReport, conformance
+    from wfnb.analysis.report import report
     from wfnb.engine import Engine, Explanation, HistoryKind, Outcome, StepResult
     from wfnb.engine.usecases import Requester, Result, StepContext, batch
     from wfnb.exceptions import (
@@ -93,6 +95,9 @@ _LAZY: dict[str, str] = {
     "Outcome": "wfnb.engine",
     "Explanation": "wfnb.engine",
     "HistoryKind": "wfnb.engine",
+    "ConformanceReport": "wfnb.analysis.conformance",
+    "conformance": "wfnb.analysis.conformance",
+    "report": "wfnb.analysis.report",
 }
 
 __all__ = [
@@ -100,6 +105,7 @@ __all__ = [
     "Change",
     "ConcurrentModificationError",
     "ConfigError",
+    "ConformanceReport",
     "ContextMissingError",
     "Diagram",
     "Engine",
@@ -134,6 +140,7 @@ __all__ = [
     "WorkflowDiff",
     "Workflows",
     "batch",
+    "conformance",
     "diagram",
     "diff",
     "graph",
@@ -141,6 +148,7 @@ __all__ = [
     "load_workflow",
     "load_workflows",
     "paths",
+    "report",
     "validate",
 ]
 

@@ -13,9 +13,13 @@ import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
-from typing import NoReturn
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
-from wfnb.exceptions import WfnbError, WfnbUsageError
+from wfnb.exceptions import UnknownWorkflowError, WfnbError, WfnbUsageError
+
+if TYPE_CHECKING:
+    from wfnb.spec import Workflow, Workflows
 
 __all__ = ["COMMANDS", "main"]
 
@@ -55,8 +59,146 @@ def _cmd_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+DEFAULT_FOLDER = "workflows"
+
+
+def _workflows(paths: Sequence[str]) -> Workflows:
+    """The workflows at ``paths`` (default: ``workflows/`` here), validated."""
+    from wfnb.validation import load_workflows  # noqa: PLC0415
+
+    if not paths:
+        if not Path(DEFAULT_FOLDER).is_dir():
+            raise WfnbUsageError(f"no workflow PATH given and no {DEFAULT_FOLDER}/ folder here")
+        paths = [DEFAULT_FOLDER]
+    return load_workflows(list(paths))
+
+
+def _named(wfs: Workflows, name: str) -> Workflow:
+    if name not in wfs:
+        known = ", ".join(sorted(wfs)) or "none"
+        raise UnknownWorkflowError(f"unknown workflow {name!r}; loaded: {known}", workflow=name)
+    return wfs[name]
+
+
+def _write_or_print(text: str, output: str | None) -> None:
+    if output:
+        Path(output).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        print(output, file=sys.stderr)
+    else:
+        print(text)
+
+
+def _cmd_graph(args: argparse.Namespace) -> int:
+    from wfnb.analysis import diagram  # noqa: PLC0415
+
+    wf = _named(_workflows(args.paths), args.name)
+    drawn = diagram(wf, focus=args.focus, depth=args.depth, requester_type=args.requester)
+    formats = {"svg": drawn.svg, "dot": lambda: drawn.dot, "mermaid": drawn.mermaid}
+    _write_or_print(formats[args.format](), args.output)
+    return EXIT_OK
+
+
+def _cmd_paths(args: argparse.Namespace) -> int:
+    from wfnb.analysis import paths  # noqa: PLC0415
+
+    print(paths(_named(_workflows(args.paths), args.name), args.requester))
+    return EXIT_OK
+
+
+def _cmd_diff(args: argparse.Namespace) -> int:
+    from wfnb.analysis import diff, diff_revisions  # noqa: PLC0415
+
+    files, revs = args.files, args.rev or []
+    if len(files) == 2 and not revs:
+        changes = diff(files[0], files[1], db=args.db)
+    elif len(files) == 1 and 1 <= len(revs) <= 2:
+        changes = diff_revisions(files[0], revs[0], revs[1] if len(revs) == 2 else None, db=args.db)
+    else:
+        raise WfnbUsageError(
+            "wfnb diff: give OLD NEW (two files), or one FILE with --rev A [--rev B]"
+        )
+    print(changes)
+    return EXIT_OK
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from wfnb.analysis.report import report  # noqa: PLC0415
+
+    print(report(_workflows(args.paths), args.output, db=args.db))
+    return EXIT_OK
+
+
+def _cmd_conformance(args: argparse.Namespace) -> int:
+    from wfnb.analysis.conformance import conformance  # noqa: PLC0415
+
+    result = conformance(args.db, _workflows(args.paths))
+    if args.format == "json":
+        print(json.dumps(result.to_json(), indent=2, default=str))
+    else:
+        print(result)
+    return EXIT_OK if result.ok else EXIT_PROBLEMS
+
+
+def _cmd_worker(args: argparse.Namespace) -> int:
+    from wfnb.timers import worker_main  # noqa: PLC0415  # procrastinate only when used
+
+    paths = list(args.paths) or ([DEFAULT_FOLDER] if Path(DEFAULT_FOLDER).is_dir() else [])
+    if not paths:
+        raise WfnbUsageError(f"no workflow PATH given and no {DEFAULT_FOLDER}/ folder here")
+    argv = ["--db", args.db, "--poll-interval", str(args.poll_interval)]
+    argv += [a for p in paths for a in ("--workflows", p)]
+    argv += ["--recovery-cron", args.recovery_cron]
+    argv += ["--janitors", args.janitors] if args.janitors else []
+    argv += ["--once"] if args.once else []
+    argv += ["--install"] if args.install else []
+    return worker_main.main(argv)
+
+
 Command = Callable[[argparse.Namespace], int]
-COMMANDS: dict[str, Command] = {"validate": _cmd_validate, "schema": _cmd_schema}
+COMMANDS: dict[str, Command] = {
+    "validate": _cmd_validate,
+    "schema": _cmd_schema,
+    "graph": _cmd_graph,
+    "paths": _cmd_paths,
+    "diff": _cmd_diff,
+    "report": _cmd_report,
+    "conformance": _cmd_conformance,
+    "worker": _cmd_worker,
+}
+
+_PATHS_HELP = f"workflow JSON files or folders (default: {DEFAULT_FOLDER}/)"
+
+
+def _add_analysis(sub: argparse._SubParsersAction[_Parser]) -> None:
+    """The reviewers' commands: graph, paths, diff, report, conformance."""
+    p = sub.add_parser("graph", help="draw a workflow (SVG, DOT or Mermaid)")
+    p.add_argument("name", help="the workflow's name")
+    p.add_argument("paths", nargs="*", help=_PATHS_HELP)
+    p.add_argument("--format", choices=["svg", "dot", "mermaid"], default="svg")
+    p.add_argument("-o", "--output", help="write to this file instead of stdout")
+    p.add_argument("--focus", help="draw only the statuses around this one")
+    p.add_argument("--depth", type=int, default=1, help="radius around --focus (default 1)")
+    p.add_argument("--requester", help="draw only what this requester type can trigger")
+
+    p = sub.add_parser("paths", help="reachability, dead ends, cycles, paths to terminals")
+    p.add_argument("name", help="the workflow's name")
+    p.add_argument("paths", nargs="*", help=_PATHS_HELP)
+    p.add_argument("--requester", help="follow only what this requester type can trigger")
+
+    p = sub.add_parser("diff", help="what changed between two versions of a workflow")
+    p.add_argument("files", nargs="+", metavar="FILE", help="OLD NEW, or one FILE with --rev")
+    p.add_argument("--rev", action="append", help="a git revision (give one or two)")
+    p.add_argument("--db", help="count the entities a migration moves (SQLAlchemy URL)")
+
+    p = sub.add_parser("report", help="write the self-contained HTML report for reviewers")
+    p.add_argument("paths", nargs="*", help=_PATHS_HELP)
+    p.add_argument("-o", "--output", default="report.html", help="default: report.html")
+    p.add_argument("--db", help="add the conformance of this database's history")
+
+    p = sub.add_parser("conformance", help="check recorded history against the configs")
+    p.add_argument("paths", nargs="*", help=_PATHS_HELP)
+    p.add_argument("--db", required=True, help="the database (SQLAlchemy URL)")
+    p.add_argument("--format", choices=["text", "json"], default="text")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -71,6 +213,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("schema", help="print the JSON Schema of a workflow file")
     p.add_argument("-o", "--output", help="write to this file instead of stdout")
+    _add_analysis(sub)
+
+    p = sub.add_parser("worker", help="run due timers and claim recovery (PostgreSQL)")
+    p.add_argument("paths", nargs="*", help=_PATHS_HELP)
+    p.add_argument("--db", required=True, help="the PostgreSQL database (SQLAlchemy URL)")
+    p.add_argument("--janitors", help="module:function returning {owning_module: janitor}")
+    p.add_argument("--recovery-cron", default="*/5 * * * *", help="'' disables recovery")
+    p.add_argument("--poll-interval", type=float, default=5.0, help="seconds")
+    p.add_argument("--install", action="store_true", help="install the queue's schema first")
+    p.add_argument("--once", action="store_true", help="stop when no job is due")
     return parser
 
 

@@ -45,7 +45,7 @@ def test_wfnb_worker_runs_the_engines_due_timers(pg_url: str, tmp_path: Path) ->
         engine.dispose()
 
     done = subprocess.run(
-        [sys.executable, "-m", "wfnb.timers.worker_main", "--db", pg_url, "--workflows", str(path),
+        [sys.executable, "-m", "wfnb", "worker", str(path), "--db", pg_url,
          "--once", "--poll-interval", "0.2", "--recovery-cron", ""],
         cwd=REPO, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip

@@ -1,0 +1,357 @@
+"""``conformance()``: replay ``workflow_history`` against the config in force at each row.
+
+Every row is checked against the config whose ``config_hash`` it carries (found among the
+loaded workflows or in the git history of their folder, see
+:mod:`wfnb.analysis.conformance_rules`), and every entity's current status against its
+last row. The work is one ``SELECT`` of the history in replay order plus one per workflow
+for entity states; the checks are vectorised: history rows are factorised into the few
+distinct (config, kind, from, to, step, requester, source) combinations, those are merged
+against each config's allowed tuples, and per-entity order checks use shifted arrays.
+No Python loop runs per history row. See docs/adr/0070.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from wfnb.analysis.conformance_report import (
+    DEVIATION_COLUMNS,
+    ROW_KINDS,
+    ConformanceReport,
+    DeviationKind,
+)
+from wfnb.analysis.conformance_rules import ConfigIndex, Rules, rules_of
+from wfnb.engine.clock import Clock
+from wfnb.exceptions import WfnbUsageError
+from wfnb.spec import Workflow, Workflows, parse_duration
+from wfnb.store import Store, audit
+from wfnb.store.queries import reflect_entity_table
+
+__all__ = ["DEFAULT_GRACE", "ConformanceReport", "DeviationKind", "conformance"]
+
+DEFAULT_GRACE = timedelta(minutes=15)
+"""How late a timer may fire before it counts as overdue (workers poll, queues lag)."""
+
+_KEYS = ["config_hash", "kind", "from_status", "to_status", "step_key", "requester_type", "source"]
+_OK, _UNKNOWN, _UNDECLARED, _REQUESTER = 0, 1, 2, 3
+_VERDICT_KIND = {
+    _UNKNOWN: DeviationKind.UNKNOWN_CONFIG,
+    _UNDECLARED: DeviationKind.UNDECLARED_TRANSITION,
+    _REQUESTER: DeviationKind.REQUESTER_NOT_ALLOWED,
+}
+
+WorkflowsLike = Workflows | Mapping[str, Workflow] | Iterable[Workflow]
+
+
+def _as_workflows(wfs: WorkflowsLike) -> dict[str, Workflow]:
+    if isinstance(wfs, Workflow):
+        return {wfs.name: wfs}
+    if isinstance(wfs, Mapping):
+        return dict(wfs)
+    models = list(wfs)
+    if not all(isinstance(w, Workflow) for w in models):
+        raise WfnbUsageError("conformance() takes loaded workflows (wfnb.load_workflows)")
+    return {w.name: w for w in models}
+
+
+def _frame(columns: list[str], rows: list[tuple[Any, ...]]) -> pd.DataFrame:
+    return pd.DataFrame.from_records(rows, columns=columns)
+
+
+def _rules_frames(index: ConfigIndex, hashes: Iterable[str]) -> dict[str, pd.DataFrame]:
+    """Each rule table of the known configs as one frame with a ``config_hash`` column."""
+    columns = {
+        "allowed": ["kind", "from_status", "to_status", "step_key", "requester_type", "source"],
+        "may_run": ["step_key", "from_status", "requester_type"],
+        "reruns": ["step_key", "requester_type"],
+        "timers": ["status", "timer", "after"],
+        "claims": ["step_key", "requester_type", "status", "stale_after"],
+    }
+    rules: dict[str, Rules] = {h: rules_of(index.configs[h]) for h in hashes}
+    return {
+        name: pd.DataFrame(
+            [(h, *t) for h, r in rules.items() for t in getattr(r, name)],
+            columns=["config_hash", *cols],
+        )
+        for name, cols in columns.items()
+    }
+
+
+def _member(left: pd.DataFrame, right: pd.DataFrame, on: list[str]) -> np.ndarray[Any, Any]:
+    """Whether each row of ``left`` has a match in ``right`` on ``on`` (left order kept)."""
+    marks = right[on].drop_duplicates().assign(_hit=True)
+    hit = left[on].merge(marks, on=on, how="left")["_hit"]
+    return hit.fillna(False).to_numpy(dtype=bool)
+
+
+def _combinations(df: pd.DataFrame) -> tuple[np.ndarray[Any, Any], pd.DataFrame]:
+    """Factorise rows into their distinct ``_KEYS`` combinations: (code per row, combos)."""
+    key = np.zeros(len(df), dtype=np.int64)
+    for col in _KEYS:
+        codes, values = pd.factorize(df[col], use_na_sentinel=False)
+        key = key * (len(values) + 1) + codes
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    combos = df.iloc[first][_KEYS].reset_index(drop=True).fillna("").astype(object)
+    return inverse.reshape(-1), combos
+
+
+def _judge(combos: pd.DataFrame, known: set[str], frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Per combination: a verdict code, its detail, and whether it may be a rerun."""
+    unknown = ~combos["config_hash"].isin(known).to_numpy()
+    allowed = _member(combos, frames["allowed"], ["config_hash", *frames["allowed"].columns[1:]])
+    may_run = _member(
+        combos, frames["may_run"], ["config_hash", "step_key", "from_status", "requester_type"]
+    )
+    step_at = _member(combos, frames["may_run"], ["config_hash", "step_key", "from_status"])
+    stepped = (combos["kind"] != "observed").to_numpy()
+    verdict = np.select(
+        [unknown, allowed, stepped & step_at & ~may_run],
+        [_UNKNOWN, _OK, _REQUESTER],
+        default=_UNDECLARED,
+    )
+    rerun = _member(combos, frames["reruns"], ["config_hash", "step_key", "requester_type"])
+    details = [
+        _detail(int(v), row) for v, row in zip(verdict, combos.itertuples(index=False), strict=True)
+    ]
+    return combos.assign(
+        verdict=verdict,
+        detail=details,
+        rerun=rerun & (combos["kind"] == "initiated").to_numpy() & (verdict == _OK),
+    )
+
+
+def _detail(verdict: int, row: Any) -> str:
+    """The text of one combination's verdict (a handful of combinations, not rows)."""
+    by = row.step_key or f"source {row.source}"
+    move = f"{row.kind} {by}: {row.from_status} → {row.to_status}"
+    if verdict == _UNKNOWN:
+        return f"config {row.config_hash[:12]} is neither loaded nor in the git history"
+    if verdict == _REQUESTER:
+        who = row.requester_type or "no requester type"
+        return f"{who} may not run {row.step_key} at {row.from_status}"
+    return f"{move} is not declared" + (f" for {row.requester_type}" if row.requester_type else "")
+
+
+def _order_checks(df: pd.DataFrame, rerun: np.ndarray[Any, Any]) -> tuple[Any, Any, Any]:
+    """History gaps and non-idempotent reruns, from arrays shifted by one row.
+
+    Returns:
+        (gap mask, rerun mask, the previous row's to_status).
+    """
+    workflow, entity = df["workflow"].to_numpy(), df["entity_id"].to_numpy()
+    frm, to = df["from_status"].to_numpy(), df["to_status"].to_numpy()
+    same = np.zeros(len(df), dtype=bool)
+    same[1:] = (workflow[1:] == workflow[:-1]) & (entity[1:] == entity[:-1])
+    prev_to = np.empty(len(df), dtype=object)
+    prev_to[1:] = to[:-1]
+    gap = same & (frm != prev_to)
+    moved = np.zeros(len(df), dtype=bool)
+    moved[1:] = frm[:-1] != to[:-1]
+    # A stay in one status ends when the entity moves, is moved behind the engine's back
+    # (a gap), or is another entity; a second run of a rerun-prone step in one stay repeats.
+    stay = np.cumsum(~same | gap | moved)
+    candidates = pd.DataFrame({"stay": stay, "step": df["step_key"], "from": frm})[rerun]
+    again = np.zeros(len(df), dtype=bool)
+    again[np.flatnonzero(rerun)[candidates.duplicated().to_numpy()]] = True
+    return gap, again, prev_to
+
+
+def _row_deviations(
+    df: pd.DataFrame, index: ConfigIndex, frames: dict[str, pd.DataFrame]
+) -> pd.DataFrame:
+    """Deviations of single history rows (without ``changed_at``), one frame."""
+    codes, combos = _combinations(df)
+    judged = _judge(combos, set(index.configs), frames)
+    verdict = judged["verdict"].to_numpy()[codes]
+    gap, rerun, prev_to = _order_checks(df, judged["rerun"].to_numpy()[codes])
+    parts = []
+    flagged = verdict != _OK
+    if flagged.any():
+        kinds = pd.Series(verdict[flagged]).map(_VERDICT_KIND).to_numpy()
+        parts.append(
+            df[flagged].assign(kind=kinds, detail=judged["detail"].to_numpy()[codes][flagged])
+        )
+    if gap.any():
+        detail = "from " + df["from_status"][gap].astype(str) + ", but the previous row left it at "
+        parts.append(
+            df[gap].assign(kind=DeviationKind.HISTORY_GAP, detail=detail + prev_to[gap].astype(str))
+        )
+    if rerun.any():
+        detail = (
+            df["step_key"][rerun].astype(str)
+            + " ran again at "
+            + df["from_status"][rerun].astype(str)
+        )
+        parts.append(
+            df[rerun].assign(
+                kind=DeviationKind.NON_IDEMPOTENT_RERUN, detail=detail + " without leaving it"
+            )
+        )
+    columns = ["workflow", "entity_id", "id", "kind", "detail", "config_hash"]
+    found = pd.concat([p[columns] for p in parts], ignore_index=True) if parts else None
+    if found is None:
+        found = pd.DataFrame(columns=columns)
+    return found.rename(columns={"id": "history_id"})
+
+
+def _offset(after: str) -> Any:
+    """An ISO-8601 duration as something a datetime Series adds."""
+    parsed = parse_duration(after)
+    if isinstance(parsed, timedelta):
+        return pd.Timedelta(parsed)
+    return pd.DateOffset(years=int(parsed.years), months=int(parsed.months)) + pd.Timedelta(
+        parsed.tdelta
+    )
+
+
+def _deadlines(stamps: pd.Series, durations: pd.Series) -> pd.Series:
+    """``stamp + duration`` per row, one vectorised addition per distinct duration."""
+    out = pd.Series(pd.NaT, index=stamps.index, dtype="datetime64[ns, UTC]")
+    for after in durations.unique():
+        mask = durations == after
+        out[mask] = stamps[mask] + _offset(str(after))
+    return out
+
+
+def _entity_deviations(
+    states: pd.DataFrame, frames: dict[str, pd.DataFrame], now: pd.Timestamp, grace: timedelta
+) -> pd.DataFrame:
+    """Status mismatches, overdue timers and stale claims, from each entity's last row."""
+    mismatch = states[states["status"] != states["to_status"]]
+    mismatch = mismatch.assign(
+        kind=DeviationKind.STATUS_MISMATCH,
+        detail="table says "
+        + mismatch["status"].astype(str)
+        + ", last history row says "
+        + mismatch["to_status"].astype(str),
+    )
+    settled = states[states["status"] == states["to_status"]]
+    timed = settled.merge(frames["timers"], on=["config_hash", "status"])
+    late = timed[_deadlines(timed["changed_at"], timed["after"]) + grace < now]
+    late = late.assign(
+        kind=DeviationKind.TIMER_OVERDUE,
+        detail="at "
+        + late["status"].astype(str)
+        + " since "
+        + late["changed_at"].astype(str)
+        + "; timer "
+        + late["timer"].astype(str)
+        + " ("
+        + late["after"].astype(str)
+        + ") never fired",
+    )
+    on = ["config_hash", "step_key", "requester_type", "status"]
+    claimed = settled[settled["kind"] == "claimed"].merge(frames["claims"], on=on)
+    stale = claimed[_deadlines(claimed["changed_at"], claimed["stale_after"]) < now]
+    stale = stale.assign(
+        kind=DeviationKind.STALE_CLAIM,
+        detail="claimed by "
+        + stale["step_key"].astype(str)
+        + " at "
+        + stale["changed_at"].astype(str)
+        + ", stale after "
+        + stale["stale_after"].astype(str),
+    )
+    parts = [p for p in (mismatch, late, stale) if not p.empty]
+    if not parts:
+        return pd.DataFrame(columns=DEVIATION_COLUMNS)
+    return pd.concat([p[DEVIATION_COLUMNS] for p in parts], ignore_index=True)
+
+
+def _states(conn: sa.Connection, wfs: dict[str, Workflow], names: Iterable[str]) -> pd.DataFrame:
+    """Every entity with history, of the workflows ``names``: current status and last row."""
+    frames = []
+    for name in names:
+        wf = wfs[name]
+        table = reflect_entity_table(conn, wf.entity.table)
+        columns, rows = audit.select_entity_states(conn, name, wf.entity, table)
+        frames.append(_frame(columns, rows).assign(workflow=name))
+    if not frames:
+        return pd.DataFrame(columns=["workflow", *audit.STATE_COLUMNS])
+    states = pd.concat(frames, ignore_index=True)
+    for col in ("step_key", "requester_type", "config_hash", "kind", "status", "to_status"):
+        states[col] = states[col].fillna("").astype(object)
+    states["changed_at"] = pd.to_datetime(states["changed_at"], utc=True)
+    return states
+
+
+def _by_config(df: pd.DataFrame, rows_flagged: pd.DataFrame, index: ConfigIndex) -> pd.DataFrame:
+    keys = ["workflow", "config_hash"]
+    rows = df.groupby(keys, sort=True).size().rename("rows")
+    bad = rows_flagged.drop_duplicates("history_id").groupby(keys).size().rename("deviations")
+    out = pd.concat([rows, bad], axis=1).fillna({"deviations": 0}).reset_index()
+    out["deviations"] = out["deviations"].astype(int)
+    out["fitness"] = 1.0 - out["deviations"] / out["rows"]
+    out["config_rev"] = out["config_hash"].map(index.revs.get)
+    return out[["workflow", "config_hash", "config_rev", "rows", "deviations", "fitness"]]
+
+
+def conformance(
+    db: sa.Engine | str | sa.URL,
+    wfs: WorkflowsLike,
+    *,
+    workflows_dir: str | Path | Iterable[str | Path] | None = None,
+    now: datetime | None = None,
+    clock: Clock | None = None,
+    grace: timedelta = DEFAULT_GRACE,
+) -> ConformanceReport:
+    """Check the recorded history of ``wfs`` against the config in force at each row.
+
+    Args:
+        db: a SQLAlchemy Engine or URL holding ``workflow_history`` and the entity tables.
+        wfs: the loaded workflows; only their history is read.
+        workflows_dir: where older configs are found in git (default: the folders the
+            workflows were loaded from).
+        now: the moment overdue timers and stale claims are judged at (default: ``clock``,
+            else the system clock, UTC).
+        clock: a clock to take ``now`` from (a virtual clock in simulations).
+        grace: how late a timer may be before it is overdue.
+
+    Returns:
+        The report: ``fitness``, ``deviations`` (one row per deviation) and ``by_config``.
+
+    Raises:
+        StoreError: the history or an entity table cannot be read.
+    """
+    workflows = _as_workflows(wfs)
+    moment = now or (clock.now() if clock is not None else datetime.now(UTC))
+    dirs = [workflows_dir] if isinstance(workflows_dir, str | Path) else workflows_dir
+    index = ConfigIndex.of(workflows, dirs)
+    store = Store(db)
+    try:
+        with store.transaction(readonly=True) as conn:
+            df = _frame(*audit.select_replay_rows(conn, list(workflows)))
+            unknown = index.find(df["config_hash"].unique().tolist())
+            frames = _rules_frames(index, set(df["config_hash"].unique()) - unknown)
+            rows_flagged = _row_deviations(df, index, frames)
+            states = _states(conn, workflows, sorted(df["workflow"].unique()))
+            stamps = audit.select_changed_at(conn, rows_flagged["history_id"].tolist())
+    finally:
+        store.dispose()
+    rows_flagged["changed_at"] = pd.to_datetime(rows_flagged["history_id"].map(stamps), utc=True)
+    entity_flagged = _entity_deviations(states, frames, pd.Timestamp(moment), grace)
+    deviations = pd.concat(
+        [d for d in (rows_flagged[DEVIATION_COLUMNS], entity_flagged) if not d.empty]
+        or [pd.DataFrame(columns=DEVIATION_COLUMNS)],
+        ignore_index=True,
+    )
+    deviations["kind"] = deviations["kind"].astype(str)
+    deviations = deviations.sort_values(
+        ["workflow", "entity_id", "history_id", "kind"], ignore_index=True
+    )
+    row_bad = deviations[deviations["kind"].isin(list(ROW_KINDS))]["history_id"].nunique()
+    return ConformanceReport(
+        fitness=1.0 - row_bad / len(df) if len(df) else 1.0,
+        rows=len(df),
+        deviations=deviations,
+        by_config=_by_config(df, rows_flagged, index),
+        now=moment,
+        workflows=tuple(sorted(workflows)),
+    )

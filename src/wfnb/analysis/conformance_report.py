@@ -1,0 +1,150 @@
+"""``ConformanceReport`` and ``DeviationKind``: what a conformance check found, displayed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from html import escape
+from typing import TYPE_CHECKING, Any
+
+from wfnb._html import table
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["DEVIATION_COLUMNS", "ROW_KINDS", "ConformanceReport", "DeviationKind"]
+
+DEVIATION_COLUMNS = [
+    "workflow",
+    "entity_id",
+    "history_id",
+    "kind",
+    "detail",
+    "config_hash",
+    "changed_at",
+]
+"""The columns of ``ConformanceReport.deviations``."""
+
+
+class DeviationKind(StrEnum):
+    """How history (or an entity) departs from the config in force."""
+
+    UNKNOWN_CONFIG = "unknown_config"
+    """The row's ``config_hash`` is neither loaded nor in the git history of the folder."""
+    UNDECLARED_TRANSITION = "undeclared_transition"
+    """The row's (kind, step, from, to, source) is no move its config allows."""
+    REQUESTER_NOT_ALLOWED = "requester_not_allowed"
+    """The row's requester type may not run its step at its from-status (overrides counted)."""
+    HISTORY_GAP = "history_gap"
+    """The row starts elsewhere than the entity's previous row ended: a manual UPDATE."""
+    STATUS_MISMATCH = "status_mismatch"
+    """The entity's status in its table differs from its last history row's ``to_status``."""
+    TIMER_OVERDUE = "timer_overdue"
+    """The entity sits at a timed status past the timer's delay plus grace; it never fired."""
+    STALE_CLAIM = "stale_claim"
+    """The entity sits in a claim status past the claim's ``stale_after``."""
+    NON_IDEMPOTENT_RERUN = "non_idempotent_rerun"
+    """A step with an action and no claim ran twice at a status without the entity leaving."""
+
+
+ROW_KINDS = frozenset(
+    {
+        DeviationKind.UNKNOWN_CONFIG,
+        DeviationKind.UNDECLARED_TRANSITION,
+        DeviationKind.REQUESTER_NOT_ALLOWED,
+        DeviationKind.HISTORY_GAP,
+        DeviationKind.NON_IDEMPOTENT_RERUN,
+    }
+)
+"""Kinds that judge one history row (``fitness`` counts them); the others judge entities."""
+
+
+@dataclass(frozen=True, eq=False)
+class ConformanceReport:
+    """What ``wfnb.conformance`` found.
+
+    Attributes:
+        fitness: the share of history rows with no row deviation (1.0 with no rows).
+        rows: how many history rows were replayed.
+        deviations: one row per deviation, columns ``DEVIATION_COLUMNS``; entity-level
+            kinds (mismatch, overdue, stale) point at the entity's last history row.
+        by_config: per (workflow, config hash): ``config_rev``, ``rows``, ``deviations``
+            (rows with a row deviation) and ``fitness``.
+        now: the moment overdue timers and stale claims were judged at.
+        workflows: the workflows whose history was read.
+    """
+
+    fitness: float
+    rows: int
+    deviations: pd.DataFrame
+    by_config: pd.DataFrame
+    now: datetime
+    workflows: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        """No deviation of any kind."""
+        return self.deviations.empty
+
+    def counts(self) -> dict[str, int]:
+        """Deviations per kind (kinds with none left out)."""
+        return {str(k): int(n) for k, n in self.deviations["kind"].value_counts().items()}
+
+    def to_frame(self) -> pd.DataFrame:
+        """The deviations (a copy)."""
+        return self.deviations.copy()
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready summary (what ``wfnb conformance --format json`` prints)."""
+        records = self.deviations.astype({"changed_at": str}).to_dict(orient="records")
+        return {
+            "ok": self.ok,
+            "fitness": self.fitness,
+            "rows": self.rows,
+            "counts": self.counts(),
+            "deviations": records,
+            "by_config": self.by_config.to_dict(orient="records"),
+        }
+
+    def __repr__(self) -> str:
+        return (
+            f"<ConformanceReport fitness={self.fitness:.4f}: {self.rows} rows, "
+            f"{len(self.deviations)} deviations>"
+        )
+
+    def __str__(self) -> str:
+        lines = [
+            f"conformance of {', '.join(self.workflows) or 'no workflow'}: "
+            f"fitness {self.fitness:.4f} over {self.rows} history rows, "
+            f"{len(self.deviations)} deviation(s)"
+        ]
+        lines += [f"  {kind}: {n}" for kind, n in sorted(self.counts().items())]
+        for d in self.deviations.head(50).itertuples(index=False):
+            lines.append(f"  {d.workflow}/{d.entity_id} #{d.history_id} {d.kind}: {d.detail}")
+        if len(self.deviations) > 50:
+            lines.append(f"  ... and {len(self.deviations) - 50} more")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        head = (
+            f"<b>conformance</b>: fitness {self.fitness:.4f} over {self.rows} history rows, "
+            f"{len(self.deviations)} deviation(s) (judged at {escape(str(self.now))})"
+        )
+        counts = table(["kind", "deviations"], sorted(self.counts().items()))
+        configs = table(
+            ["workflow", "config", "rev", "rows", "deviations", "fitness"],
+            [
+                (w, h[:12], r, n, d, f"{f:.4f}")
+                for w, h, r, n, d, f in self.by_config.itertuples(index=False)
+            ],
+        )
+        top = table(
+            ["workflow", "entity", "history id", "kind", "detail", "changed at"],
+            [
+                (d.workflow, d.entity_id, d.history_id, d.kind, d.detail, d.changed_at)
+                for d in self.deviations.head(20).itertuples(index=False)
+            ],
+            caption="first 20 deviations",
+        )
+        return f"<div>{head}<br>{counts}<br>{configs}<br>{top}</div>"

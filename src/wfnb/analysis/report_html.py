@@ -1,0 +1,83 @@
+"""The HTML shell of the reviewers' report: page, stylesheet, sections, escaped cells.
+
+Everything here is inline (no network, no external CSS or JavaScript), so the file opens
+the same from a mail attachment, a CI artifact or a file share. Every text that comes from
+a workflow goes through ``html.escape``; only the drawn SVG is inlined as markup.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from html import escape
+from typing import Any
+
+__all__ = ["STYLE", "cells", "inline_svg", "page", "section", "slug"]
+
+STYLE = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 2rem;
+       color: #1d2330; line-height: 1.4; }
+h1 { font-size: 1.6rem; } h2 { border-bottom: 2px solid #d0d7e2; padding-top: 1rem; }
+h3 { font-size: 1.05rem; margin-bottom: .3rem; }
+table { border-collapse: collapse; margin: .4rem 0 1rem; font-size: 90%; }
+th, td { border: 1px solid #d0d7e2; padding: .25rem .5rem; text-align: left;
+         vertical-align: top; }
+th { background: #eef2f8; }
+caption { text-align: left; font-weight: 600; padding: .2rem 0; }
+code { background: #f3f5f9; padding: 0 .2rem; }
+.diagram { overflow: auto; border: 1px solid #d0d7e2; padding: .5rem; max-height: 80vh; }
+.diagram svg { max-width: 100%; height: auto; }
+.ok { color: #17663a; } .bad { color: #a4161a; } .muted { color: #6b7385; }
+nav ul { columns: 2; }
+"""
+
+
+def slug(name: str) -> str:
+    """An id attribute for ``name`` (workflow names are already ``[a-z][a-z0-9_]*``)."""
+    return "wf-" + re.sub(r"[^a-z0-9_-]", "-", name.lower())
+
+
+def cells(
+    headers: Sequence[str], rows: Iterable[Sequence[Any]], *, caption: str = "", empty: str = ""
+) -> str:
+    """An escaped table; ``None`` renders empty; no rows renders ``empty`` (when given)."""
+    rows = list(rows)
+    if not rows and empty:
+        return f"<p class='muted'>{escape(empty)}</p>"
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{'' if c is None else escape(str(c))}</td>" for c in row) + "</tr>"
+        for row in rows
+    )
+    cap = f"<caption>{escape(caption)}</caption>" if caption else ""
+    return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+_SVG_ID = re.compile(r"""(\bid=["']|url\(#|href=["']#)""")
+
+
+def inline_svg(svg: str, prefix: str) -> str:
+    """SVG text ready to sit inside HTML beside other drawings.
+
+    The XML prolog and DOCTYPE are dropped, and every id (``graph0``, ``node1``, ...) and
+    reference to one gets ``prefix``, so two inline drawings never share an id.
+    """
+    start = svg.find("<svg")
+    if start < 0:
+        return ""
+    return _SVG_ID.sub(lambda m: m.group(0) + prefix, svg[start:])
+
+
+def section(title: str, body: str, *, level: int = 3) -> str:
+    """A titled block (the title escaped, the body already HTML)."""
+    return f"<section><h{level}>{escape(title)}</h{level}>{body}</section>"
+
+
+def page(title: str, body: str) -> str:
+    """A complete, self-contained HTML5 document."""
+    return (
+        "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{escape(title)}</title><style>{STYLE}</style></head>"
+        f"<body>{body}</body></html>\n"
+    )

@@ -1,0 +1,260 @@
+"""Conformance on a real history: each kind of deviation planted once, found once, alone.
+
+The ``ticket`` workflow of ``wfnb.testing`` is driven through the real ``Engine`` with a
+virtual clock; an older version of the file (one more step) lives only in the first commit
+of a throwaway git repository, and one entity is driven under it. Then the test plants
+what the engine never writes: manual UPDATEs, hand-inserted history rows, an entity left
+past a timer, a claim left to go stale, a self-loop step run twice.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from wfnb import testing
+from wfnb.analysis.conformance import ConformanceReport, DeviationKind, conformance
+from wfnb.engine import Engine
+from wfnb.spec import Workflow, Workflows
+from wfnb.store import HISTORY
+from wfnb.timers import VirtualClock
+from wfnb.validation import load_workflows
+
+START = datetime(2026, 1, 1, 12, tzinfo=UTC)
+
+
+def _current() -> dict[str, Any]:
+    data = copy.deepcopy(testing.DEFAULT_WORKFLOW)
+    nudge = {"key": "nudge", "status": "triaged", "requester_types": ["system"],
+             "action": "act", "successful_state": "triaged"}  # fmt: skip
+    data["steps"].append(nudge)
+    return data
+
+
+def _old() -> dict[str, Any]:
+    data = _current()
+    data["steps"].append(
+        {
+            "key": "escalate",
+            "status": "triaged",
+            "requester_types": ["admin"],
+            "successful_state": "refused",
+        }
+    )
+    return data
+
+
+def _git(repo: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.strip()
+
+
+@dataclass
+class Scene:
+    """The planted history and what conformance must find in it."""
+
+    db: sa.Engine
+    current: Workflows
+    old: Workflow
+    old_commit: str
+    now: datetime
+    expected: set[tuple[str, DeviationKind]]
+
+
+def _plant(db: sa.Engine, wf: Workflow, entity: str, at: datetime, **row: Any) -> None:
+    """A history row the engine never wrote, and the entity moved to its ``to_status``."""
+    values = {
+        "workflow": wf.name, "entity_table": wf.entity.table, "entity_id": entity,
+        "kind": "initiated", "requester_type": "admin", "config_hash": wf.config_hash,
+        "metadata": {}, "changed_at": at, **row,
+    }  # fmt: skip
+    tickets = sa.table("tickets", sa.column("id"), sa.column("status"))
+    with db.begin() as conn:
+        conn.execute(sa.insert(HISTORY), [values])
+        conn.execute(
+            sa.update(tickets).where(tickets.c.id == entity).values(status=values["to_status"])
+        )
+
+
+def _manual_update(db: sa.Engine, entity: str, status: str) -> None:
+    tickets = sa.table("tickets", sa.column("id"), sa.column("status"))
+    with db.begin() as conn:
+        conn.execute(sa.update(tickets).where(tickets.c.id == entity).values(status=status))
+
+
+@pytest.fixture
+def scene(db_url: str, tmp_path: Path) -> Iterator[Scene]:
+    repo = tmp_path / "repo"
+    folder = repo / "workflows"
+    folder.mkdir(parents=True)
+    _git(repo, "init", "-q")
+    (folder / "ticket.json").write_text(json.dumps(_old(), indent=2))
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "old")
+    old_commit = _git(repo, "rev-parse", "HEAD")
+    (folder / "ticket.json").write_text(json.dumps(_current(), indent=2))
+    _git(repo, "commit", "-q", "-am", "new")
+    current = load_workflows(folder)
+    old = load_workflows(folder, rev=old_commit)["ticket"]
+    assert old.config_hash != current["ticket"].config_hash
+
+    clock = VirtualClock(start=START)
+    engine = Engine(current, db_url, clock=clock)
+    engine.install()
+    wf = current["ticket"]
+    testing.create_entity_table(engine.db, wf)
+    for entity in ("clean", "gap", "mismatch", "undeclared", "requester", "unknown", "overdue",
+                   "stale", "rerun", "old"):  # fmt: skip
+        testing.insert_entity(engine.db, wf, entity)
+
+    def run(entity: str, requester: str, step: str | None = None) -> None:
+        clock.advance(timedelta(minutes=1))
+        engine.execute_step("ticket", entity, requester, step=step).raise_for_error()
+
+    run("clean", "user")  # submit, auto-advancing through triage
+    run("clean", "admin", "resolve")  # through the claim status
+    run("clean", "user", "close")
+    for entity in ("gap", "mismatch", "undeclared", "requester", "overdue", "stale", "rerun"):
+        run(entity, "admin", "submit")  # admin's override: straight to triaged
+    _manual_update(engine.db, "gap", "resolved")
+    run("gap", "user", "close")  # its row starts where no row left it
+    _manual_update(engine.db, "mismatch", "refused")  # and nothing records it
+    _plant(engine.db, wf, "undeclared", clock.now(), step_key="refuse",
+           from_status="triaged", to_status="closed")  # fmt: skip
+    _plant(engine.db, wf, "requester", clock.now(), step_key="refuse", requester_type="user",
+           from_status="triaged", to_status="refused")  # fmt: skip
+    _plant(engine.db, wf, "unknown", clock.now(), step_key="submit", requester_type="user",
+           from_status="draft", to_status="submitted", config_hash="f" * 64)  # fmt: skip
+    run("rerun", "system", "nudge")
+    run("rerun", "system", "nudge")  # the second run, no status change in between
+    run("overdue", "admin", "resolve")  # enters resolved: auto_close is due in 7 days
+    _plant(engine.db, wf, "stale", clock.now(), kind="claimed", step_key="resolve",
+           from_status="triaged", to_status="resolving")  # fmt: skip
+
+    old_engine = Engine(Workflows({"ticket": old}), db_url, clock=clock)
+    clock.advance(timedelta(minutes=1))
+    old_engine.execute_step("ticket", "old", "admin", step="submit").raise_for_error()
+    old_engine.execute_step("ticket", "old", "admin", step="escalate").raise_for_error()
+    old_engine.dispose()
+    engine.dispose()
+    expected = {
+        ("gap", DeviationKind.HISTORY_GAP),
+        ("mismatch", DeviationKind.STATUS_MISMATCH),
+        ("undeclared", DeviationKind.UNDECLARED_TRANSITION),
+        ("requester", DeviationKind.REQUESTER_NOT_ALLOWED),
+        ("unknown", DeviationKind.UNKNOWN_CONFIG),
+        ("overdue", DeviationKind.TIMER_OVERDUE),
+        ("stale", DeviationKind.STALE_CLAIM),
+        ("rerun", DeviationKind.NON_IDEMPOTENT_RERUN),
+    }
+    now = clock.now() + timedelta(days=7, hours=1)
+    db = sa.create_engine(db_url)
+    yield Scene(db, current, old, old_commit, now, expected)
+    db.dispose()
+
+
+def _history_count(db: sa.Engine) -> int:
+    with db.connect() as conn:
+        return int(conn.execute(sa.select(sa.func.count()).select_from(HISTORY)).scalar_one())
+
+
+def test_each_planted_deviation_is_found_once_and_nothing_else(scene: Scene) -> None:
+    report = conformance(scene.db, scene.current, now=scene.now)
+    found = list(zip(report.deviations["entity_id"], report.deviations["kind"], strict=True))
+    assert sorted(found) == sorted(scene.expected)
+    assert set(report.deviations.columns) == {
+        "workflow", "entity_id", "history_id", "kind", "detail", "config_hash", "changed_at",
+    }  # fmt: skip
+    assert report.deviations["history_id"].notna().all()
+    assert report.deviations["changed_at"].notna().all()
+
+
+def test_fitness_counts_rows_with_a_row_level_deviation(scene: Scene) -> None:
+    report = conformance(scene.db, scene.current, now=scene.now)
+    rows = _history_count(scene.db)
+    assert report.rows == rows
+    # gap, undeclared, requester, unknown config, rerun: five rows; the other three are
+    # about entities (their table, their clock), not about a row.
+    assert report.fitness == pytest.approx((rows - 5) / rows)
+    assert not report.ok
+
+
+def test_old_config_is_found_in_git_and_its_rows_judged_by_it(scene: Scene) -> None:
+    report = conformance(scene.db, scene.current, now=scene.now)
+    old = report.by_config[report.by_config["config_hash"] == scene.old.config_hash]
+    assert old["config_rev"].tolist() == [scene.old_commit]
+    assert old["rows"].tolist() == [2]
+    assert old["deviations"].tolist() == [0]  # escalate exists only in the old config
+    assert set(report.by_config["config_hash"]) == {
+        scene.old.config_hash, scene.current["ticket"].config_hash, "f" * 64,
+    }  # fmt: skip
+
+
+def test_without_the_git_folder_the_old_config_is_unknown(scene: Scene, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "empty"
+    elsewhere.mkdir()
+    report = conformance(scene.db, scene.current, now=scene.now, workflows_dir=elsewhere)
+    unknown = report.deviations[report.deviations["kind"] == DeviationKind.UNKNOWN_CONFIG]
+    assert set(unknown["entity_id"]) == {"unknown", "old"}
+    assert len(unknown) == 3  # the bogus row and both rows of the old config
+
+
+def test_time_decides_overdue_and_stale(scene: Scene) -> None:
+    early = conformance(scene.db, scene.current, now=scene.now - timedelta(days=7))
+    kinds = set(early.deviations["kind"])
+    assert DeviationKind.TIMER_OVERDUE not in kinds
+    assert DeviationKind.STALE_CLAIM in kinds  # ten minutes passed long ago
+
+
+def test_report_displays_itself(scene: Scene) -> None:
+    report = conformance(scene.db, scene.current, now=scene.now)
+    assert isinstance(report, ConformanceReport)
+    assert repr(report).startswith("<ConformanceReport fitness=")
+    text = str(report)
+    assert "history_gap: 1" in text
+    html = report._repr_html_()
+    assert "timer_overdue" in html
+    assert "<script" not in html
+    payload = report.to_json()
+    assert json.dumps(payload, default=str)
+    assert payload["counts"] == {str(k): 1 for _, k in scene.expected}
+
+
+def test_an_empty_history_is_perfectly_fit(sqlite_url: str) -> None:
+    wf = testing.make_workflow()
+    engine = Engine([wf], sqlite_url)
+    engine.install()
+    engine.dispose()
+    report = conformance(sqlite_url, [wf], now=START)
+    assert report.fitness == 1.0
+    assert report.rows == 0
+    assert report.ok
+    assert report.by_config.empty
+
+
+def test_every_audit_statement_is_named() -> None:
+    import inspect
+
+    from wfnb.store import audit
+
+    functions = {
+        n
+        for n, f in inspect.getmembers(audit, inspect.isfunction)
+        if f.__module__ == audit.__name__
+    }
+    assert set(audit.AUDIT_QUERY_NAMES) == functions
