@@ -8,14 +8,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from IPython.core.magic_arguments import MagicArgumentParser
-
 from wfnb.exceptions import WfnbUsageError
+from wfnb.jupyter.parser import json_object
+from wfnb.spec import Workflows
 
 if TYPE_CHECKING:
     from wfnb.jupyter.magics import WfnbMagics
 
-__all__ = ["AUDITED", "ROUTES", "build_parser", "define_use_case"]
+__all__ = ["AUDITED", "ROUTES", "define_use_case"]
 
 Route = Callable[["WfnbMagics", argparse.Namespace], Any]
 ROUTES: dict[str, Route] = {}
@@ -33,48 +33,6 @@ def route(name: str) -> Callable[[Route], Route]:
         return fn
 
     return register
-
-
-def build_parser() -> MagicArgumentParser:
-    """One parser, a subparser per command; errors raise UsageError (never SystemExit)."""
-    parser = MagicArgumentParser(prog="%wfnb", description="wfnb workflow tools")
-    sub = parser.add_subparsers(dest="command", parser_class=MagicArgumentParser)
-    sub.add_parser("help", help="list the commands")
-
-    p = sub.add_parser("connect", help="use a database (SQLAlchemy URL)")
-    p.add_argument("url")
-
-    p = sub.add_parser("load", help="load and validate workflow files or folders")
-    p.add_argument("paths", nargs="+")
-
-    p = sub.add_parser("validate", help="validate workflows; a ValidationReport")
-    p.add_argument("paths", nargs="*", help="default: the loaded paths")
-    p.add_argument("--db", action="store_true", help="also check the connected database")
-
-    p = sub.add_parser("explain", help="which step would run for an entity, and why (no writes)")
-    p.add_argument("workflow")
-    p.add_argument("entity")
-    p.add_argument("requester")
-    p.add_argument("--step")
-    p.add_argument("--tenant")
-
-    p = sub.add_parser("graph", help="draw a workflow (a Diagram)")
-    p.add_argument("workflow")
-    p.add_argument("--focus", help="only the statuses around this one")
-    p.add_argument("--depth", type=int, default=1)
-    p.add_argument("--requester", help="the graph this requester type sees")
-    p.add_argument("--heat", action="store_true", help="overlay counts from history")
-
-    p = sub.add_parser("paths", help="reachability, dead ends, cycles, paths to terminals")
-    p.add_argument("workflow")
-    p.add_argument("--requester", help="what this requester type alone can reach")
-
-    p = sub.add_parser("diff", help="what changed between two workflow versions")
-    p.add_argument("old", help="a workflow file (or the file, with --rev twice)")
-    p.add_argument("new", nargs="?", help="the newer workflow file")
-    p.add_argument("--rev", action="append", default=[], help="git revision (give two)")
-    p.add_argument("--db", action="store_true", help="count entities to migrate")
-    return parser
 
 
 @route("help")
@@ -170,6 +128,70 @@ def _diff(magics: WfnbMagics, args: argparse.Namespace) -> Any:
     if args.new is None:
         raise WfnbUsageError("diff needs two workflow files, or one file and --rev twice")
     return diff(args.old, args.new, db=db)
+
+
+def _filters(magics: WfnbMagics, args: argparse.Namespace) -> dict[str, Any]:
+    if args.workflow is not None:
+        magics.session.workflow(args.workflow)  # WF200 for an unknown name
+    return {
+        "workflow": args.workflow,
+        "entity_id": args.entity,
+        "tenant_id": args.tenant,
+        "since": args.since,
+        "until": args.until,
+        "step": args.step,
+        "limit": args.limit or magics.row_limit,
+    }
+
+
+@route("history")
+def _history(magics: WfnbMagics, args: argparse.Namespace) -> Any:
+    from wfnb import frames  # noqa: PLC0415
+
+    db = magics.session.engine
+    return frames.history(
+        db, **_filters(magics, args), kind=args.kind, status=args.status, progress=False
+    )
+
+
+@route("failures")
+def _failures(magics: WfnbMagics, args: argparse.Namespace) -> Any:
+    from wfnb import frames  # noqa: PLC0415
+
+    db = magics.session.engine
+    return frames.failures(db, **_filters(magics, args), code=args.code, progress=False)
+
+
+@route("conformance")
+def _conformance(magics: WfnbMagics, args: argparse.Namespace) -> Any:
+    from wfnb.analysis.conformance import conformance  # noqa: PLC0415
+
+    wfs = magics.session.require_workflows()
+    if args.workflow is not None:
+        wfs = Workflows({args.workflow: magics.session.workflow(args.workflow)})
+    return conformance(magics.session.engine, wfs)
+
+
+@route("dryrun")
+def _dryrun(magics: WfnbMagics, args: argparse.Namespace) -> Any:
+    from wfnb.sandbox import dry_run  # noqa: PLC0415
+
+    session = magics.session
+    session.workflow(args.workflow)
+    step: Any = args.step
+    if step is not None and step.lstrip().startswith("{"):
+        step = json_object(step)
+    return dry_run(
+        session.engine,
+        session.require_workflows(),
+        args.workflow,
+        args.entity,
+        args.requester,
+        step=step,
+        data=args.data,
+        use_cases=dict(session.use_cases),
+        tenant_id=args.tenant,
+    )
 
 
 def define_use_case(magics: WfnbMagics, name: str, cell: str) -> Callable[..., Any]:

@@ -17,7 +17,8 @@ from traitlets import CaselessStrEnum, Integer, Unicode
 
 from wfnb.exceptions import WfnbError
 from wfnb.jupyter.audit import AuditRecord, capture, result_hash
-from wfnb.jupyter.commands import AUDITED, ROUTES, build_parser, define_use_case
+from wfnb.jupyter.commands import AUDITED, ROUTES, define_use_case
+from wfnb.jupyter.parser import build_parser
 from wfnb.jupyter.session import Session
 
 __all__ = ["WfnbMagics"]
