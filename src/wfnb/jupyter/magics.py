@@ -8,6 +8,7 @@ the user namespace by IPython itself.
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -51,7 +52,7 @@ class WfnbMagics(Magics):
             self.session.db_url = self.database_url
         try:
             try:
-                args = self.parser.parse_argstring(line)
+                args = self.parser.parse_args(shlex.split(line))  # POSIX quoting, as a shell
             except ValueError as exc:  # shlex: "No closing quotation"
                 raise UsageError(f"cannot parse the arguments: {exc}") from None
             return self._run(line, args)
