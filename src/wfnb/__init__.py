@@ -35,6 +35,14 @@ if TYPE_CHECKING:
     )
     from wfnb.jupyter import load_ipython_extension
     from wfnb.problems import Problem, Severity
+    from wfnb.simulation import (
+        DemoReport,
+        SimulationReport,
+        WhatIfReport,
+        build_demo,
+        simulate,
+        what_if,
+    )
     from wfnb.spec import Workflow, Workflows
     from wfnb.timers import InMemoryQueue, TimerJob, VirtualClock
     from wfnb.timers.durable import ProcrastinateQueue
@@ -98,6 +106,12 @@ _LAZY: dict[str, str] = {
     "ConformanceReport": "wfnb.analysis.conformance",
     "conformance": "wfnb.analysis.conformance",
     "report": "wfnb.analysis.report",
+    "simulate": "wfnb.simulation",
+    "build_demo": "wfnb.simulation",
+    "what_if": "wfnb.simulation",
+    "SimulationReport": "wfnb.simulation",
+    "DemoReport": "wfnb.simulation",
+    "WhatIfReport": "wfnb.simulation",
 }
 
 __all__ = [
@@ -107,6 +121,7 @@ __all__ = [
     "ConfigError",
     "ConformanceReport",
     "ContextMissingError",
+    "DemoReport",
     "Diagram",
     "Engine",
     "EntityNotFoundError",
@@ -123,6 +138,7 @@ __all__ = [
     "Requester",
     "Result",
     "Severity",
+    "SimulationReport",
     "StepContext",
     "StepError",
     "StepResult",
@@ -136,10 +152,12 @@ __all__ = [
     "VirtualClock",
     "WfnbError",
     "WfnbUsageError",
+    "WhatIfReport",
     "Workflow",
     "WorkflowDiff",
     "Workflows",
     "batch",
+    "build_demo",
     "conformance",
     "diagram",
     "diff",
@@ -149,7 +167,9 @@ __all__ = [
     "load_workflows",
     "paths",
     "report",
+    "simulate",
     "validate",
+    "what_if",
 ]
 
 

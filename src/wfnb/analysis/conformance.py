@@ -71,7 +71,7 @@ def _rules_frames(index: ConfigIndex, hashes: Iterable[str]) -> dict[str, pd.Dat
         "allowed": ["kind", "from_status", "to_status", "step_key", "requester_type", "source"],
         "may_run": ["step_key", "from_status", "requester_type"],
         "reruns": ["step_key", "requester_type"],
-        "timers": ["status", "timer", "after"],
+        "timers": ["status", "timer", "after", "timer_step"],
         "claims": ["step_key", "requester_type", "status", "stale_after"],
     }
     rules: dict[str, Rules] = {h: rules_of(index.configs[h]) for h in hashes}
@@ -155,9 +155,12 @@ def _order_checks(df: pd.DataFrame, rerun: np.ndarray[Any, Any]) -> tuple[Any, A
     moved = np.zeros(len(df), dtype=bool)
     moved[1:] = frm[:-1] != to[:-1]
     # A stay in one status ends when the entity moves, is moved behind the engine's back
-    # (a gap), or is another entity; a second run of a rerun-prone step in one stay repeats.
+    # (a gap), or is another entity; the same request committing a rerun-prone step twice
+    # in one stay ran its non-idempotent action twice (a retry that was not idempotent).
     stay = np.cumsum(~same | gap | moved)
-    candidates = pd.DataFrame({"stay": stay, "step": df["step_key"], "from": frm})[rerun]
+    candidates = pd.DataFrame(
+        {"stay": stay, "step": df["step_key"], "from": frm, "request": df["correlation_id"]}
+    )[rerun]
     again = np.zeros(len(df), dtype=bool)
     again[np.flatnonzero(rerun)[candidates.duplicated().to_numpy()]] = True
     return gap, again, prev_to
@@ -206,8 +209,13 @@ def _offset(after: str) -> Any:
     parsed = parse_duration(after)
     if isinstance(parsed, timedelta):
         return pd.Timedelta(parsed)
-    return pd.DateOffset(years=int(parsed.years), months=int(parsed.months)) + pd.Timedelta(
-        parsed.tdelta
+    rest = parsed.tdelta  # the day/time part of a calendar duration (P1M2D)
+    return pd.DateOffset(
+        years=int(parsed.years),
+        months=int(parsed.months),
+        days=rest.days,
+        seconds=rest.seconds,
+        microseconds=rest.microseconds,
     )
 
 
@@ -220,8 +228,68 @@ def _deadlines(stamps: pd.Series, durations: pd.Series) -> pd.Series:
     return out
 
 
+def _entries(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each entity's last entry into a status, and the timer steps that ran since.
+
+    An entry is a row that changed the status (or created the entity); a self-loop is a
+    stay, not an entry (ADR 0013), so a reminder that ran does not restart the clock.
+
+    Returns:
+        (entries: workflow, entity_id, entry_id, config_hash, status;
+         fired: workflow, entity_id, timer_step — timer rows after the entry).
+    """
+    keys = ["workflow", "entity_id"]
+    entry = df["from_status"].isna() | (df["from_status"] != df["to_status"])
+    entries = (
+        df[entry]
+        .groupby(keys, sort=False)
+        .tail(1)[[*keys, "id", "config_hash", "to_status"]]
+        .rename(columns={"id": "entry_id", "to_status": "status"})
+    )
+    timers = df[df["kind"] == "timer"][[*keys, "id", "step_key"]].merge(entries, on=keys)
+    fired = timers[timers["id"] > timers["entry_id"]][[*keys, "step_key"]]
+    return entries, fired.rename(columns={"step_key": "timer_step"}).drop_duplicates()
+
+
+def _overdue(
+    states: pd.DataFrame,
+    entries: pd.DataFrame,
+    fired: pd.DataFrame,
+    timers: pd.DataFrame,
+    *,
+    now: pd.Timestamp,
+    grace: timedelta,
+) -> pd.DataFrame:
+    """Entities still at the status they last entered whose timer's step never ran since."""
+    keys = ["workflow", "entity_id"]
+    settled = states[states["status"] == states["to_status"]][[*keys, "status"]]
+    here = settled.merge(entries, on=[*keys, "status"])
+    due = here.merge(timers, on=["config_hash", "status"])
+    due = due.merge(fired.assign(_ran=True), on=[*keys, "timer_step"], how="left")
+    due = due[due["_ran"].isna()]
+    late = due[_deadlines(due["entered_at"], due["after"]) + grace < now]
+    return late.assign(
+        history_id=late["entry_id"],
+        kind=DeviationKind.TIMER_OVERDUE,
+        changed_at=late["entered_at"],
+        detail="at "
+        + late["status"].astype(str)
+        + " since "
+        + late["entered_at"].astype(str)
+        + "; timer "
+        + late["timer"].astype(str)
+        + " ("
+        + late["after"].astype(str)
+        + ") never fired",
+    )
+
+
 def _entity_deviations(
-    states: pd.DataFrame, frames: dict[str, pd.DataFrame], now: pd.Timestamp, grace: timedelta
+    states: pd.DataFrame,
+    frames: dict[str, pd.DataFrame],
+    now: pd.Timestamp,
+    grace: timedelta,
+    entries: tuple[pd.DataFrame, pd.DataFrame],
 ) -> pd.DataFrame:
     """Status mismatches, overdue timers and stale claims, from each entity's last row."""
     mismatch = states[states["status"] != states["to_status"]]
@@ -233,20 +301,7 @@ def _entity_deviations(
         + mismatch["to_status"].astype(str),
     )
     settled = states[states["status"] == states["to_status"]]
-    timed = settled.merge(frames["timers"], on=["config_hash", "status"])
-    late = timed[_deadlines(timed["changed_at"], timed["after"]) + grace < now]
-    late = late.assign(
-        kind=DeviationKind.TIMER_OVERDUE,
-        detail="at "
-        + late["status"].astype(str)
-        + " since "
-        + late["changed_at"].astype(str)
-        + "; timer "
-        + late["timer"].astype(str)
-        + " ("
-        + late["after"].astype(str)
-        + ") never fired",
-    )
+    late = _overdue(states, *entries, frames["timers"], now=now, grace=grace)
     on = ["config_hash", "step_key", "requester_type", "status"]
     claimed = settled[settled["kind"] == "claimed"].merge(frames["claims"], on=on)
     stale = claimed[_deadlines(claimed["changed_at"], claimed["stale_after"]) < now]
@@ -301,6 +356,7 @@ def conformance(
     now: datetime | None = None,
     clock: Clock | None = None,
     grace: timedelta = DEFAULT_GRACE,
+    known_configs: Iterable[Workflow] | Mapping[str, Workflow] = (),
 ) -> ConformanceReport:
     """Check the recorded history of ``wfs`` against the config in force at each row.
 
@@ -313,6 +369,8 @@ def conformance(
             else the system clock, UTC).
         clock: a clock to take ``now`` from (a virtual clock in simulations).
         grace: how late a timer may be before it is overdue.
+        known_configs: older configs kept outside git (an archive, a deployment record,
+            the demo's manifest): looked up by ``config_hash`` before git is searched.
 
     Returns:
         The report: ``fitness``, ``deviations`` (one row per deviation) and ``by_config``.
@@ -324,6 +382,10 @@ def conformance(
     moment = now or (clock.now() if clock is not None else datetime.now(UTC))
     dirs = [workflows_dir] if isinstance(workflows_dir, str | Path) else workflows_dir
     index = ConfigIndex.of(workflows, dirs)
+    extra = known_configs.values() if isinstance(known_configs, Mapping) else known_configs
+    for old in extra:
+        index.configs.setdefault(old.config_hash, old)
+        index.revs.setdefault(old.config_hash, old.config_rev)
     store = Store(db)
     try:
         with store.transaction(readonly=True) as conn:
@@ -332,11 +394,16 @@ def conformance(
             frames = _rules_frames(index, set(df["config_hash"].unique()) - unknown)
             rows_flagged = _row_deviations(df, index, frames)
             states = _states(conn, workflows, sorted(df["workflow"].unique()))
-            stamps = audit.select_changed_at(conn, rows_flagged["history_id"].tolist())
+            entries, fired = _entries(df)
+            wanted = rows_flagged["history_id"].tolist() + entries["entry_id"].tolist()
+            stamps = audit.select_changed_at(conn, wanted)
     finally:
         store.dispose()
     rows_flagged["changed_at"] = pd.to_datetime(rows_flagged["history_id"].map(stamps), utc=True)
-    entity_flagged = _entity_deviations(states, frames, pd.Timestamp(moment), grace)
+    entries["entered_at"] = pd.to_datetime(entries["entry_id"].map(stamps), utc=True)
+    entity_flagged = _entity_deviations(
+        states, frames, pd.Timestamp(moment), grace, (entries, fired)
+    )
     deviations = pd.concat(
         [d for d in (rows_flagged[DEVIATION_COLUMNS], entity_flagged) if not d.empty]
         or [pd.DataFrame(columns=DEVIATION_COLUMNS)],

@@ -46,15 +46,16 @@ class Rules:
         may_run: ``(step, from, requester)``: who may run a step at a status (overrides
             and claim statuses included).
         reruns: ``(step, requester)`` of steps with an action, no claim, and a target equal
-            to their status: running one twice for one entry is a non-idempotent rerun.
-        timers: ``(status, timer key, after)``.
+            to their status: the same request committing one twice in one stay is a
+            non-idempotent rerun.
+        timers: ``(status, timer key, after, step)``.
         claims: ``(step, requester, claim status, stale_after)``.
     """
 
     allowed: tuple[tuple[str, str, str, str, str, str], ...]
     may_run: tuple[tuple[str, str, str], ...]
     reruns: tuple[tuple[str, str], ...]
-    timers: tuple[tuple[str, str, str], ...]
+    timers: tuple[tuple[str, str, str, str], ...]
     claims: tuple[tuple[str, str, str, str], ...]
 
 
@@ -92,7 +93,10 @@ def rules_of(wf: Workflow) -> Rules:
     cached = _RULES.get(wf.config_hash)
     if cached is not None:
         return cached
-    allowed: list[tuple[str, str, str, str, str, str]] = []
+    # An entity's creation (Engine.created): no origin, no step, into the initial status.
+    allowed: list[tuple[str, str, str, str, str, str]] = [
+        ("initiated", "", wf.initial_status, "", r, "") for r in wf.requester_types
+    ]
     may_run: list[tuple[str, str, str]] = []
     for u, v, d in graph(wf).edges(data=True):
         if d["kind"] == EdgeKind.OBSERVED:
@@ -119,7 +123,7 @@ def rules_of(wf: Workflow) -> Rules:
         allowed=tuple(dict.fromkeys(allowed)),
         may_run=tuple(dict.fromkeys(may_run)),
         reruns=tuple(reruns),
-        timers=tuple((t.status, t.key, t.after) for t in wf.timers),
+        timers=tuple((t.status, t.key, t.after, t.step) for t in wf.timers),
         claims=tuple(claims),
     )
     _RULES[wf.config_hash] = rules

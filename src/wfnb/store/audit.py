@@ -42,6 +42,7 @@ REPLAY_COLUMNS: tuple[str, ...] = (
     "requester_type",
     "source",
     "config_hash",
+    "correlation_id",
 )
 """What replaying a history row needs (``changed_at`` is fetched only for flagged rows)."""
 

@@ -119,17 +119,22 @@ def scene(db_url: str, tmp_path: Path) -> Iterator[Scene]:
     wf = current["ticket"]
     testing.create_entity_table(engine.db, wf)
     for entity in ("clean", "gap", "mismatch", "undeclared", "requester", "unknown", "overdue",
-                   "stale", "rerun", "old"):  # fmt: skip
+                   "stale", "rerun", "old", "repeat"):  # fmt: skip
         testing.insert_entity(engine.db, wf, entity)
 
-    def run(entity: str, requester: str, step: str | None = None) -> None:
+    def run(
+        entity: str, requester: str, step: str | None = None, request: str | None = None
+    ) -> None:
         clock.advance(timedelta(minutes=1))
-        engine.execute_step("ticket", entity, requester, step=step).raise_for_error()
+        engine.execute_step(
+            "ticket", entity, requester, step=step, correlation_id=request
+        ).raise_for_error()
 
     run("clean", "user")  # submit, auto-advancing through triage
     run("clean", "admin", "resolve")  # through the claim status
     run("clean", "user", "close")
-    for entity in ("gap", "mismatch", "undeclared", "requester", "overdue", "stale", "rerun"):
+    for entity in ("gap", "mismatch", "undeclared", "requester", "overdue", "stale", "rerun",
+                   "repeat"):  # fmt: skip
         run(entity, "admin", "submit")  # admin's override: straight to triaged
     _manual_update(engine.db, "gap", "resolved")
     run("gap", "user", "close")  # its row starts where no row left it
@@ -140,8 +145,10 @@ def scene(db_url: str, tmp_path: Path) -> Iterator[Scene]:
            from_status="triaged", to_status="refused")  # fmt: skip
     _plant(engine.db, wf, "unknown", clock.now(), step_key="submit", requester_type="user",
            from_status="draft", to_status="submitted", config_hash="f" * 64)  # fmt: skip
-    run("rerun", "system", "nudge")
-    run("rerun", "system", "nudge")  # the second run, no status change in between
+    run("rerun", "system", "nudge", request="retried")
+    run("rerun", "system", "nudge", request="retried")  # the same request committed twice
+    run("repeat", "system", "nudge")  # two requests nudging one stay: a legitimate repeat
+    run("repeat", "system", "nudge")
     run("overdue", "admin", "resolve")  # enters resolved: auto_close is due in 7 days
     _plant(engine.db, wf, "stale", clock.now(), kind="claimed", step_key="resolve",
            from_status="triaged", to_status="resolving")  # fmt: skip
@@ -258,3 +265,29 @@ def test_every_audit_statement_is_named() -> None:
         if f.__module__ == audit.__name__
     }
     assert set(audit.AUDIT_QUERY_NAMES) == functions
+
+
+def test_creation_rows_conform_and_a_fired_reminder_does_not_restart_the_clock(
+    db_url: str,
+) -> None:
+    from tests.unit.engine.test_timers_wired import WAITING
+    from wfnb.spec import Workflow
+    from wfnb.timers import InMemoryQueue
+
+    wf = Workflow.model_validate(WAITING)
+    clock = VirtualClock(start=START)
+    queue = InMemoryQueue(clock)
+    engine = Engine([wf], db_url, queue=queue, clock=clock)
+    engine.install()
+    testing.create_entity_table(engine.db, wf)
+    testing.insert_entity(engine.db, wf, "a1")
+    engine.created("application", "a1", correlation_id="c-1").raise_for_error()
+    queue.run_until(START + timedelta(days=10))  # the reminder ran: a self-loop at day 7
+    wfs = Workflows({"application": wf})
+    early = conformance(engine.db, wfs, now=START + timedelta(days=10))
+    assert early.fitness == 1.0
+    assert early.deviations.empty
+    late = conformance(engine.db, wfs, now=START + timedelta(days=31))  # the deadline never ran
+    assert list(late.deviations["kind"]) == [DeviationKind.TIMER_OVERDUE]
+    assert "deadline" in late.deviations["detail"].iloc[0]
+    engine.dispose()
