@@ -13,6 +13,7 @@ import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -154,6 +155,49 @@ def _cmd_worker(args: argparse.Namespace) -> int:
     return worker_main.main(argv)
 
 
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from wfnb.simulation import build_demo  # noqa: PLC0415
+
+    report = build_demo(
+        args.db, seed=args.seed, months=args.months, users=args.users, progress=not args.quiet
+    )
+    print(repr(report))
+    print(report.simulation)
+    return EXIT_OK
+
+
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    import sqlalchemy as sa  # noqa: PLC0415
+
+    from wfnb import testing  # noqa: PLC0415
+    from wfnb.simulation import simulate  # noqa: PLC0415
+    from wfnb.timers.worker_main import load_factory  # noqa: PLC0415
+
+    wfs = _workflows(args.paths)
+    engine = sa.create_engine(args.db)
+    try:
+        if args.schema:
+            load_factory(args.schema)(engine)  # type: ignore[arg-type]
+        if args.create_tables:
+            existing = set(sa.inspect(engine).get_table_names())
+            for wf in wfs.values():
+                if wf.entity.table not in existing:
+                    testing.create_entity_table(engine, wf)
+    finally:
+        engine.dispose()
+    report = simulate(
+        args.db,
+        wfs,
+        args.scenario,
+        entities=args.entities,
+        until=timedelta(days=args.days),
+        seed=args.seed,
+        progress=not args.quiet,
+    )
+    print(report)
+    return EXIT_OK
+
+
 Command = Callable[[argparse.Namespace], int]
 COMMANDS: dict[str, Command] = {
     "validate": _cmd_validate,
@@ -164,6 +208,8 @@ COMMANDS: dict[str, Command] = {
     "report": _cmd_report,
     "conformance": _cmd_conformance,
     "worker": _cmd_worker,
+    "demo": _cmd_demo,
+    "simulate": _cmd_simulate,
 }
 
 _PATHS_HELP = f"workflow JSON files or folders (default: {DEFAULT_FOLDER}/)"
@@ -223,7 +269,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--poll-interval", type=float, default=5.0, help="seconds")
     p.add_argument("--install", action="store_true", help="install the queue's schema first")
     p.add_argument("--once", action="store_true", help="stop when no job is due")
+    _add_simulation(sub)
     return parser
+
+
+def _add_simulation(sub: argparse._SubParsersAction[_Parser]) -> None:
+    """The demo dataset and the simulation harness."""
+    p = sub.add_parser("demo", help="build the energy-community demo dataset (~6 months)")
+    p.add_argument("--db", default="sqlite:///demo.db", help="an empty database (URL)")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--months", type=int, default=6)
+    p.add_argument("--users", type=int, default=3000)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    p = sub.add_parser("simulate", help="drive entities through workflows on a virtual clock")
+    p.add_argument("paths", nargs="*", help=_PATHS_HELP)
+    p.add_argument("--db", required=True, help="the database to fill (URL)")
+    p.add_argument("--scenario", required=True, help="the scenario (a JSON file)")
+    p.add_argument("--schema", help="module:function(engine) creating the entity tables")
+    p.add_argument(
+        "--create-tables", action="store_true", help="create minimal entity tables that are missing"
+    )
+    p.add_argument("--entities", type=int, help="arrivals per workflow")
+    p.add_argument("--days", type=float, default=30.0, help="virtual days to simulate")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
