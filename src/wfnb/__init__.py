@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     )
     from wfnb.jupyter import load_ipython_extension
     from wfnb.problems import Problem, Severity
+    from wfnb.sandbox import DryRun, Sandbox, dry_run, sandbox
     from wfnb.simulation import (
         DemoReport,
         SimulationReport,
@@ -112,6 +113,10 @@ _LAZY: dict[str, str] = {
     "SimulationReport": "wfnb.simulation",
     "DemoReport": "wfnb.simulation",
     "WhatIfReport": "wfnb.simulation",
+    "DryRun": "wfnb.sandbox",
+    "Sandbox": "wfnb.sandbox",
+    "dry_run": "wfnb.sandbox",
+    "sandbox": "wfnb.sandbox",
 }
 
 __all__ = [
@@ -123,6 +128,7 @@ __all__ = [
     "ContextMissingError",
     "DemoReport",
     "Diagram",
+    "DryRun",
     "Engine",
     "EntityNotFoundError",
     "Explanation",
@@ -137,6 +143,7 @@ __all__ = [
     "QueueError",
     "Requester",
     "Result",
+    "Sandbox",
     "Severity",
     "SimulationReport",
     "StepContext",
@@ -161,12 +168,14 @@ __all__ = [
     "conformance",
     "diagram",
     "diff",
+    "dry_run",
     "graph",
     "load_ipython_extension",
     "load_workflow",
     "load_workflows",
     "paths",
     "report",
+    "sandbox",
     "simulate",
     "validate",
     "what_if",

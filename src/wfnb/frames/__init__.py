@@ -61,7 +61,7 @@ def _name(workflow: str | Workflow | Sequence[str] | None) -> Any:
     return workflow.name if isinstance(workflow, Workflow) else workflow
 
 
-def history(
+def history(  # noqa: PLR0917  # api.md fixes the positional order
     db: DbLike,
     workflow: str | Workflow | Sequence[str] | None = None,
     entity_id: Any = None,
@@ -121,7 +121,7 @@ def history(
     )
 
 
-def failures(
+def failures(  # noqa: PLR0917  # mirrors history's positional order
     db: DbLike,
     workflow: str | Workflow | Sequence[str] | None = None,
     entity_id: Any = None,
@@ -281,7 +281,7 @@ def timers(queue_or_db: JobQueue | DbLike) -> pd.DataFrame:
         queue_or_db: a queue with ``pending()`` (``InMemoryQueue``, ``ProcrastinateQueue``),
             or a PostgreSQL URL / engine whose procrastinate tables hold the timers.
     """
-    if hasattr(queue_or_db, "pending"):
+    if not isinstance(queue_or_db, sa.Engine | str | sa.URL):
         jobs = list(queue_or_db.pending())
     else:
         from wfnb.timers.durable import ProcrastinateQueue  # noqa: PLC0415  # optional extra

@@ -8,7 +8,7 @@ tz-aware UTC timestamps, categoricals for low-cardinality names, nullable string
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
@@ -92,7 +92,7 @@ def fetch(
     chunksize: int = CHUNKSIZE,
     progress: bool | None = None,
     label: str = "rows",
-) -> tuple[list[Sequence[Any]], list[str]]:
+) -> tuple[list[tuple[Any, ...]], list[str]]:
     """All rows of ``stmt``, streamed ``chunksize`` at a time, with a progress bar.
 
     The bar shows when ``progress`` is True, or (None) in a notebook or a terminal.
@@ -103,10 +103,10 @@ def fetch(
 
     result = conn.execution_options(stream_results=True, yield_per=chunksize).execute(stmt)
     columns = list(result.keys())
-    rows: list[Sequence[Any]] = []
+    rows: list[tuple[Any, ...]] = []
     with tqdm(total=total, desc=label, unit="row", disable=not show, leave=False) as bar:
         for chunk in result.partitions():
-            rows.extend(chunk)
+            rows.extend(map(tuple, chunk))  # plain tuples: pandas' fast path
             bar.update(len(chunk))
     return rows, columns
 
@@ -141,11 +141,8 @@ def read_frame(
     label: str = "rows",
 ) -> pd.DataFrame:
     """Run ``stmt`` in a read transaction and return its rows as an untyped frame."""
-    with connect(db, tenant_id) as conn:
-        with wrap_errors(label):
-            rows, columns = fetch(
-                conn, stmt, chunksize=chunksize, progress=progress, label=label
-            )
+    with connect(db, tenant_id) as conn, wrap_errors(label):
+        rows, columns = fetch(conn, stmt, chunksize=chunksize, progress=progress, label=label)
     return pd.DataFrame.from_records(rows, columns=columns, nrows=len(rows))
 
 

@@ -80,7 +80,9 @@ def _graph(magics: WfnbMagics, args: argparse.Namespace) -> Any:
     wf = magics.session.workflow(args.workflow)
     highlight = None
     if args.heat:
-        highlight = edge_counts(magics.session.engine, wf.name)
+        from wfnb.plots import edge_counts  # noqa: PLC0415
+
+        highlight = edge_counts(magics.session.engine, wf)
     return diagram(
         wf,
         highlight=highlight,
@@ -89,18 +91,6 @@ def _graph(magics: WfnbMagics, args: argparse.Namespace) -> Any:
         requester_type=args.requester,
         direction=magics.diagram_direction,
     )
-
-
-def edge_counts(db: Any, workflow: str) -> dict[tuple[str, ...], int]:
-    """``{(from, to, step): n}`` from ``frames.transition_counts`` (the heat overlay's input)."""
-    from wfnb import frames  # noqa: PLC0415
-
-    counts = frames.transition_counts(db, workflow)
-    return {
-        (str(r.from_status), str(r.to_status), str(r.step_key)): int(r.count)  # type: ignore[call-overload]
-        for r in counts.itertuples()
-        if r.from_status is not None and r.step_key is not None
-    }
 
 
 @route("paths")
@@ -169,7 +159,7 @@ def _conformance(magics: WfnbMagics, args: argparse.Namespace) -> Any:
     wfs = magics.session.require_workflows()
     if args.workflow is not None:
         wfs = Workflows({args.workflow: magics.session.workflow(args.workflow)})
-    return conformance(magics.session.engine, wfs)
+    return conformance(magics.session.engine, wfs, now=args.now)
 
 
 @route("dryrun")

@@ -74,6 +74,7 @@ def _add_data_commands(sub: Any) -> None:
 
     p = sub.add_parser("conformance", help="history against the config in force at each row")
     p.add_argument("workflow", nargs="?", help="only this workflow's deviations")
+    p.add_argument("--now", type=moment, help="judge overdue timers at this moment")
 
     p = sub.add_parser("dryrun", help="run a step in a sandbox; the source is never written")
     p.add_argument("workflow")

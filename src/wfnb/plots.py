@@ -1,0 +1,116 @@
+"""Charts of a workflow's history: dwell times per status, transitions over time, heat diagram.
+
+Drawn with matplotlib (ADR 0060), imported on first use, on a ``Figure`` (no pyplot
+state). Every chart comes back as a ``Chart``: it renders inline in JupyterLab
+(``_repr_svg_`` / ``_repr_png_``) and saves to a static file (``chart.save("x.svg")``).
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from wfnb import frames
+from wfnb.exceptions import WfnbUsageError
+from wfnb.spec import Workflow
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from wfnb.analysis import Diagram
+
+__all__ = ["Chart", "dwell_plot", "edge_counts", "heat_diagram", "transitions_plot"]
+
+
+def _figure(width: float = 8.0, height: float = 4.0) -> Figure:
+    try:
+        from matplotlib.figure import Figure  # noqa: PLC0415  # optional, heavy
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise WfnbUsageError("charts need matplotlib: pip install matplotlib") from exc
+    return Figure(figsize=(width, height), layout="constrained")
+
+
+class Chart:
+    """A matplotlib figure that displays itself and saves to SVG, PNG or PDF."""
+
+    def __init__(self, figure: Figure, title: str) -> None:
+        self.figure = figure
+        self.title = title
+
+    def _render(self, fmt: str) -> bytes:
+        buffer = io.BytesIO()
+        self.figure.savefig(buffer, format=fmt)
+        return buffer.getvalue()
+
+    def _repr_svg_(self) -> str:
+        return self._render("svg").decode()
+
+    def _repr_png_(self) -> bytes:
+        return self._render("png")
+
+    def save(self, path: str | Path) -> Path:
+        """Write the chart; the format follows the suffix (``.svg``, ``.png``, ``.pdf``)."""
+        target = Path(path)
+        self.figure.savefig(target)
+        return target
+
+    def __repr__(self) -> str:
+        return f"<Chart {self.title!r}>"
+
+
+def dwell_plot(db: Any, workflow: str | Workflow, **filters: Any) -> Chart:
+    """Box plots of the time spent at each status (hours), from ``frames.stays``.
+
+    Only ``(status, duration)`` pairs are fetched; ``filters`` go to ``frames.stays``.
+    """
+    stays = frames.stays(db, workflow, **filters)
+    name = workflow.name if isinstance(workflow, Workflow) else workflow
+    fig = _figure()
+    ax = fig.add_subplot()
+    hours = stays.assign(hours=stays["duration"].dt.total_seconds() / 3600.0)
+    groups = [(str(s), g["hours"].to_numpy()) for s, g in hours.groupby("status", observed=True)]
+    if groups:
+        ax.boxplot(
+            [g for _, g in groups], tick_labels=[s for s, _ in groups], orientation="horizontal"
+        )
+    ax.set_xlabel("hours at status")
+    ax.set_title(f"{name}: dwell time per status")
+    return Chart(fig, f"{name} dwell times")
+
+
+def transitions_plot(db: Any, workflow: str | Workflow, freq: str = "D", **filters: Any) -> Chart:
+    """Transitions per ``freq`` bucket (h, D, W, M) as bars, from ``frames.throughput``."""
+    counts = frames.throughput(db, workflow, freq, **filters)
+    name = workflow.name if isinstance(workflow, Workflow) else workflow
+    fig = _figure()
+    ax = fig.add_subplot()
+    ax.bar(counts["bucket"].dt.tz_localize(None), counts["transitions"], width=0.8)
+    ax.set_ylabel("transitions")
+    ax.set_title(f"{name}: transitions per {freq}")
+    fig.autofmt_xdate()
+    return Chart(fig, f"{name} transitions")
+
+
+def edge_counts(db: Any, wf: Workflow | str, **filters: Any) -> dict[tuple[str, ...], int]:
+    """How often history took each edge: the heat overlay's input.
+
+    Keys are ``(from, to, step)``, or ``(from, to)`` for moves without a step (observed);
+    creations (no ``from``) are left out.
+    """
+    counts = frames.transition_counts(db, wf, **filters)
+    out: dict[tuple[str, ...], int] = {}
+    for frm, to, step, n in counts[["from_status", "to_status", "step_key", "count"]].itertuples(
+        index=False
+    ):
+        if isinstance(frm, str):
+            key = (frm, str(to), step) if isinstance(step, str) else (frm, str(to))
+            out[key] = out.get(key, 0) + int(n)
+    return out
+
+
+def heat_diagram(db: Any, wf: Workflow, *, direction: str = "LR", **filters: Any) -> Diagram:
+    """The workflow's diagram with each edge weighted by how often history took it."""
+    from wfnb.analysis import diagram  # noqa: PLC0415  # graphviz only when drawing
+
+    return diagram(wf, highlight=edge_counts(db, wf, **filters), direction=direction)

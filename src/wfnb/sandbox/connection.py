@@ -1,0 +1,181 @@
+"""The sandbox's one database connection, per dialect, wrapped as a SQLAlchemy ``Engine``.
+
+SQLite: a private in-memory database with the source file ATTACHed read-only (``mode=ro``)
+as ``wfnb_src``; unqualified names find the in-memory shadows first, then the source.
+PostgreSQL: one session whose outer transaction is never committed; every transaction
+the engine's store opens becomes a SAVEPOINT inside it, and closing the sandbox rolls the
+whole session back. See docs/adr/0061-sandbox-isolation.md.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.pool import StaticPool
+
+from wfnb.exceptions import WfnbUsageError
+from wfnb.store import configure_sqlite
+from wfnb.store.database import READONLY
+from wfnb.store.errors import wrap_errors
+
+__all__ = ["PLAIN", "SOURCE_SCHEMA", "Isolated", "isolate"]
+
+SOURCE_SCHEMA = "wfnb_src"
+"""The name the read-only source database is ATTACHed under (SQLite)."""
+_SAVEPOINT = "wfnb_sandbox"
+PLAIN = "wfnb_sandbox_plain"
+"""Execution option: a sandbox-internal write that needs no savepoint of its own."""
+
+
+@dataclass(frozen=True, slots=True)
+class Isolated:
+    """A sandbox connection: the engine on it, where the source is, where shadows go."""
+
+    engine: sa.Engine
+    source_schema: str | None
+    shadow_schema: str | None
+    close: Callable[[], None]
+    settle: Callable[[], None]
+    """Keep what was set up so far (PostgreSQL: commit the empty temp tables)."""
+    rollback: Callable[[], None] | None
+    """Undo everything since ``settle`` (PostgreSQL); None: clear the shadows instead."""
+
+
+def _url(db: sa.Engine | str | sa.URL) -> sa.URL:
+    url = db.url if isinstance(db, sa.Engine) else sa.make_url(db)
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
+    return url
+
+
+def isolate(db: sa.Engine | str | sa.URL) -> Isolated:
+    """Open a sandbox connection next to ``db`` (never a write to it)."""
+    url = _url(db)
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        return _sqlite(url)
+    if backend == "postgresql":
+        return _postgres(url)
+    raise WfnbUsageError(f"sandboxes support SQLite and PostgreSQL, not {backend!r}")
+
+
+def _sqlite(url: sa.URL) -> Isolated:
+    path = url.database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        raise WfnbUsageError("a SQLite sandbox needs a database file to read from")
+    source = Path(path).resolve()
+    if not source.is_file():
+        raise WfnbUsageError(f"no SQLite database at {source}")
+    readonly = f"{source.as_uri()}?mode=ro"
+
+    def connect() -> sqlite3.Connection:
+        conn = sqlite3.connect("file::memory:", uri=True, check_same_thread=False)
+        conn.execute("ATTACH DATABASE ? AS " + SOURCE_SCHEMA, (readonly,))
+        return conn
+
+    with wrap_errors("open sandbox"):
+        engine = configure_sqlite(
+            sa.create_engine("sqlite://", creator=connect, poolclass=StaticPool)
+        )
+        event.listen(engine, "connect", _no_foreign_keys)
+        engine.dispose()
+    return Isolated(engine, SOURCE_SCHEMA, None, engine.dispose, _nothing, None)
+
+
+def _nothing() -> None:
+    """SQLite: setting up needs no commit beyond the store's own."""
+
+
+def _no_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
+    # Shadow rows reference parents that stay in the read-only source: SQLite cannot
+    # enforce a foreign key across databases, so the sandbox does not try.
+    dbapi_connection.execute("PRAGMA foreign_keys = OFF")
+
+
+@cache
+def _savepoint_connection_class() -> type[Any]:
+    """A ``psycopg.Connection`` whose commit/rollback act on a savepoint, never the session.
+
+    SQLAlchemy's ``begin`` opens the savepoint (listener below); ``commit`` releases it;
+    ``rollback`` rolls back to it. Outside a savepoint both are no-ops, so the pool's
+    reset-on-return cannot end the outer transaction, and ``close`` is left to the sandbox.
+    (A subclass, not a wrapper: psycopg's type lookups insist on a real ``Connection``.)
+    """
+    import psycopg  # noqa: PLC0415  # psycopg is the optional "pg" extra
+
+    class SavepointConnection(psycopg.Connection[Any]):
+        wfnb_open = False
+
+        def savepoint(self) -> None:
+            self.execute("SAVEPOINT " + _SAVEPOINT)
+            self.wfnb_open = True
+
+        def commit(self) -> None:
+            if self.wfnb_open:
+                self.wfnb_open = False
+                self.execute("RELEASE SAVEPOINT " + _SAVEPOINT)
+
+        def rollback(self) -> None:
+            if self.wfnb_open:
+                self.wfnb_open = False
+                self.execute("ROLLBACK TO SAVEPOINT " + _SAVEPOINT)
+                self.execute("RELEASE SAVEPOINT " + _SAVEPOINT)
+
+        def close(self) -> None:
+            """Kept open: the sandbox ends the session with ``discard``."""
+
+        def settle(self) -> None:
+            """Commit the session's setup (the empty temp tables), for real."""
+            psycopg.Connection.commit(self)
+
+        def reset(self) -> None:
+            """Roll back everything since the last ``settle``."""
+            self.wfnb_open = False
+            psycopg.Connection.rollback(self)
+
+        def discard(self) -> None:
+            """Roll the whole session back and close it."""
+            try:
+                psycopg.Connection.rollback(self)
+            finally:
+                psycopg.Connection.close(self)
+
+    return SavepointConnection
+
+
+def _postgres(url: sa.URL) -> Isolated:
+    from wfnb.timers.pgurl import libpq_conninfo  # noqa: PLC0415  # psycopg only here
+
+    with wrap_errors("open sandbox"):
+        raw = _savepoint_connection_class().connect(libpq_conninfo(url), autocommit=False)
+        try:
+            engine = sa.create_engine(url, creator=lambda: raw, poolclass=StaticPool)
+            event.listen(engine, "begin", _open_savepoint)
+        except BaseException:
+            raw.discard()
+            raise
+
+    def close() -> None:
+        try:
+            raw.discard()
+        finally:
+            engine.dispose()
+
+    return Isolated(engine, None, "pg_temp", close, raw.settle, raw.reset)
+
+
+def _open_savepoint(conn: sa.Connection) -> None:
+    options = conn.get_execution_options()
+    if options.get(READONLY) or options.get(PLAIN):
+        return  # nothing to undo: no savepoint needed
+    dbapi = conn.connection.dbapi_connection
+    opener = getattr(dbapi, "savepoint", None)
+    if callable(opener):
+        opener()

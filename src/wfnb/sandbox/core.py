@@ -1,0 +1,215 @@
+"""``sandbox(db, wfs)``: a full ``Engine`` on a throwaway copy that never writes ``db``.
+
+The copy is lazy: the engine-owned tables start empty, and an entity row (with its
+history and failure-log rows) is copied into its shadow the first time a call touches
+it. Every other table is read through from the source, read-only; name module tables
+the use cases write in ``tables=`` to give them writable copies too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+
+from wfnb.engine.clock import Clock
+from wfnb.engine.core import Engine, WorkflowsLike
+from wfnb.engine.explain import Explanation
+from wfnb.engine.results import StepResult
+from wfnb.sandbox.connection import PLAIN, Isolated, isolate
+from wfnb.sandbox.relay import ClockRelay, QueueRelay
+from wfnb.sandbox.shadow import Shadows
+from wfnb.spec import Workflows
+from wfnb.store.errors import wrap_errors
+from wfnb.timers import InMemoryQueue, VirtualClock
+
+__all__ = ["Sandbox", "SandboxEngine", "sandbox"]
+
+
+class SandboxEngine(Engine):
+    """An ``Engine`` that copies each entity into the sandbox before touching it."""
+
+    sandbox: Sandbox
+
+    def execute_step(self, workflow: str, entity_id: Any, *args: Any, **kw: Any) -> StepResult:
+        """``Engine.execute_step`` on the sandbox's copy of the entity."""
+        self.sandbox.include(workflow, [entity_id], tenant_id=kw.get("tenant_id"))
+        return super().execute_step(workflow, entity_id, *args, **kw)
+
+    def execute_batch(
+        self, workflow: str, entity_ids: Sequence[Any], *args: Any, **kw: Any
+    ) -> list[StepResult]:
+        """``Engine.execute_batch`` on the sandbox's copies of the entities."""
+        self.sandbox.include(workflow, entity_ids, tenant_id=kw.get("tenant_id"))
+        return super().execute_batch(workflow, entity_ids, *args, **kw)
+
+    def observe(self, workflow: str, entity_id: Any, *args: Any, **kw: Any) -> StepResult:
+        """``Engine.observe`` on the sandbox's copy of the entity."""
+        self.sandbox.include(workflow, [entity_id], tenant_id=kw.get("tenant_id"))
+        return super().observe(workflow, entity_id, *args, **kw)
+
+    def explain(self, workflow: str, entity_id: Any, *args: Any, **kw: Any) -> Explanation:
+        """``Engine.explain`` on the sandbox's copy of the entity."""
+        self.sandbox.include(workflow, [entity_id], tenant_id=kw.get("tenant_id"))
+        return super().explain(workflow, entity_id, *args, **kw)
+
+
+class Sandbox:
+    """A throwaway database next to a source, and a full engine on it.
+
+    Attributes:
+        engine: the ``Engine`` (use it as any other; it only ever writes the sandbox).
+        shadows: the sandbox's writable tables and what was copied into them.
+    """
+
+    def __init__(
+        self,
+        db: sa.Engine | str | sa.URL,
+        wfs: WorkflowsLike | None = None,
+        *,
+        clock: Clock | None = None,
+        tables: Iterable[str] = (),
+    ) -> None:
+        self._clock = ClockRelay(clock)
+        self._queue = QueueRelay(self._clock)
+        self.tables = tuple(tables)
+        self._iso: Isolated = isolate(db)
+        try:
+            workflows = wfs if wfs is not None else Workflows({})
+            self.engine = SandboxEngine(
+                workflows, self._iso.engine, queue=self._queue, clock=self._clock
+            )
+            self.engine.sandbox = self
+            with self._iso.engine.begin() as conn:
+                self.shadows = Shadows(conn, self._iso.source_schema, self._iso.shadow_schema)
+                for name in (
+                    *self.tables,
+                    *(w.entity.table for w in self.engine.workflows.values()),
+                ):
+                    self.shadows.table(conn, name)
+            for wf in self.engine.workflows.values():
+                # reflect now: the sandbox has one connection, and the store would
+                # otherwise reflect inside a step's open transaction
+                self.engine.store.entity_table(wf.entity)
+            self._iso.settle()
+            self._copy_tables()
+        except BaseException:
+            self._iso.close()
+            raise
+
+    @property
+    def db(self) -> sa.Engine:
+        """The sandbox's SQLAlchemy engine (one connection; reads see the sandbox's writes)."""
+        return self._iso.engine
+
+    @property
+    def queue(self) -> InMemoryQueue:
+        """The in-memory timer queue of the current run (``queue.pending()``: timers armed)."""
+        return self._queue.current
+
+    @property
+    def clock(self) -> Clock:
+        """The engine's clock for the current run (a ``VirtualClock`` unless one was given)."""
+        return self._clock.current
+
+    def _copy_tables(self) -> None:
+        if self.tables:
+            with self.engine.store.transaction() as conn:
+                for name in self.tables:
+                    self.shadows.copy_table(conn, name)
+
+    def reset(self, clock: Clock | None = None) -> None:
+        """Throw away every write so far; start again with a fresh clock and queue."""
+        if self._iso.rollback is not None:
+            self._iso.rollback()
+            self.shadows.forget()
+        else:
+            with self.engine.store.transaction() as conn:
+                self.shadows.clear(conn)
+        self._clock.current = clock if clock is not None else VirtualClock()
+        self._queue.renew(self._clock)
+        self._copy_tables()
+
+    def include(
+        self,
+        workflow: str,
+        entity_ids: Iterable[Any],
+        *,
+        tenant_id: str | None = None,
+        logs: bool = True,
+    ) -> list[str]:
+        """Copy these entities of ``workflow`` into the sandbox (already copied: skipped).
+
+        With ``logs``, their history and failure-log rows come along (claim recovery
+        reads them; a single step does not).
+
+        Returns:
+            The ids copied by this call.
+        """
+        spec = self.engine.workflow(workflow).entity
+        ids = self.shadows.missing(spec.table, entity_ids)
+        if not ids:
+            return []
+        store = self.engine.store
+        with wrap_errors("sandbox copy"), self.db.connect() as raw:
+            conn = raw.execution_options(**{PLAIN: True})
+            with conn.begin():
+                if tenant_id is not None:
+                    store.set_tenant(conn, tenant_id)
+                return self.shadows.copy_entities(conn, workflow, spec, ids, logs=logs)
+
+    def read(self) -> AbstractContextManager[sa.Connection]:
+        """A read-only transaction on the sandbox (it sees the sandbox's writes)."""
+        return self.engine.store.transaction(readonly=True)
+
+    def rows(
+        self,
+        table: str,
+        where: Mapping[str, Any] | None = None,
+        conn: sa.Connection | None = None,
+    ) -> list[dict[str, Any]]:
+        """The sandbox's rows of ``table`` (a shadow), optionally ``column == value`` filtered."""
+        params = dict(where or {})
+        stmt = self.shadows.select(table, tuple(params))
+        if conn is not None:
+            return [dict(r) for r in conn.execute(stmt, params).mappings()]
+        with self.read() as own:
+            return [dict(r) for r in own.execute(stmt, params).mappings()]
+
+    def close(self) -> None:
+        """Throw the sandbox away (PostgreSQL: roll the session back and close it)."""
+        self._iso.close()
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<Sandbox of {self._iso.engine.dialect.name} {sorted(self.engine.workflows)}>"
+
+
+@contextmanager
+def sandbox(
+    db: sa.Engine | str | sa.URL,
+    wfs: WorkflowsLike | None = None,
+    *,
+    clock: Clock | None = None,
+    tables: Iterable[str] = (),
+) -> Iterator[Sandbox]:
+    """A ``Sandbox`` for the ``with`` block; thrown away at its end, whatever happens.
+
+    Args:
+        db: the source database (URL or engine); never written.
+        wfs: the workflows the sandbox engine runs.
+        clock: the engine's clock (default: a ``VirtualClock`` at the current time).
+        tables: module tables the use cases write, copied whole into the sandbox.
+    """
+    box = Sandbox(db, wfs, clock=clock, tables=tables)
+    try:
+        yield box
+    finally:
+        box.close()

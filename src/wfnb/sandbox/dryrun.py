@@ -1,0 +1,230 @@
+"""``dry_run``: one step (and its auto-advance chain) in a sandbox, as a before/after diff.
+
+The step runs through the real engine against a sandbox, so the answer is what
+``execute_step`` would do: the result, the entity row before and after, the history and
+failure-log rows it would write, the domain events it would emit, and the timers it would
+arm. ``use_cases=`` swaps named use cases for prototypes; ``step=`` may be a dict: a step
+that does not exist yet, added to a copy of the workflow and validated first.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from wfnb.engine.core import WorkflowsLike
+from wfnb.engine.results import Outcome, StepResult
+from wfnb.engine.usecases import Event
+from wfnb.exceptions import ConfigError, UnknownWorkflowError, WfnbError
+from wfnb.problems import Problem, Severity
+from wfnb.sandbox.core import Sandbox
+from wfnb.sandbox.hosts import borrow
+from wfnb.sandbox.shadow import typed_ids
+from wfnb.spec import Workflow, Workflows
+from wfnb.store.tables import HISTORY, PERMANENT_FAILURE_LOG
+from wfnb.timers.port import TimerJob
+
+__all__ = ["DryRun", "dry_run"]
+
+Row = Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class DryRun:
+    """What ``execute_step`` would have done; nothing of it was written to the source."""
+
+    result: StepResult
+    before: Row | None
+    after: Row | None
+    history: tuple[Row, ...]
+    failures: tuple[Row, ...]
+    events: tuple[Event, ...]
+    timers: tuple[TimerJob, ...]
+    problems: tuple[Problem, ...] = ()
+
+    @property
+    def changes(self) -> dict[str, tuple[Any, Any]]:
+        """Column → ``(before, after)`` for every column the step changed."""
+        before, after = self.before or {}, self.after or {}
+        return {
+            k: (before.get(k), after.get(k))
+            for k in dict.fromkeys([*before, *after])
+            if before.get(k) != after.get(k)
+        }
+
+    @property
+    def why(self) -> str | None:
+        """The reason of a rejection, or the code and message of a failure; else None."""
+        last = self.result.chain[-1] if self.result.chain else self.result
+        for r in (self.result, last):
+            if r.error is not None:
+                return _explain_error(r.error)
+            if r.outcome is Outcome.REJECTED:
+                return str(r.metadata.get("reason", "rejected"))
+        return None
+
+    def __repr__(self) -> str:
+        move = " → ".join(str(s) for s in (self.result.from_status, self.result.final_status) if s)
+        return (
+            f"<DryRun {self.result.outcome.value} {self.result.workflow}:"
+            f"{self.result.entity_id} {move}: {len(self.history)} history, "
+            f"{len(self.events)} events, {len(self.timers)} timers>"
+        )
+
+    def _repr_html_(self) -> str:
+        from wfnb.sandbox.display import dry_run_html  # noqa: PLC0415  # display-only
+
+        return dry_run_html(self)
+
+
+def _explain_error(error: WfnbError) -> str:
+    own = error.fields.get("failure_code") if hasattr(error, "fields") else None
+    suffix = f" ({own})" if own else ""
+    return f"{error.code}{suffix}: {error.message}"
+
+
+def _with_step(wf: Workflow, step: Mapping[str, Any], use_cases: Mapping[str, Any]) -> Workflow:
+    """``wf`` plus (or with a replaced) ``step``, validated; ConfigError on any error."""
+    from wfnb.validation import validate  # noqa: PLC0415  # only for prototype steps
+
+    raw = wf.model_dump(mode="json", by_alias=True, exclude_none=True)
+    steps = [s for s in raw["steps"] if s["key"] != step.get("key")]
+    raw["steps"] = [*steps, copy.deepcopy(dict(step))]
+    index = len(raw["steps"]) - 1
+    report = validate(raw)
+    problems = [p for p in report.problems if not _prototyped(p, raw, index, use_cases)]
+    errors = [p for p in problems if p.severity is Severity.ERROR]
+    if errors or wf.name not in report.workflows:
+        raise ConfigError(errors or report.problems)
+    return report.workflows[wf.name]
+
+
+def _prototyped(p: Problem, raw: Mapping[str, Any], index: int, names: Mapping[str, Any]) -> bool:
+    """A WF105 "does not resolve" about the new step's use case that ``use_cases`` supplies."""
+    if p.code != "WF105" or not p.pointer.startswith(f"/steps/{index}/"):
+        return False
+    node: Any = raw
+    for part in p.pointer.strip("/").split("/"):
+        node = node[int(part)] if isinstance(node, list) else node.get(part)
+    return isinstance(node, str) and node in names
+
+
+def _row(box: Sandbox, wf: Workflow, entity_id: Any, conn: sa.Connection) -> Row | None:
+    column = box.shadows.shadow(wf.entity.table).c[wf.entity.id_column]
+    key = typed_ids(column, [entity_id])[0]
+    rows = box.rows(wf.entity.table, {wf.entity.id_column: key}, conn)
+    return rows[0] if rows else None
+
+
+def _written(
+    box: Sandbox, table: sa.Table, result: StepResult, conn: sa.Connection
+) -> tuple[Row, ...]:
+    """The rows of ``table`` this call wrote: the entity's, with the call's correlation id."""
+    where = {"entity_id": result.entity_id, "correlation_id": result.correlation_id}
+    return tuple(box.rows(table.name, {"workflow": result.workflow, **where}, conn))
+
+
+def _failed(wf: Workflow, result: StepResult) -> bool:
+    return any(r.to_status in wf.failure_statuses for r in (result, *result.chain))
+
+
+def dry_run(
+    db: sa.Engine | str | sa.URL,
+    wfs: WorkflowsLike,
+    workflow: str,
+    entity_id: Any,
+    requester_type: str,
+    *,
+    step: str | Mapping[str, Any] | None = None,
+    data: Mapping[str, Any] | None = None,
+    use_cases: Mapping[str, Callable[..., Any]] | None = None,
+    tenant_id: str | None = None,
+    tables: tuple[str, ...] = (),
+) -> DryRun:
+    """Run one step in a throwaway sandbox and report what it would change.
+
+    Args:
+        db: the source database (URL or engine); never written.
+        wfs: the loaded workflows.
+        workflow: the workflow's name.
+        entity_id: the entity to run the step on.
+        requester_type: who asks.
+        step: a step key, or a dict: a new (or replacing) step, validated before it runs.
+        data: the step's payload.
+        use_cases: name → function, replacing named use cases for this run only.
+        tenant_id: run as this tenant.
+        tables: module tables the use cases write (copied into the sandbox whole).
+
+    Raises:
+        ConfigError: a dict ``step`` makes the workflow invalid (every problem listed).
+    """
+    workflows = dict(wfs.items()) if isinstance(wfs, Mapping) else {w.name: w for w in wfs}
+    if workflow not in workflows:
+        raise UnknownWorkflowError(
+            f"unknown workflow {workflow!r}; loaded: {', '.join(sorted(workflows)) or 'none'}",
+            workflow=workflow,
+        )
+    if isinstance(step, Mapping):
+        workflows[workflow] = _with_step(workflows[workflow], step, use_cases or {})
+        step = str(step["key"])
+    wf = workflows[workflow]
+    with borrow(db, Workflows(workflows), tables) as box:
+        unsubscribe, events = _listen(box)
+        try:
+            for name, fn in (use_cases or {}).items():
+                box.engine.use_cases.override(wf, name, fn)
+            return _run(
+                box,
+                wf,
+                entity_id,
+                requester_type,
+                step=step,
+                data=data,
+                tenant_id=tenant_id,
+                events=events,
+            )
+        finally:
+            unsubscribe()
+            for name in use_cases or {}:
+                box.engine.use_cases.override(wf, name, None)
+
+
+def _listen(box: Sandbox) -> tuple[Callable[[], None], list[Event]]:
+    events: list[Event] = []
+    return box.engine.events.subscribe("*", events.append), events
+
+
+def _run(
+    box: Sandbox,
+    wf: Workflow,
+    entity_id: Any,
+    requester_type: str,
+    *,
+    step: str | None,
+    data: Mapping[str, Any] | None,
+    tenant_id: str | None,
+    events: list[Event],
+) -> DryRun:
+    box.include(wf.name, [entity_id], tenant_id=tenant_id, logs=False)
+    with box.read() as conn:
+        before = _row(box, wf, entity_id, conn)
+    result = box.engine.execute_step(
+        wf.name, entity_id, requester_type, step=step, data=data, tenant_id=tenant_id
+    )
+    with box.read() as conn:
+        after = _row(box, wf, entity_id, conn)
+        history = _written(box, HISTORY, result, conn)
+        failures = _written(box, PERMANENT_FAILURE_LOG, result, conn) if _failed(wf, result) else ()
+    return DryRun(
+        result=result,
+        before=before,
+        after=after,
+        history=history,
+        failures=failures,
+        events=tuple(events),
+        timers=tuple(box.queue.pending()),
+    )

@@ -1,0 +1,74 @@
+"""Sandboxes kept for reuse by ``dry_run``: building one costs more than a step does.
+
+A sandbox is keyed by its source, its workflows (config hashes) and the module tables it
+copies; ``borrow`` hands it out to one caller at a time and resets it afterwards (every
+write rolled back or cleared, a fresh clock and queue), so each dry-run starts from the
+source as it is now. At most ``MAX_KEPT`` are kept; the least recently used is closed.
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+
+from wfnb.sandbox.core import Sandbox
+from wfnb.spec import Workflows
+
+__all__ = ["MAX_KEPT", "borrow", "close_all"]
+
+MAX_KEPT = 4
+Key = tuple[str, tuple[tuple[str, str], ...], tuple[str, ...]]
+
+_kept: OrderedDict[Key, tuple[Sandbox, threading.Lock]] = OrderedDict()
+_lock = threading.Lock()
+
+
+def _key(db: sa.Engine | str | sa.URL, wfs: Workflows, tables: tuple[str, ...]) -> Key:
+    url = db.url if isinstance(db, sa.Engine) else sa.make_url(db)
+    hashes = tuple(sorted((name, wf.config_hash) for name, wf in wfs.items()))
+    return url.render_as_string(hide_password=False), hashes, tables
+
+
+def _get(key: Key, db: sa.Engine | str | sa.URL, wfs: Workflows) -> tuple[Sandbox, threading.Lock]:
+    with _lock:
+        found = _kept.get(key)
+        if found is not None:
+            _kept.move_to_end(key)
+            return found
+    box = (Sandbox(db, wfs, tables=key[2]), threading.Lock())
+    with _lock:
+        _kept[key] = box
+        while len(_kept) > MAX_KEPT:
+            _, (old, old_lock) = _kept.popitem(last=False)
+            with old_lock:
+                old.close()
+    return box
+
+
+@contextmanager
+def borrow(
+    db: sa.Engine | str | sa.URL, wfs: Workflows, tables: tuple[str, ...] = ()
+) -> Iterator[Sandbox]:
+    """A kept sandbox for ``db`` and ``wfs``, for this caller alone; reset when given back."""
+    box, lock = _get(_key(db, wfs, tables), db, wfs)
+    with lock:
+        try:
+            yield box
+        finally:
+            box.reset()
+
+
+@atexit.register
+def close_all() -> None:
+    """Close every kept sandbox (their PostgreSQL sessions roll back and end)."""
+    with _lock:
+        boxes = list(_kept.values())
+        _kept.clear()
+    for box, lock in boxes:
+        with lock:
+            box.close()
