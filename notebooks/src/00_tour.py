@@ -2,15 +2,22 @@
 # # A tour of wfnb
 #
 # wfnb runs **entity-is-state** workflows: the status column of a domain entity *is* the
-# workflow state. Workflows are JSON files; this tour loads the energy-community examples,
-# checks them, draws them and explores them.
+# workflow state, every step is select → validate → action → compare-and-swap → side
+# effects, and every transition lands in `workflow_history`.
+#
+# This tour uses the energy-community examples (`workflows/`) and the demo dataset: six
+# simulated months of members, sharing groups, billing periods and invoices.
 
 # %%
 %load_ext wfnb
+from pathlib import Path
+
 import wfnb
 from wfnb.examples.energy.schema import workflows_dir
 
 WORKFLOWS = workflows_dir()
+if not Path("demo.db").exists():  # README command 1 builds it; a fresh kernel can too
+    wfnb.build_demo("sqlite:///demo.db", progress=False)
 
 # %% [markdown]
 # ## 1. Validate: every problem at once, each with a code and a JSON pointer
@@ -20,21 +27,37 @@ report = wfnb.validate([WORKFLOWS])
 report
 
 # %% [markdown]
-# ## 2. Load, and look at one workflow
+# ## 2. Load the workflows and connect to the demo data
 
 # %%
 wfs = %wfnb load {WORKFLOWS}
+%wfnb connect sqlite:///demo.db
 wfs
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-%wfnb graph invoice
+%wfnb graph invoice --heat
 
 # %% [markdown]
-# ## 3. Explore: pick a workflow and a status
+# ## 3. Explore: pick a workflow and a status; toggle the history heat
 
 # %%
 from wfnb.jupyter.explorer import WorkflowExplorer
+from wfnb.plots import edge_counts
 
-explorer = WorkflowExplorer(wfs)
+explorer = WorkflowExplorer(wfs, counts=lambda wf: edge_counts("sqlite:///demo.db", wf))
 explorer
+
+# %% [markdown]
+# ## 4. One entity: where is it, what could happen next, what would a step change?
+
+# %%
+x = %wfnb explain invoice inv_000576 admin
+print(x)
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+# (a dry-run stamps the moment it ran)
+dr = %wfnb dryrun invoice inv_000576 admin --step write_off --data '{"reason": "customer insolvent"}'
+assert dr.result.to_status == "written_off"  # in the sandbox only
+dr

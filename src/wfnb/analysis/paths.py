@@ -138,6 +138,12 @@ def _paths_to(
     return tuple(tuple(p) for p in found)
 
 
+def _canonical(cycle: tuple[str, ...], order: dict[str, int]) -> tuple[str, ...]:
+    """The cycle rotated to start at its earliest-declared status."""
+    start = min(range(len(cycle)), key=lambda i: order.get(cycle[i], len(order)))
+    return cycle[start:] + cycle[:start]
+
+
 def paths(wf: Workflow, requester_type: str | None = None, *, max_paths: int = 1000) -> PathReport:
     """Reachability, dead ends, cycles and paths from the initial status to each terminal.
 
@@ -159,7 +165,11 @@ def paths(wf: Workflow, requester_type: str | None = None, *, max_paths: int = 1
     reachable = nx.descendants(g, initial) | {initial} if initial in g else set()
     terminals = set(wf.terminal_statuses)
     among = set(g.nodes) if requester_type is None else reachable
-    cycles = [tuple(c) for c in islice(nx.simple_cycles(g), max_paths + 1)]
+    order = {s: i for i, s in enumerate(wf.status_types)}
+    cycles = sorted(
+        (_canonical(tuple(c), order) for c in islice(nx.simple_cycles(g), max_paths + 1)),
+        key=lambda c: (len(c), [order.get(s, len(order)) for s in c]),
+    )  # networkx's order follows set iteration: sort, so reports are reproducible
     found = {t: _paths_to(g, initial, reachable, t, max_paths) for t in wf.terminal_statuses}
     from_initial = nx.shortest_path(g, source=initial) if initial in g else {}
     return PathReport(

@@ -1,0 +1,86 @@
+# %% [markdown]
+# # Regulator: review the workflow logic
+#
+# The user-registration workflow decides who may join an energy community and share
+# electricity. A reviewer wants to see: every status and transition, every way to reach
+# a final status, what each kind of requester can do alone, what changed between two
+# versions, and one self-contained report to file.
+
+# %%
+%load_ext wfnb
+import wfnb
+from wfnb.examples.energy.schema import workflows_dir
+
+WORKFLOWS = workflows_dir()
+wfs = %wfnb load {WORKFLOWS}
+reg = wfs["user_registration"]
+reg
+
+# %% [markdown]
+# ## 1. The graph
+# Rejection edges are dashed, claim statuses are drawn apart, terminal statuses have a
+# double border, the failure status is red.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+%wfnb graph user_registration
+
+# %% [markdown]
+# ## 2. Paths: reachability, dead ends, cycles, every way to a final status
+
+# %%
+p = %wfnb paths user_registration
+p
+
+# %%
+{terminal: " → ".join(path) for terminal, path in p.shortest.items()}
+
+# %% [markdown]
+# ## 3. What can each requester type do alone?
+
+# %%
+{rt: sorted(wfnb.paths(reg, requester_type=rt).reachable) for rt in reg.requester_types}
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+%wfnb graph user_registration --requester admin
+
+# %% [markdown]
+# ## 4. What changed between two versions?
+# Git is the version history of `workflows/`: the invoice workflow gained a step.
+
+# %%
+from wfnb.analysis import diff_revisions
+from wfnb.loader import git_revisions
+
+invoice = WORKFLOWS / "invoice.json"
+revisions = git_revisions(invoice)
+if len(revisions) >= 2:  # a shallow clone keeps one revision
+    change = diff_revisions(invoice, revisions[1], revisions[0])
+else:
+    from wfnb.simulation import demo_configs
+
+    (old,) = demo_configs().values()
+    change = wfnb.diff(old, wfs["invoice"])
+change
+
+# %%
+[(c.kind, c.subject, c.migration_needed) for c in change.changes]
+
+# %% [markdown]
+# ## 5. The report to file
+# One HTML file: diagrams (inline SVG), statuses, steps, paths, validation, and with a
+# database, the conformance summary. No network needed to open it.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+path = wfnb.report(wfs, "report.html")
+path
+
+# %%
+import re
+
+html = path.read_text()
+assert html.count("<svg") >= len(wfs)
+assert not re.search(r"""(src|href)=["']https?://""", html)  # nothing fetched from a network
+f"{len(html) // 1024} KiB, {html.count('<svg')} diagrams, {html.count('<table')} tables"
