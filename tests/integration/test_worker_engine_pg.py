@@ -67,3 +67,39 @@ def test_wfnb_worker_runs_the_engines_due_timers(pg_url: str, tmp_path: Path) ->
         ("a1", "remind", "waiting", "c-a1"),
         ("a1", "expire", "expired", "c-a1"),
     ]
+
+
+def test_the_workers_recovery_pass_rearms_timers_lost_in_a_crash(
+    pg_url: str, tmp_path: Path
+) -> None:
+    """A transition committed but its timers were never armed (the process died between the
+    commit and the queue): the worker's recovery pass arms them and runs what is due."""
+    path = tmp_path / "application.json"
+    path.write_text(json.dumps(WAITING))
+    wf = Workflow.model_validate(WAITING)
+    past = VirtualClock(datetime(2020, 1, 1, tzinfo=UTC))
+    crashed = Engine([wf], pg_url, clock=past)  # no queue: nothing gets armed
+    crashed.install()
+    testing.create_entity_table(crashed.db, wf)
+    testing.insert_entity(crashed.db, wf, "a1")
+    assert crashed.created("application", "a1", correlation_id="c-lost").ok
+    crashed.dispose()
+    with ProcrastinateQueue(pg_url) as queue:
+        queue.install()
+        assert queue.pending() == []
+
+    done = subprocess.run(
+        [sys.executable, "-m", "wfnb", "worker", str(path), "--db", pg_url,
+         "--once", "--poll-interval", "0.2"],
+        cwd=REPO, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    db = sa.create_engine(pg_url)
+    with db.connect() as conn:
+        status = conn.execute(sa.text("SELECT status FROM applications")).scalar_one()
+        kinds = conn.execute(
+            sa.text("SELECT step_key, correlation_id FROM workflow_history WHERE kind = 'timer'")
+        ).all()
+    db.dispose()
+    assert status == "expired"
+    assert {tuple(k) for k in kinds} == {("remind", "c-lost"), ("expire", "c-lost")}

@@ -95,3 +95,32 @@ def test_python_dash_m_wfnb_runs_the_same_cli(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert "WF101" in done.stdout
     assert "Traceback" not in done.stderr
+
+
+def test_validate_against_a_database_built_from_the_examples(
+    db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sqlalchemy as sa
+
+    from wfnb.examples.energy import schema as energy
+
+    engine = sa.create_engine(db_url)
+    energy.create_schema(engine)
+    assert main(["validate", str(WORKFLOWS), "--db", db_url]) == 0
+    with engine.begin() as conn:  # the invoices table forgets the status 'written_off'
+        conn.execute(sa.text("DROP TABLE invoice_payments"))  # it references invoices
+        conn.execute(sa.text("DROP TABLE invoices"))
+        conn.execute(
+            sa.text(
+                "CREATE TABLE invoices (id VARCHAR(64) PRIMARY KEY, status VARCHAR(32) NOT NULL "
+                "CHECK (status IN ('draft', 'approved', 'sending', 'sent', 'overdue', 'paid', "
+                "'cancelled', 'undeliverable')), version INTEGER NOT NULL, "
+                "tenant_id VARCHAR(64))"
+            )
+        )
+    engine.dispose()
+    capsys.readouterr()
+    assert main(["validate", str(WORKFLOWS), "--db", db_url]) == 1
+    out = capsys.readouterr().out
+    assert "WF112" in out
+    assert "written_off" in out
