@@ -55,35 +55,37 @@ def _inside_git(path: Path) -> bool:
 
 
 class _WorkTree:
-    """HEAD and the dirty files of the work trees one load touches: two git calls per tree."""
+    """The work trees one load touches: their root and dirty files (one ``git status`` each).
+
+    A file's ``config_rev`` is the last commit that changed it, so it stays the same across
+    commits that touch other files (a saved notebook showing it does not go stale).
+    """
 
     def __init__(self) -> None:
-        self._trees: dict[Path, tuple[Path, str, set[str]] | None] = {}
+        self._trees: dict[Path, tuple[Path, set[str]] | None] = {}
 
-    def _tree(self, folder: Path) -> tuple[Path, str, set[str]] | None:
+    def _tree(self, folder: Path) -> tuple[Path, set[str]] | None:
         if folder not in self._trees:
             state = None
-            top = (
-                _git(folder, "rev-parse", "--show-toplevel", "HEAD")
-                if _inside_git(folder)
-                else None
-            )
-            if top is not None and len(top.split()) == 2:
-                root, head = top.split()
-                status = _git(Path(root), "status", "--porcelain", "--no-renames", "-uall") or ""
-                dirty = {line[3:] for line in status.splitlines()}
-                state = (Path(root).resolve(), head, dirty)
+            top = _git(folder, "rev-parse", "--show-toplevel") if _inside_git(folder) else None
+            if top is not None and top.strip():
+                root = Path(top.strip()).resolve()
+                status = _git(root, "status", "--porcelain", "--no-renames", "-uall") or ""
+                state = (root, {line[3:] for line in status.splitlines()})
             self._trees[folder] = state
         return self._trees[folder]
 
     def rev(self, path: Path) -> str | None:
-        """HEAD's commit, with ``+dirty`` when this file differs from it; None outside git."""
+        """The last commit of ``path``, ``+dirty`` when the file differs; None outside git."""
         state = self._tree(path.parent.resolve())
         if state is None:
             return None
-        root, head, dirty = state
+        root, dirty = state
         rel = path.resolve().relative_to(root).as_posix()
-        return head + ("+dirty" if rel in dirty else "")
+        last = (_git(root, "log", "-1", "--format=%H", "--", rel) or "").strip()
+        if not last:
+            return None  # never committed
+        return last + ("+dirty" if rel in dirty else "")
 
 
 def _from_path(path: Path, work_tree: _WorkTree) -> list[Source]:
