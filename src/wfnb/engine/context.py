@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from wfnb.exceptions import ContextMissingError
@@ -49,7 +49,14 @@ class RequestContext:
 
     def to_envelope(self) -> dict[str, Any]:
         """The context as a JSON-friendly dict that crosses process boundaries."""
-        return {"v": ENVELOPE_VERSION, **asdict(self)}
+        # Spelled out: ``dataclasses.asdict`` deep-copies recursively, a cost every step paid.
+        return {
+            "v": ENVELOPE_VERSION,
+            "correlation_id": self.correlation_id,
+            "tenant_id": self.tenant_id,
+            "user_id": self.user_id,
+            "requester_type": self.requester_type,
+        }
 
     @classmethod
     def from_envelope(

@@ -37,7 +37,7 @@ def after_commit(
         events: the domain events the committed use cases emitted, in order.
         entered: ``(status, version)`` the entity entered (its timers are armed), or None.
     """
-    envelope = call.context.to_envelope()
+    envelope = call.context.to_envelope() if events else None
     for name, payload in events:
         _guard("event", result, rt.events.publish, _event(result, name, payload, envelope))
     if (

@@ -107,41 +107,50 @@ def _savepoint_connection_class() -> type[Any]:
     ``rollback`` rolls back to it. Outside a savepoint both are no-ops, so the pool's
     reset-on-return cannot end the outer transaction, and ``close`` is left to the sandbox.
     (A subclass, not a wrapper: psycopg's type lookups insist on a real ``Connection``.)
+
+    A release is deferred: it rides along with the next ``SAVEPOINT`` (one round trip for
+    both, in a single simple-protocol query) or is made moot by ``reset``. A released
+    savepoint changes nothing a later statement sees, so only the round trip is saved; at
+    most one savepoint is ever outstanding.
     """
     import psycopg  # noqa: PLC0415  # psycopg is the optional "pg" extra
 
     class SavepointConnection(psycopg.Connection[Any]):
         wfnb_open = False
+        wfnb_release = False  # a committed savepoint not released yet
 
         def savepoint(self) -> None:
-            self.execute("SAVEPOINT " + _SAVEPOINT)
+            release = "RELEASE SAVEPOINT " + _SAVEPOINT + "; " if self.wfnb_release else ""
+            self.wfnb_release = False
+            self.execute(release + "SAVEPOINT " + _SAVEPOINT)
             self.wfnb_open = True
 
         def commit(self) -> None:
             if self.wfnb_open:
                 self.wfnb_open = False
-                self.execute("RELEASE SAVEPOINT " + _SAVEPOINT)
+                self.wfnb_release = True
 
         def rollback(self) -> None:
             if self.wfnb_open:
                 self.wfnb_open = False
-                self.execute("ROLLBACK TO SAVEPOINT " + _SAVEPOINT)
-                self.execute("RELEASE SAVEPOINT " + _SAVEPOINT)
+                self.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}; RELEASE SAVEPOINT {_SAVEPOINT}")
 
         def close(self) -> None:
             """Kept open: the sandbox ends the session with ``discard``."""
 
         def settle(self) -> None:
             """Commit the session's setup (the empty temp tables), for real."""
+            self.wfnb_open = self.wfnb_release = False
             psycopg.Connection.commit(self)
 
         def reset(self) -> None:
             """Roll back everything since the last ``settle``."""
-            self.wfnb_open = False
+            self.wfnb_open = self.wfnb_release = False
             psycopg.Connection.rollback(self)
 
         def discard(self) -> None:
             """Roll the whole session back and close it."""
+            self.wfnb_open = self.wfnb_release = False
             try:
                 psycopg.Connection.rollback(self)
             finally:

@@ -20,7 +20,7 @@ from wfnb.engine.explain import Explanation
 from wfnb.engine.results import StepResult
 from wfnb.sandbox.connection import PLAIN, Isolated, isolate
 from wfnb.sandbox.relay import ClockRelay, QueueRelay
-from wfnb.sandbox.shadow import Shadows
+from wfnb.sandbox.shadow import Shadows, typed_ids
 from wfnb.spec import Workflows
 from wfnb.store.errors import wrap_errors
 from wfnb.timers import InMemoryQueue, VirtualClock
@@ -152,13 +152,36 @@ class Sandbox:
         ids = self.shadows.missing(spec.table, entity_ids)
         if not ids:
             return []
-        store = self.engine.store
+        with self._copying(tenant_id) as conn:
+            return self.shadows.copy_entities(conn, workflow, spec, ids, logs=logs)
+
+    def _include_row(
+        self, workflow: str, entity_id: Any, *, tenant_id: str | None = None
+    ) -> dict[str, Any] | None:
+        """Copy one entity (no logs) and return its sandbox row; ``include`` + read, fused.
+
+        An entity copied earlier is read back instead (it may have changed since), as is
+        one copied where ``INSERT ... RETURNING`` is missing (SQLite before 3.35).
+        """
+        spec = self.engine.workflow(workflow).entity
+        fused = self.db.dialect.insert_returning
+        if not fused or not self.shadows.missing(spec.table, [entity_id]):
+            self.include(workflow, [entity_id], tenant_id=tenant_id, logs=False)
+            key = typed_ids(self.shadows.shadow(spec.table).c[spec.id_column], [entity_id])[0]
+            rows = self.rows(spec.table, {spec.id_column: key})
+            return rows[0] if rows else None
+        with self._copying(tenant_id) as conn:
+            return self.shadows.copy_entity(conn, spec, entity_id)
+
+    @contextmanager
+    def _copying(self, tenant_id: str | None) -> Iterator[sa.Connection]:
+        """A transaction for copying rows in: no savepoint (nothing to undo), the tenant set."""
         with wrap_errors("sandbox copy"), self.db.connect() as raw:
             conn = raw.execution_options(**{PLAIN: True})
             with conn.begin():
                 if tenant_id is not None:
-                    store.set_tenant(conn, tenant_id)
-                return self.shadows.copy_entities(conn, workflow, spec, ids, logs=logs)
+                    self.engine.store.set_tenant(conn, tenant_id)
+                yield conn
 
     def read(self) -> AbstractContextManager[sa.Connection]:
         """A read-only transaction on the sandbox (it sees the sandbox's writes)."""

@@ -13,6 +13,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 
 import sqlalchemy as sa
 
@@ -29,9 +30,19 @@ _lock = threading.Lock()
 
 
 def _key(db: sa.Engine | str | sa.URL, wfs: Workflows, tables: tuple[str, ...]) -> Key:
-    url = db.url if isinstance(db, sa.Engine) else sa.make_url(db)
     hashes = tuple(sorted((name, wf.config_hash) for name, wf in wfs.items()))
-    return url.render_as_string(hide_password=False), hashes, tables
+    return _source(db) if isinstance(db, str) else _rendered(db), hashes, tables
+
+
+@lru_cache(maxsize=64)
+def _source(url: str) -> str:
+    """A URL string as the key spells it, parsed once (every dry-run asks again)."""
+    return _rendered(url)
+
+
+def _rendered(db: sa.Engine | str | sa.URL) -> str:
+    url = db.url if isinstance(db, sa.Engine) else sa.make_url(db)
+    return url.render_as_string(hide_password=False)
 
 
 def _get(key: Key, db: sa.Engine | str | sa.URL, wfs: Workflows) -> tuple[Sandbox, threading.Lock]:

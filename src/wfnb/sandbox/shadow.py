@@ -118,17 +118,30 @@ class Shadows:
         self._copied.update((entity.table, t) for t in texts)
         return texts
 
-    def _copy_rows(self, entity: EntitySpec) -> sa.Insert:
+    def copy_entity(
+        self, conn: sa.Connection, entity: EntitySpec, entity_id: Any
+    ) -> dict[str, Any] | None:
+        """Copy one entity row (no logs) and return it as copied (None: not in the source).
+
+        The copy's ``RETURNING`` hands back the shadow row, so a caller that needs it (a
+        dry-run's "before") saves the round trip of reading it again.
+        """
+        source, _target = self.table(conn, entity.table)
+        ids = typed_ids(source.c[entity.id_column], [entity_id])
+        row = conn.execute(self._copy_rows(entity, returning=True), {"wfnb_ids": ids}).first()
+        self._copied.add((entity.table, str(entity_id)))
+        return row._asdict() if row is not None else None
+
+    def _copy_rows(self, entity: EntitySpec, *, returning: bool = False) -> sa.Insert:
         """``INSERT INTO shadow SELECT * FROM source WHERE id IN (:ids)``, built once."""
-        name = ("copy", entity.table)
+        name = ("copy", entity.table, *(("returning",) if returning else ()))
         stmt = self._stmts.get(name)
         if stmt is None:
             source, target = self._tables[entity.table]
             ids: sa.BindParameter[Any] = sa.bindparam("wfnb_ids", expanding=True)
             rows = sa.select(source).where(source.c[entity.id_column].in_(ids))
-            stmt = self._stmts[name] = sa.insert(target).from_select(
-                [c.name for c in source.columns], rows
-            )
+            insert = sa.insert(target).from_select([c.name for c in source.columns], rows)
+            stmt = self._stmts[name] = insert.returning(*target.columns) if returning else insert
         return stmt  # type: ignore[return-value]
 
     def _copy_log(self, name: str) -> sa.Insert:

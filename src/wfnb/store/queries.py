@@ -116,12 +116,11 @@ def select_entity(
 ) -> dict[str, Any] | None:
     """``SELECT * FROM <table> WHERE id = :id [AND tenant = :t]``: one entity row or None."""
     scoped = entity.tenant_column if tenant_id is not None else None
-    params = {"wfnb_id": _id_value(table, entity, entity_id), "wfnb_tenant": tenant_id}
-    stmt = _select_one(table, entity.id_column, scoped)
-    row = (
-        conn.execute(stmt, params if scoped else {"wfnb_id": params["wfnb_id"]}).mappings().first()
-    )
-    return dict(row) if row is not None else None
+    params: dict[str, Any] = {"wfnb_id": _id_value(table, entity, entity_id)}
+    if scoped:
+        params["wfnb_tenant"] = tenant_id
+    row = conn.execute(_select_one(table, entity.id_column, scoped), params).first()
+    return row._asdict() if row is not None else None
 
 
 def select_entities(

@@ -203,85 +203,130 @@ def select_transition_counts(f: Filters, dialect: str) -> sa.Select[Any]:
     )
 
 
+def _instant(stamp: sa.ColumnElement[Any], dialect: str) -> sa.ColumnElement[Any]:
+    """A timestamp as ``_seconds`` subtracts it: as is (PostgreSQL), a day number (SQLite)."""
+    return stamp if dialect == "postgresql" else sa.func.julianday(stamp)
+
+
 def _seconds(later: Any, earlier: Any, dialect: str) -> sa.ColumnElement[Any]:
+    """Seconds between two ``_instant`` values."""
     if dialect == "postgresql":
         return sa.func.extract("epoch", later - earlier)
     # julianday is a double (~20 µs of error at today's dates): exact to the millisecond
-    return sa.func.round((sa.func.julianday(later) - sa.func.julianday(earlier)) * 86400.0, 3)
+    return sa.func.round((later - earlier) * 86400.0, 3)
 
 
 def select_stays(f: Filters, dialect: str) -> sa.Select[Any]:
     """Each stay at a status and how long it lasted, in seconds (NULL: still there).
 
     ``LEAD(changed_at) OVER (PARTITION BY workflow, entity_id ORDER BY changed_at, id)``
-    is when the entity left the status its row entered.
+    is when the entity left the status its row entered. Each stamp is turned into an
+    ``_instant`` once, in the inner query, and LEAD carries that along (SQLite would
+    otherwise parse every stamp twice: as the row's entry and as its predecessor's exit).
     """
     c = HISTORY.c
-    left = (
-        sa.func.lead(c.changed_at)
-        .over(partition_by=(c.workflow, c.entity_id), order_by=(c.changed_at, c.id))
-        .label("left_at")
-    )
-    rows = (
-        sa.select(c.to_status.label("status"), c.changed_at.label("entered_at"), left)
+    parsed = (
+        sa.select(c.to_status, c.workflow, c.entity_id, c.changed_at, c.id)
+        .add_columns(_instant(c.changed_at, dialect).label("at"))
         .where(*_where(HISTORY, "changed_at", f, dialect))
-        .subquery("rows")
+        .subquery("parsed")
     )
+    p = parsed.c
+    left = sa.func.lead(p.at).over(
+        partition_by=(p.workflow, p.entity_id), order_by=(p.changed_at, p.id)
+    )
+    rows = sa.select(
+        p.to_status.label("status"), p.at.label("entered_at"), left.label("left_at")
+    ).subquery("rows")
     seconds = _seconds(rows.c.left_at, rows.c.entered_at, dialect).label("seconds")
     return sa.select(rows.c.status, seconds)
 
 
-def _quantile(p: float, value: sa.ColumnElement[Any], rn: Any, n: Any) -> sa.ColumnElement[Any]:
-    """Linear-interpolated quantile from 0-based ranks (what ``percentile_cont`` computes)."""
+def _quantile(
+    p: float, value: sa.ColumnElement[Any], rn: sa.ColumnElement[Any], n: sa.ColumnElement[Any]
+) -> sa.ColumnElement[Any]:
+    """Linear-interpolated quantile from 0-based ranks (what ``percentile_cont`` computes).
+
+    ``value`` and ``rn`` are aggregated over the group's rows; ``n`` is the group's count.
+    """
     pos = (n - 1) * p
     low = sa.cast(pos, sa.Integer)  # positions are non-negative: truncation is floor
     lo = sa.func.max(sa.case((rn == low, value)))
     hi = sa.func.max(sa.case((rn == low + 1, value)))
-    return lo + sa.func.coalesce(hi - lo, 0.0) * sa.func.max(pos - low)
+    return lo + sa.func.coalesce(hi - lo, 0.0) * (pos - low)
+
+
+def _ranks(
+    p: float, n: sa.ColumnElement[Any]
+) -> tuple[sa.ColumnElement[Any], sa.ColumnElement[Any]]:
+    """The two 0-based ranks ``_quantile`` interpolates between for quantile ``p``."""
+    low = sa.cast((n - 1) * p, sa.Integer)
+    return low, low + 1
 
 
 def select_dwell_stats(f: Filters, dialect: str) -> sa.Select[Any]:
     """Per status: completed stays, still-open stays, mean / p50 / p95 seconds.
 
-    PostgreSQL uses ``percentile_cont``; SQLite ranks the stays with ``ROW_NUMBER`` and
-    ``COUNT`` windows and interpolates between neighbours (same answer, no fetching).
+    PostgreSQL uses ``percentile_cont``. SQLite computes the stays once (a CTE), counts and
+    averages them per status, ranks only the completed stays with ``ROW_NUMBER``, keeps
+    the (at most four) ranked rows each status's p50 and p95 interpolate between, and
+    aggregates those: no whole-table window over each partition's size, and no second
+    sort of every stay for the final ``GROUP BY`` (same answer, no fetching).
     """
-    stays = select_stays(f, dialect).subquery("stays")
-    done = sa.func.count(stays.c.seconds)
-    head = (
-        stays.c.status,
-        done.label("count"),
-        (sa.func.count() - done).label("open"),
-        sa.func.avg(stays.c.seconds).label("mean"),
-    )
     if dialect == "postgresql":
+        stays = select_stays(f, dialect).subquery("stays")
+        done = sa.func.count(stays.c.seconds)
         q = (sa.func.percentile_cont(p).within_group(stays.c.seconds) for p in (0.5, 0.95))
         labelled = (x.label(n) for x, n in zip(q, ("p50", "p95"), strict=True))
-        return sa.select(*head, *labelled).group_by(stays.c.status).order_by(stays.c.status)
-    ranked = sa.select(
-        stays.c.status,
-        stays.c.seconds,
-        (
-            sa.func.row_number().over(
-                partition_by=stays.c.status, order_by=stays.c.seconds.asc().nulls_last()
+        return (
+            sa.select(
+                stays.c.status,
+                done.label("count"),
+                (sa.func.count() - done).label("open"),
+                sa.func.avg(stays.c.seconds).label("mean"),
+                *labelled,
             )
-            - 1
-        ).label("rn"),
-        sa.func.count(stays.c.seconds).over(partition_by=stays.c.status).label("n"),
-    ).subquery("ranked")
-    r = ranked.c
-    done = sa.func.count(r.seconds)
+            .group_by(stays.c.status)
+            .order_by(stays.c.status)
+        )
+    every = select_stays(f, dialect).cte("stays")
+    per_status = (
+        sa.select(
+            every.c.status,
+            sa.func.count(every.c.seconds).label("n"),
+            sa.func.count().label("total"),
+            sa.func.avg(every.c.seconds).label("mean"),
+        )
+        .group_by(every.c.status)
+        .cte("per_status")
+    )
+    rank = sa.func.row_number().over(partition_by=every.c.status, order_by=every.c.seconds)
+    ranked = (
+        sa.select(every.c.status, every.c.seconds, (rank - 1).label("rn"))
+        .where(every.c.seconds.is_not(None))
+        .subquery("ranked")
+    )
+    sizes = per_status.alias("sizes")
+    wanted = [r for p in (0.5, 0.95) for r in _ranks(p, sizes.c.n)]
+    needed = (
+        sa.select(ranked.c.status, ranked.c.seconds, ranked.c.rn)
+        .join_from(ranked, sizes, sizes.c.status == ranked.c.status)
+        .where(ranked.c.rn.in_(wanted))
+        .subquery("needed")
+    )
+    k, r = per_status.c, needed.c
     return (
         sa.select(
-            r.status,
-            done.label("count"),
-            (sa.func.count() - done).label("open"),
-            sa.func.avg(r.seconds).label("mean"),
-            _quantile(0.5, r.seconds, r.rn, r.n).label("p50"),
-            _quantile(0.95, r.seconds, r.rn, r.n).label("p95"),
+            k.status,
+            k.n.label("count"),
+            (k.total - k.n).label("open"),
+            k.mean.label("mean"),
+            _quantile(0.5, r.seconds, r.rn, k.n).label("p50"),
+            _quantile(0.95, r.seconds, r.rn, k.n).label("p95"),
         )
-        .group_by(r.status)
-        .order_by(r.status)
+        .select_from(per_status.outerjoin(needed, r.status == k.status))
+        .group_by(k.status, k.n, k.total, k.mean)
+        .order_by(k.status)
     )
 
 

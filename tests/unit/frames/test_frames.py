@@ -230,6 +230,37 @@ def test_dwell_times_hand_computed(db_url: str) -> None:
     ]
 
 
+def test_dwell_times_with_equal_stamps_tied_stays_and_only_open_stays(db_url: str) -> None:
+    """Rows stamped alike order by id; tied durations; a status nobody has left yet."""
+    _engine_tables(db_url)
+    h = timedelta(hours=1)
+    rows = [
+        _row("x", "submitted", START),
+        _row("x", "triaged", START, frm="submitted"),  # same stamp, later id: 0 s at submitted
+        _row("x", "resolved", START + 2 * h, frm="triaged"),
+        _row("y", "submitted", START),
+        _row("y", "triaged", START + 2 * h, frm="submitted"),
+        _row("y", "resolved", START + 4 * h, frm="triaged"),  # triaged: 2 h, tied with x
+        _row("z", "submitted", START),
+        _row("z", "triaged", START + 6 * h, frm="submitted"),
+    ]
+    _insert(db_url, rows)
+    got = frames.dwell_times(db_url, "ticket").set_index("status")
+    sub = got.loc["submitted"]
+    assert (sub["count"], sub["open"]) == (3, 0)
+    assert sub["p50"] == pd.Timedelta(hours=2)  # 0, 2, 6 hours
+    assert sub["p95"] == pd.Timedelta(hours=2 + 0.9 * 4)  # 0.95 * 2 = 1.9 → 2h + .9 * 4h
+    assert sub["mean"] == pd.Timedelta(hours=8 / 3)
+    tri = got.loc["triaged"]
+    assert (tri["count"], tri["open"]) == (2, 1)
+    assert tri["p50"] == tri["p95"] == tri["mean"] == pd.Timedelta(hours=2)
+    res = got.loc["resolved"]
+    assert (res["count"], res["open"]) == (0, 2)
+    assert pd.isna(res["mean"])
+    assert pd.isna(res["p50"])
+    assert pd.isna(res["p95"])
+
+
 def test_dwell_times_equal_pandas_on_engine_history(filled: tuple[str, InMemoryQueue]) -> None:
     db = filled[0]
     whole = _tickets(db).sort_values(["entity_id", "changed_at", "id"])

@@ -135,6 +135,36 @@ def test_repeated_dry_runs_start_from_the_source(source: str) -> None:
     assert first.changes == second.changes == {"status": ("draft", "triaged"), "version": (0, 2)}
 
 
+def test_a_failed_step_undoes_only_itself_after_committed_ones(source: str) -> None:
+    """Committed steps stay, a failed one rolls back alone, and the session carries on.
+
+    On PostgreSQL each commit's RELEASE rides along with the next SAVEPOINT: this pins
+    that a rollback after such a commit still stops at the failed step's own savepoint.
+    """
+    with wfnb.sandbox(source, WFS) as sb:
+        assert sb.engine.execute_step("ticket", "t0", "user").final_status == "triaged"
+        failed = sb.engine.execute_step(
+            "ticket", "t0", "admin", step="resolve", data={"validation": "fail"}
+        )
+        assert failed.outcome is Outcome.FAILED
+        assert [row["status"] for row in sb.rows("tickets")] == ["triaged"]
+        assert sb.engine.execute_step("ticket", "t0", "admin", step="refuse").ok
+        history = sb.rows("workflow_history", {"entity_id": "t0"})
+        assert [h["to_status"] for h in history] == ["submitted", "triaged", "refused"]
+        sb.reset()
+        assert sb.rows("tickets") == []
+        assert sb.engine.execute_step("ticket", "t0", "user").final_status == "triaged"
+
+
+def test_dry_run_of_an_entity_not_in_the_source(source: str) -> None:
+    dr = dry_run(source, WFS, "ticket", "t9", "user")
+    assert dr.result.outcome is Outcome.FAILED
+    assert dr.result.error is not None
+    assert dr.result.error.code == "WF201"
+    assert dr.before is None
+    assert dr.after is None
+
+
 def test_sandbox_is_a_full_engine_and_the_module_is_callable(source: str) -> None:
     with wfnb.sandbox(source, WFS) as sb:
         assert sb.engine.execute_step("ticket", "t0", "user").final_status == "triaged"
