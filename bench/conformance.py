@@ -23,20 +23,17 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
-import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from _common import database
 from wfnb import testing
 from wfnb.analysis.conformance import conformance
 from wfnb.engine import Engine
@@ -44,7 +41,6 @@ from wfnb.spec import Workflow
 from wfnb.store import HISTORY
 from wfnb.store.audit import REPLAY_COLUMNS
 
-PG_URL = os.environ.get("WFNB_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
 # (kind, step, from, to, requester) of one entity's life, in order.
@@ -156,33 +152,21 @@ def pm4py_replay(frame: pd.DataFrame, runs: int) -> float | None:
 
 
 @contextmanager
-def database(kind: str) -> Iterator[sa.Engine]:
-    if kind == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="wfnb-bench-") as folder:
-            db = sa.create_engine(f"sqlite:///{Path(folder) / 'bench.db'}")
+def engine_on(kind: str) -> Iterator[sa.Engine]:
+    """An engine on a fresh database of ``kind`` (see ``_common.database``)."""
+    with database(kind) as url:
+        db = sa.create_engine(url)
+        try:
             yield db
+        finally:
             db.dispose()
-        return
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    url = sa.make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    db = sa.create_engine(url)
-    try:
-        yield db
-    finally:
-        db.dispose()
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def run(kind: str, rows: int, runs: int, pm4py_too: bool) -> list[str]:
     wf = testing.make_workflow()
     frame = history_frame(wf, rows)
     ratios = []
-    with database(kind) as db:
+    with engine_on(kind) as db:
         start = time.perf_counter()
         load(db, wf, frame)
         print(f"{kind}: {len(frame):,} rows loaded in {time.perf_counter() - start:.1f} s")

@@ -14,47 +14,24 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import time
-import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
 
+from _common import database
 from wfnb import frames, testing
 from wfnb.engine import Engine
 from wfnb.store import HISTORY, reads
 
-PG_URL = os.environ.get("WFNB_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 STATUSES = ["draft", "submitted", "triaged", "resolving", "resolved", "closed"]
 COLUMNS = ["workflow", "entity_table", "entity_id", "tenant_id", "step_key", "kind",
            "from_status", "to_status", "requester_type", "config_hash", "metadata",
            "duration_ms", "changed_at", "entity_version"]  # fmt: skip
-
-
-@contextmanager
-def database(kind: str) -> Iterator[str]:
-    if kind == "sqlite":
-        db = testing.sqlite_engine()
-        yield db.url.render_as_string(hide_password=False)
-        db.dispose()
-        return
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        url = sa.make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def rows(n: int) -> Iterator[dict[str, Any]]:

@@ -13,17 +13,12 @@ is timed too. Ratios print last.
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import sqlalchemy as sa
 
+from _common import database
 from wfnb import testing
 from wfnb.engine import Engine
 from wfnb.simulation import simulate
@@ -31,7 +26,6 @@ from wfnb.simulation.demo import build_demo
 from wfnb.store import HISTORY
 from wfnb.timers import InMemoryQueue, VirtualClock
 
-PG_URL = os.environ.get("WFNB_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 START = datetime(2026, 5, 1, tzinfo=UTC)
 FLOW = [("submit", "user"), ("resolve", "admin"), ("close", "user")]
 
@@ -50,26 +44,6 @@ def scenario(n: int) -> dict[str, object]:
         "workflows": {"ticket": {"statuses": statuses}},
         "arrivals": [{"workflow": "ticket", "count": n, "every": "PT10M"}],
     }
-
-
-@contextmanager
-def database(kind: str) -> Iterator[str]:
-    """A fresh SQLite file, or a fresh PostgreSQL schema dropped at the end."""
-    if kind == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="wfnb-bench-") as folder:
-            yield f"sqlite:///{Path(folder) / 'bench.db'}"
-        return
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        url = sa.make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def history_rows(db: sa.Engine, prefix: str) -> int:

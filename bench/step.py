@@ -10,49 +10,25 @@ listener. Ratios print last.
 from __future__ import annotations
 
 import argparse
-import os
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
 
+from _common import database
 from wfnb import testing
 from wfnb.engine import Engine
 from wfnb.spec import Workflow
 from wfnb.store import HISTORY
-
-PG_URL = os.environ.get("WFNB_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
 def batch_workflow() -> Workflow:
     steps = [dict(s) for s in testing.DEFAULT_WORKFLOW["steps"]]
     steps[0].update(validation="check_many", action="act_many")
     return testing.make_workflow(steps=steps)
-
-
-@contextmanager
-def database(kind: str) -> Iterator[str]:
-    if kind == "sqlite":
-        db = testing.sqlite_engine()
-        yield db.url.render_as_string(hide_password=False)
-        db.dispose()
-        return
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        url = sa.make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def fill(engine: Engine, wf: Workflow, prefix: str, n: int, status: str) -> list[str]:
