@@ -5,20 +5,10 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
+from wfnb.engine.clock import SystemClock  # one wall clock, shared with the engine
 from wfnb.exceptions import WfnbUsageError
 
 __all__ = ["SystemClock", "VirtualClock"]
-
-
-class SystemClock:
-    """The wall clock, always timezone-aware UTC."""
-
-    def now(self) -> datetime:
-        """The current moment in UTC."""
-        return datetime.now(UTC)
-
-    def __repr__(self) -> str:
-        return "<SystemClock>"
 
 
 def _aware(moment: datetime, what: str) -> datetime:
