@@ -34,8 +34,8 @@ def test_wfnb_worker_runs_the_engines_due_timers(pg_url: str, tmp_path: Path) ->
     past = VirtualClock(datetime(2020, 1, 1, tzinfo=UTC))  # every timer is already due
     with ProcrastinateQueue(pg_url) as queue:
         engine = Engine([wf], pg_url, queue=queue, clock=past)
-        engine.install()
-        assert queue.install() is True
+        engine.install()  # the engine's tables and the queue's schema
+        assert queue.install() is False  # already there
         testing.create_entity_table(engine.db, wf)
         for entity in ("a1", "a2"):
             testing.insert_entity(engine.db, wf, entity)

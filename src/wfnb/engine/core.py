@@ -97,8 +97,14 @@ class Engine:
         return self.store.engine
 
     def install(self) -> None:
-        """Create the engine-owned tables, indexes and (PostgreSQL) RLS policies; idempotent."""
+        """Create the engine-owned tables, indexes and (PostgreSQL) RLS policies; idempotent.
+
+        A queue that keeps its own schema (``ProcrastinateQueue``) installs it too.
+        """
         self.store.install()
+        install_queue = getattr(self.queue, "install", None)
+        if callable(install_queue):
+            install_queue()
 
     def workflow(self, name: str) -> Workflow:
         """The loaded workflow ``name``; ``UnknownWorkflowError`` (WF200) if none."""
