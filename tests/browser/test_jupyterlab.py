@@ -21,29 +21,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.conftest import ARTIFACTS, FLAGS
 from tests.conftest import REPO
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(900)]
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = REPO / "test-artifacts"
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def _chromium() -> Path:
-    if CHROMIUM.exists():
-        return CHROMIUM
-    if os.environ.get("CI") == "true":
-        pytest.fail("Chromium is missing in CI: scripts/ensure-chromium should have installed it")
-    pytest.skip("no Chromium here (README command 2 installs it)")
 
 
 def _free_port() -> int:
@@ -111,11 +92,11 @@ def _wait_for_a_connected_idle_kernel(lab_url: str, seconds: float = 240) -> Non
     pytest.fail(f"no connected idle kernel after {seconds}s: {kernels}")
 
 
-def test_the_tour_runs_in_jupyterlab_and_shows_the_diagram_and_a_widget(lab: str) -> None:
+def test_the_tour_runs_in_jupyterlab_and_shows_the_diagram_and_a_widget(
+    lab: str, chromium: Path
+) -> None:
     from playwright.sync_api import sync_playwright
 
-    chromium = _chromium()
-    ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(chromium), args=FLAGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})

@@ -9,49 +9,26 @@ tests skip, except under CI, where they fail.
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, WORKFLOWS
+from tests.browser.conftest import ARTIFACTS, FLAGS
+from tests.conftest import WORKFLOWS
 from wfnb.analysis.report import report
 from wfnb.validation import load_workflows
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = REPO / "test-artifacts"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--enable-logging=stderr",
-    "--v=0",
-]
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Path:
-    if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is missing: run scripts/ensure-chromium"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
-    return CHROMIUM
+REPORT_FLAGS = ["--headless", *FLAGS, "--enable-logging=stderr", "--v=0"]
 
 
 def run(chromium: Path, profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """One headless Chromium run with a fresh profile folder."""
     profile.mkdir(parents=True, exist_ok=True)
     return subprocess.run(
-        [str(chromium), *FLAGS, f"--user-data-dir={profile}", *args],
+        [str(chromium), *REPORT_FLAGS, f"--user-data-dir={profile}", *args],
         capture_output=True,
         text=True,
         timeout=120,
