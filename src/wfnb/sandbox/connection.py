@@ -144,9 +144,18 @@ def _savepoint_connection_class() -> type[Any]:
             psycopg.Connection.commit(self)
 
         def reset(self) -> None:
-            """Roll back everything since the last ``settle``."""
+            """Roll back everything since the last ``settle``, keeping prepared statements.
+
+            ``Connection.rollback`` forgets every prepared statement (and deallocates
+            them), so the next run's statements would be parsed and planned anew each
+            time, never reaching psycopg's prepare threshold; the real engine's commits
+            keep theirs. A ``ROLLBACK`` statement sent with ``prepare=False`` does not
+            touch that cache. (Prepared statements are not transactional in PostgreSQL,
+            and the shadow tables they read were committed by ``settle``.)
+            """
             self.wfnb_open = self.wfnb_release = False
-            psycopg.Connection.rollback(self)
+            if self.pgconn.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                self.execute("ROLLBACK", prepare=False)
 
         def discard(self) -> None:
             """Roll the whole session back and close it."""

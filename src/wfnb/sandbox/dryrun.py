@@ -113,11 +113,36 @@ def _prototyped(p: Problem, raw: Mapping[str, Any], index: int, names: Mapping[s
     return isinstance(node, str) and node in names
 
 
-def _row(box: Sandbox, wf: Workflow, entity_id: Any, conn: sa.Connection) -> Row | None:
-    column = box.shadows.shadow(wf.entity.table).c[wf.entity.id_column]
-    key = typed_ids(column, [entity_id])[0]
-    rows = box.rows(wf.entity.table, {wf.entity.id_column: key}, conn)
-    return rows[0] if rows else None
+def _after(
+    box: Sandbox, wf: Workflow, entity_id: Any, result: StepResult, conn: sa.Connection
+) -> tuple[Row | None, tuple[Row, ...]]:
+    """The entity's row after the call and the history rows the call wrote, in one round trip.
+
+    The same rows, in the same order, as reading the entity by its id and then
+    ``_written(HISTORY)``.
+    """
+    entity = wf.entity
+    target, log = box.shadows.shadow(entity.table), box.shadows.shadow(HISTORY.name)
+    params = {
+        "wfnb_key": typed_ids(target.c[entity.id_column], [entity_id])[0],
+        "wfnb_wf": result.workflow,
+        "wfnb_eid": result.entity_id,
+        "wfnb_cid": result.correlation_id,
+    }
+    found = conn.execute(box.shadows.entity_and_log(entity, HISTORY.name), params).all()
+    e_cols = [(f"e{i}", c.name) for i, c in enumerate(target.columns)]
+    l_cols = [(f"l{i}", c.name) for i, c in enumerate(log.columns)]
+    e_key = f"e{list(target.columns).index(target.c[entity.id_column])}"
+    l_keys = [f"l{list(log.columns).index(c)}" for c in log.primary_key]
+    after: Row | None = None
+    history: list[Row] = []
+    for r in found:
+        m = r._mapping
+        if after is None and m[e_key] is not None:
+            after = {name: m[label] for label, name in e_cols}
+        if all(m[k] is not None for k in l_keys):
+            history.append({name: m[label] for label, name in l_cols})
+    return after, tuple(history)
 
 
 def _written(
@@ -215,8 +240,7 @@ def _run(
         wf.name, entity_id, requester_type, step=step, data=data, tenant_id=tenant_id
     )
     with box.read() as conn:
-        after = _row(box, wf, entity_id, conn)
-        history = _written(box, HISTORY, result, conn)
+        after, history = _after(box, wf, entity_id, result, conn)
         failures = _written(box, PERMANENT_FAILURE_LOG, result, conn) if _failed(wf, result) else ()
     return DryRun(
         result=result,

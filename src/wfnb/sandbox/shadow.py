@@ -172,6 +172,36 @@ class Shadows:
             stmt = self._stmts[key] = sa.select(target).where(*where).order_by(*target.primary_key)
         return stmt  # type: ignore[return-value]
 
+    def entity_and_log(self, entity: EntitySpec, log: str) -> sa.Select[Any]:
+        """The entity's shadow row and its ``log`` rows of one call, in one statement.
+
+        ``one LEFT JOIN entity LEFT JOIN log``: at least one row; the entity's columns are
+        labelled ``e0..``, the log's ``l0..`` (all NULL where there is no such row), in
+        the log's primary-key order. Binds: ``wfnb_key`` (the entity id as the column
+        wants it), ``wfnb_wf``, ``wfnb_eid`` and ``wfnb_cid``. Built once.
+        """
+        key = ("entity_and_log", entity.table, entity.id_column, log)
+        stmt = self._stmts.get(key)
+        if stmt is None:
+            target, rows = self.shadow(entity.table), self.shadow(log)
+            one = sa.select(sa.literal(1, sa.Integer).label("one")).subquery("wfnb_one")
+            row = sa.select(target).where(target.c[entity.id_column] == sa.bindparam("wfnb_key"))
+            written = sa.select(rows).where(
+                rows.c.workflow == sa.bindparam("wfnb_wf"),
+                rows.c.entity_id == sa.bindparam("wfnb_eid"),
+                rows.c.correlation_id == sa.bindparam("wfnb_cid"),
+            )
+            e, w = row.subquery("wfnb_e"), written.subquery("wfnb_l")
+            stmt = self._stmts[key] = (
+                sa.select(
+                    *(e.c[c.name].label(f"e{i}") for i, c in enumerate(target.columns)),
+                    *(w.c[c.name].label(f"l{i}") for i, c in enumerate(rows.columns)),
+                )
+                .select_from(one.outerjoin(e, sa.true()).outerjoin(w, sa.true()))
+                .order_by(*(w.c[c.name] for c in rows.primary_key))
+            )
+        return stmt  # type: ignore[return-value]
+
     def clear(self, conn: sa.Connection) -> None:
         """Empty every shadow and forget what was copied (SQLite's reset between runs)."""
         for _, target in self._tables.values():

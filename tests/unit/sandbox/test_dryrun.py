@@ -156,6 +156,37 @@ def test_a_failed_step_undoes_only_itself_after_committed_ones(source: str) -> N
         assert sb.engine.execute_step("ticket", "t0", "user").final_status == "triaged"
 
 
+def test_history_is_only_what_this_call_wrote(source: str) -> None:
+    """t1 has history in the source; the dry-run reports only its own rows, in order."""
+    dr = dry_run(source, WFS, "ticket", "t1", "admin", step="resolve")
+    assert dr.result.final_status == "resolved"
+    assert dr.before is not None
+    assert dr.before["status"] == "triaged"
+    assert dr.after is not None
+    assert dr.after["status"] == "resolved"
+    assert set(dr.after) == set(dr.before)
+    assert [(h["step_key"], h["to_status"]) for h in dr.history] == [
+        ("resolve", "resolving"),
+        ("resolve", "resolved"),
+    ]
+    assert all(h["correlation_id"] == dr.result.correlation_id for h in dr.history)
+    assert [h["id"] for h in dr.history] == sorted(h["id"] for h in dr.history)
+
+
+@pytest.mark.pg
+def test_postgres_resets_keep_prepared_statements(pg_source: str) -> None:
+    """A reset rolls everything back yet keeps psycopg's prepared statements, as commits do."""
+    with wfnb.sandbox(pg_source, WFS) as sb:
+        for _ in range(8):
+            assert sb.engine.execute_step("ticket", "t0", "user").final_status == "triaged"
+            sb.reset()
+            assert sb.rows("tickets") == []
+        with sb.read() as conn:
+            prepared = conn.execute(sa.text("SELECT count(*) FROM pg_prepared_statements"))
+            assert prepared.scalar_one() > 0
+        assert sb.rows("workflow_history") == []
+
+
 def test_dry_run_of_an_entity_not_in_the_source(source: str) -> None:
     dr = dry_run(source, WFS, "ticket", "t9", "user")
     assert dr.result.outcome is Outcome.FAILED
