@@ -220,11 +220,14 @@ def select_stays(f: Filters, dialect: str) -> sa.Select[Any]:
     """Each stay at a status and how long it lasted, in seconds (NULL: still there).
 
     ``LEAD(changed_at) OVER (PARTITION BY workflow, entity_id ORDER BY changed_at, id)``
-    is when the entity left the status its row entered. Each stamp is turned into an
-    ``_instant`` once, in the inner query, and LEAD carries that along (SQLite would
-    otherwise parse every stamp twice: as the row's entry and as its predecessor's exit).
+    is when the entity left the status its row entered (``workflow`` leaves the partition
+    when the filter pins one: a constant key only lengthens the sort). Each stamp is
+    turned into an ``_instant`` once, in the inner query, and LEAD carries that along
+    (SQLite would otherwise parse every stamp twice: as the row's entry and as its
+    predecessor's exit); the difference is taken in the same SELECT as the window.
     """
     c = HISTORY.c
+    one_workflow = f.workflow is not None and len(_values(f.workflow)) == 1
     parsed = (
         sa.select(c.to_status, c.workflow, c.entity_id, c.changed_at, c.id)
         .add_columns(_instant(c.changed_at, dialect).label("at"))
@@ -232,49 +235,53 @@ def select_stays(f: Filters, dialect: str) -> sa.Select[Any]:
         .subquery("parsed")
     )
     p = parsed.c
-    left = sa.func.lead(p.at).over(
-        partition_by=(p.workflow, p.entity_id), order_by=(p.changed_at, p.id)
-    )
-    rows = sa.select(
-        p.to_status.label("status"), p.at.label("entered_at"), left.label("left_at")
-    ).subquery("rows")
-    seconds = _seconds(rows.c.left_at, rows.c.entered_at, dialect).label("seconds")
-    return sa.select(rows.c.status, seconds)
+    partition = (p.entity_id,) if one_workflow else (p.workflow, p.entity_id)
+    left = sa.func.lead(p.at).over(partition_by=partition, order_by=(p.changed_at, p.id))
+    seconds = _seconds(left, p.at, dialect).label("seconds")
+    return sa.select(p.to_status.label("status"), seconds)
 
 
 def _quantile(
-    p: float, value: sa.ColumnElement[Any], rn: sa.ColumnElement[Any], n: sa.ColumnElement[Any]
+    p: float,
+    value: sa.ColumnElement[Any],
+    first: sa.ColumnElement[Any],
+    upto: sa.ColumnElement[Any],
+    n: sa.ColumnElement[Any],
 ) -> sa.ColumnElement[Any]:
-    """Linear-interpolated quantile from 0-based ranks (what ``percentile_cont`` computes).
+    """Linear-interpolated quantile from 0-based rank spans (what ``percentile_cont`` computes).
 
-    ``value`` and ``rn`` are aggregated over the group's rows; ``n`` is the group's count.
+    Each aggregated row is one distinct ``value`` holding the completed stays ranked
+    ``first`` (inclusive) to ``upto`` (exclusive); ``n`` is the group's completed count.
     """
     pos = (n - 1) * p
     low = sa.cast(pos, sa.Integer)  # positions are non-negative: truncation is floor
-    lo = sa.func.max(sa.case((rn == low, value)))
-    hi = sa.func.max(sa.case((rn == low + 1, value)))
+
+    def at(rank: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+        return sa.func.max(sa.case((sa.and_(first <= rank, rank < upto), value)))
+
+    lo, hi = at(low), at(low + 1)
     return lo + sa.func.coalesce(hi - lo, 0.0) * (pos - low)
 
 
-def _ranks(
-    p: float, n: sa.ColumnElement[Any]
-) -> tuple[sa.ColumnElement[Any], sa.ColumnElement[Any]]:
+def _ranks(p: float, n: sa.ColumnElement[Any]) -> list[sa.ColumnElement[Any]]:
     """The two 0-based ranks ``_quantile`` interpolates between for quantile ``p``."""
     low = sa.cast((n - 1) * p, sa.Integer)
-    return low, low + 1
+    return [low, low + 1]
 
 
 def select_dwell_stats(f: Filters, dialect: str) -> sa.Select[Any]:
     """Per status: completed stays, still-open stays, mean / p50 / p95 seconds.
 
-    PostgreSQL uses ``percentile_cont``. SQLite computes the stays once (a CTE), counts and
-    averages them per status, ranks only the completed stays with ``ROW_NUMBER``, keeps
-    the (at most four) ranked rows each status's p50 and p95 interpolate between, and
-    aggregates those: no whole-table window over each partition's size, and no second
-    sort of every stay for the final ``GROUP BY`` (same answer, no fetching).
+    PostgreSQL uses ``percentile_cont``. SQLite groups the stays by ``(status, seconds)``
+    (one sort of every stay, and no CTE written to disk: duplicate durations collapse
+    into one row with its count ``c``), then, over those groups only, a running
+    ``SUM(c)`` gives each distinct duration its span of ranks and whole-partition sums
+    give each status's completed / total counts and total seconds. Only the first group
+    of each status (open stays sort first: NULL) and the groups holding the (at most
+    four) ranks p50 and p95 interpolate between are kept and aggregated.
     """
+    stays = select_stays(f, dialect).subquery("stays")
     if dialect == "postgresql":
-        stays = select_stays(f, dialect).subquery("stays")
         done = sa.func.count(stays.c.seconds)
         q = (sa.func.percentile_cont(p).within_group(stays.c.seconds) for p in (0.5, 0.95))
         labelled = (x.label(n) for x, n in zip(q, ("p50", "p95"), strict=True))
@@ -289,43 +296,51 @@ def select_dwell_stats(f: Filters, dialect: str) -> sa.Select[Any]:
             .group_by(stays.c.status)
             .order_by(stays.c.status)
         )
-    every = select_stays(f, dialect).cte("stays")
-    per_status = (
+    s = stays.c
+    running = sa.func.sum(sa.func.count()).over(
+        partition_by=s.status, order_by=s.seconds, rows=(None, 0)
+    )
+    grouped = (
         sa.select(
-            every.c.status,
-            sa.func.count(every.c.seconds).label("n"),
-            sa.func.count().label("total"),
-            sa.func.avg(every.c.seconds).label("mean"),
+            s.status,
+            s.seconds,
+            sa.func.count().label("c"),
+            running.label("upto_all"),
+            sa.func.sum(sa.func.count(s.seconds)).over(partition_by=s.status).label("n"),
+            sa.func.sum(sa.func.count()).over(partition_by=s.status).label("total"),
+            sa.func.sum(sa.func.sum(s.seconds)).over(partition_by=s.status).label("tot"),
         )
-        .group_by(every.c.status)
-        .cte("per_status")
+        .group_by(s.status, s.seconds)
+        .subquery("grouped")
     )
-    rank = sa.func.row_number().over(partition_by=every.c.status, order_by=every.c.seconds)
-    ranked = (
-        sa.select(every.c.status, every.c.seconds, (rank - 1).label("rn"))
-        .where(every.c.seconds.is_not(None))
-        .subquery("ranked")
-    )
-    sizes = per_status.alias("sizes")
-    wanted = [r for p in (0.5, 0.95) for r in _ranks(p, sizes.c.n)]
-    needed = (
-        sa.select(ranked.c.status, ranked.c.seconds, ranked.c.rn)
-        .join_from(ranked, sizes, sizes.c.status == ranked.c.status)
-        .where(ranked.c.rn.in_(wanted))
-        .subquery("needed")
-    )
-    k, r = per_status.c, needed.c
+    g = grouped.c
+    upto = g.upto_all - g.total + g.n  # past the open stays, which rank first
+    spans = sa.select(
+        g.status,
+        g.seconds,
+        g.n,
+        g.total,
+        g.tot,
+        (g.upto_all == g.c).label("head"),
+        (upto - g.c).label("first"),
+        upto.label("upto"),
+    ).subquery("spans")
+    r = spans.c
+    holds = [
+        sa.and_(r.first <= rank, rank < r.upto) for p in (0.5, 0.95) for rank in _ranks(p, r.n)
+    ]
+    needed = sa.select(spans).where(sa.or_(r.head, *holds)).subquery("needed")
+    k = needed.c
     return (
         sa.select(
             k.status,
             k.n.label("count"),
             (k.total - k.n).label("open"),
-            k.mean.label("mean"),
-            _quantile(0.5, r.seconds, r.rn, k.n).label("p50"),
-            _quantile(0.95, r.seconds, r.rn, k.n).label("p95"),
+            (k.tot / sa.func.nullif(k.n, 0)).label("mean"),
+            _quantile(0.5, k.seconds, k.first, k.upto, k.n).label("p50"),
+            _quantile(0.95, k.seconds, k.first, k.upto, k.n).label("p95"),
         )
-        .select_from(per_status.outerjoin(needed, r.status == k.status))
-        .group_by(k.status, k.n, k.total, k.mean)
+        .group_by(k.status, k.n, k.total, k.tot)
         .order_by(k.status)
     )
 

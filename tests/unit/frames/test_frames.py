@@ -275,3 +275,37 @@ def test_dwell_times_equal_pandas_on_engine_history(filled: tuple[str, InMemoryQ
             assert abs(row["p50"] - done.quantile(0.5)) < pd.Timedelta(milliseconds=1)
             assert abs(row["p95"] - done.quantile(0.95)) < pd.Timedelta(milliseconds=1)
             assert abs(row["mean"] - done.mean()) < pd.Timedelta(milliseconds=1)
+
+
+def test_dwell_times_equal_pandas_with_many_tied_durations(db_url: str) -> None:
+    """Durations repeat (a few distinct values) so ranks p50 / p95 fall inside runs of ties;
+    another workflow's rows share entity ids and must neither count nor end a stay."""
+    _engine_tables(db_url)
+    h = timedelta(hours=1)
+    statuses = ["submitted", "triaged", "resolving", "resolved"]
+    rows, other = [], []
+    for e in range(60):
+        at = START + e * timedelta(minutes=1)
+        for step, status in enumerate(statuses[: 2 + e % 3]):
+            rows.append(_row(f"e{e}", status, at))
+            other.append({**_row(f"e{e}", status, at + 0.5 * h), "workflow": "other"})
+            at += ((e * 7 + step * 3) % 4) * h  # 0-3 h: few distinct values, zeros included
+    _insert(db_url, rows + other)
+    got = frames.dwell_times(db_url, "ticket").set_index("status")
+    h_rows = pd.DataFrame(rows).sort_values(["entity_id", "changed_at"], kind="stable")
+    left = h_rows.groupby("entity_id")["changed_at"].shift(-1)
+    h_rows["seconds"] = (left - h_rows["changed_at"]).dt.total_seconds()
+    for status, part in h_rows.groupby("to_status"):
+        done = pd.to_timedelta(part["seconds"].dropna(), unit="s")
+        row = got.loc[status]
+        assert (row["count"], row["open"]) == (len(done), part["seconds"].isna().sum())
+        if len(done):
+            assert row["p50"] == done.quantile(0.5)
+            assert row["p95"] == done.quantile(0.95)
+            assert abs(row["mean"] - done.mean()) < pd.Timedelta(milliseconds=1)
+    engine = sa.create_engine(db_url)
+    stmt = reads.select_stays(reads.Filters(), engine.dialect.name)  # every workflow
+    with engine.connect() as conn:
+        durations = [s for _, s in conn.execute(stmt) if s is not None]
+    engine.dispose()
+    assert len(durations) == 2 * h_rows["seconds"].notna().sum()  # workflows stay apart
