@@ -57,8 +57,24 @@ _FAILURE_CATEGORIES = ("workflow", "entity_table", "status", "step_key", "error_
 _FAILURE_STRINGS = ("entity_id", "tenant_id", "error_message", "correlation_id")
 
 
-def _name(workflow: str | Workflow | Sequence[str] | None) -> Any:
-    return workflow.name if isinstance(workflow, Workflow) else workflow
+def _filters(
+    workflow: str | Workflow | Sequence[str] | None,
+    entity_id: Any,
+    tenant_id: str | None,
+    since: When,
+    until: When,
+    **more: Any,
+) -> reads.Filters:
+    """The filters every log read shares, plus the table's own (``more``)."""
+    name = workflow.name if isinstance(workflow, Workflow) else workflow
+    return reads.Filters(
+        workflow=name,
+        entity_id=entity_id,
+        tenant_id=tenant_id,
+        since=moment(since),
+        until=moment(until),
+        **more,
+    )
 
 
 def history(  # noqa: PLR0917  # api.md fixes the positional order
@@ -96,12 +112,12 @@ def history(  # noqa: PLR0917  # api.md fixes the positional order
         chunksize: rows per fetch while streaming.
         progress: show a tqdm bar (default: in a notebook or terminal only).
     """
-    f = reads.Filters(
-        workflow=_name(workflow),
-        entity_id=entity_id,
-        tenant_id=tenant_id,
-        since=moment(since),
-        until=moment(until),
+    f = _filters(
+        workflow,
+        entity_id,
+        tenant_id,
+        since,
+        until,
         step=step,
         kind=kind,
         from_status=from_status,
@@ -142,12 +158,12 @@ def failures(  # noqa: PLR0917  # mirrors history's positional order
     Args are those of ``history``; ``status`` is the failure status, ``code`` the
     use case's error code, and ``since``/``until`` bound ``failed_at``.
     """
-    f = reads.Filters(
-        workflow=_name(workflow),
-        entity_id=entity_id,
-        tenant_id=tenant_id,
-        since=moment(since),
-        until=moment(until),
+    f = _filters(
+        workflow,
+        entity_id,
+        tenant_id,
+        since,
+        until,
         step=step,
         to_status=status,
         error_code=code,
@@ -184,9 +200,7 @@ def entities(
 def _workflow_filters(
     workflow: str | Workflow, since: When, until: When, tenant_id: str | None
 ) -> reads.Filters:
-    return reads.Filters(
-        workflow=_name(workflow), tenant_id=tenant_id, since=moment(since), until=moment(until)
-    )
+    return _filters(workflow, None, tenant_id, since, until)
 
 
 def transition_counts(

@@ -46,3 +46,23 @@ def ip(capfd: pytest.CaptureFixture[str]) -> Iterator[Shell]:
     finally:
         shell.run_cell("%reset -f", store_history=False)
         InteractiveShell.clear_instance()
+
+
+@pytest.fixture
+def draft_invoice(ip: Shell, sqlite_url: str) -> str:
+    """The example schema on a fresh SQLite file with one draft invoice; the shell has
+    loaded the example workflows and connected to it. Returns the invoice's id."""
+    from tests.conftest import WORKFLOWS
+    from wfnb.engine import Engine
+    from wfnb.examples.energy import schema
+    from wfnb.validation import load_workflows
+
+    engine = Engine(load_workflows([WORKFLOWS]), sqlite_url)
+    engine.install()
+    schema.create_schema(engine.db)
+    with engine.db.begin() as conn:
+        invoice = schema.insert_invoice(conn)
+    engine.dispose()
+    assert ip.run(f"%wfnb load {WORKFLOWS}").success
+    assert ip.run(f"%wfnb connect {sqlite_url}").success
+    return invoice

@@ -7,26 +7,10 @@ from tests.unit.jupyter.conftest import Shell
 from wfnb.jupyter.audit import AUDIT_MIME, result_hash
 
 
-def _prepare(ip: Shell, sqlite_url: str) -> str:
-    from wfnb.engine import Engine
-    from wfnb.examples.energy import schema
-    from wfnb.validation import load_workflows
-
-    engine = Engine(load_workflows([WORKFLOWS]), sqlite_url)
-    engine.install()
-    schema.create_schema(engine.db)
-    with engine.db.begin() as conn:
-        invoice = schema.insert_invoice(conn)
-    engine.dispose()
-    assert ip.run(f"%wfnb load {WORKFLOWS}").success
-    assert ip.run(f"%wfnb connect {sqlite_url}").success
-    return invoice
-
-
 def test_a_reading_magic_publishes_its_audit_record_after_the_result(
-    ip: Shell, sqlite_url: str
+    ip: Shell, draft_invoice: str
 ) -> None:
-    invoice = _prepare(ip, sqlite_url)
+    invoice = draft_invoice
     with capture_output() as cap:
         result = ip.shell.run_cell(f"x = %wfnb explain invoice {invoice} admin")
     assert result.success
@@ -39,10 +23,10 @@ def test_a_reading_magic_publishes_its_audit_record_after_the_result(
     assert "sqlite" in record["database"]
 
 
-def test_the_recorded_configs_are_the_loaded_ones(ip: Shell, sqlite_url: str) -> None:
+def test_the_recorded_configs_are_the_loaded_ones(ip: Shell, draft_invoice: str) -> None:
     from wfnb.validation import load_workflows
 
-    invoice = _prepare(ip, sqlite_url)
+    invoice = draft_invoice
     with capture_output() as cap:
         ip.shell.run_cell(f"%wfnb explain invoice {invoice} user")
     (output,) = [o for o in cap.outputs if AUDIT_MIME in o.metadata]
@@ -50,8 +34,8 @@ def test_the_recorded_configs_are_the_loaded_ones(ip: Shell, sqlite_url: str) ->
     assert output.metadata[AUDIT_MIME]["config_hashes"] == expected
 
 
-def test_commands_that_read_nothing_leave_no_audit(ip: Shell, sqlite_url: str) -> None:
-    _prepare(ip, sqlite_url)
+def test_commands_that_read_nothing_leave_no_audit(ip: Shell, draft_invoice: str) -> None:
+    assert draft_invoice
     with capture_output() as cap:
         ip.shell.run_cell("%wfnb paths invoice")
     assert not [o for o in cap.outputs if AUDIT_MIME in o.metadata]

@@ -88,20 +88,8 @@ def test_usecase_cell_magic_registers_the_function(ip: Shell) -> None:
     assert_one_line_error(bad.output, "WF400")
 
 
-def test_explain_reads_the_connected_database(ip: Shell, sqlite_url: str) -> None:
-    from wfnb.engine import Engine
-    from wfnb.examples.energy import schema
-    from wfnb.validation import load_workflows
-
-    wfs = load_workflows([WORKFLOWS])
-    engine = Engine(wfs, sqlite_url)
-    engine.install()
-    schema.create_schema(engine.db)
-    with engine.db.begin() as conn:
-        invoice = schema.insert_invoice(conn)
-    engine.dispose()
-    assert ip.run(f"%wfnb load {WORKFLOWS}").success
-    assert ip.run(f"%wfnb connect {sqlite_url}").success
+def test_explain_reads_the_connected_database(ip: Shell, draft_invoice: str) -> None:
+    invoice = draft_invoice
     ran = ip.run(f"x = %wfnb explain invoice {invoice} admin")
     assert ran.success, ran.output
     text = str(ip.ns["x"])
