@@ -9,10 +9,15 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import sqlalchemy as sa
+
+if TYPE_CHECKING:
+    from wfnb.engine import Engine
 
 REPO = Path(__file__).resolve().parent.parent
 WORKFLOWS = REPO / "workflows"
@@ -81,3 +86,27 @@ def db_url(request: pytest.FixtureRequest) -> str:
     """The same test on SQLite and on PostgreSQL."""
     name = "sqlite_url" if request.param == "sqlite" else "pg_url"
     return str(request.getfixturevalue(name))
+
+
+EXAMPLES_NOW = datetime(2026, 2, 1, 8, 0, tzinfo=UTC)
+"""The moment the example-workflow engines live at (``energy_engine``)."""
+
+
+@pytest.fixture
+def energy_engine(db_url: str) -> Iterator[Engine]:
+    """The example workflows on a fresh database of either dialect: schema created,
+    engine installed, janitors registered, its clock fixed at ``EXAMPLES_NOW``."""
+    from wfnb.engine import Engine
+    from wfnb.examples.energy import janitors, schema
+    from wfnb.timers import VirtualClock
+    from wfnb.validation import load_workflows
+
+    db = sa.create_engine(db_url)
+    schema.create_schema(db)
+    engine = Engine(load_workflows([WORKFLOWS]), db, clock=VirtualClock(EXAMPLES_NOW))
+    engine.install()
+    for owner, janitor in janitors().items():
+        engine.register_janitor(owner, janitor)
+    yield engine
+    engine.dispose()
+    db.dispose()

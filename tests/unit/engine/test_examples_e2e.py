@@ -2,34 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime
-
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import WORKFLOWS
 from wfnb.engine import Engine, Outcome
-from wfnb.examples.energy import janitors, schema
-from wfnb.validation import load_workflows
-
-
-class FixedClock:
-    def now(self) -> datetime:
-        return datetime(2026, 3, 1, 9, tzinfo=UTC)
+from wfnb.examples.energy import schema
 
 
 @pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    db = sa.create_engine(db_url)
-    schema.create_schema(db)
-    eng = Engine(load_workflows([WORKFLOWS]), db, clock=FixedClock())
-    eng.install()
-    for owner, janitor in janitors().items():
-        eng.register_janitor(owner, janitor)
-    yield eng
-    eng.dispose()
-    db.dispose()
+def engine(energy_engine: Engine) -> Engine:
+    return energy_engine
 
 
 def test_every_example_entity_can_be_explained_at_its_initial_status(engine: Engine) -> None:

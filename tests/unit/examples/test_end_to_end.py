@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime
-
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import WORKFLOWS
 from wfnb.engine.core import Engine
 from wfnb.engine.results import StepResult
-from wfnb.examples.energy import janitors, schema
-from wfnb.validation import load_workflows
+from wfnb.examples.energy import schema
 
 TENANT = "community_a"
 SHA = "b" * 64
@@ -22,22 +17,9 @@ DOCS = [
 ]
 
 
-class FixedClock:
-    def now(self) -> datetime:
-        return datetime(2026, 2, 1, 8, 0, tzinfo=UTC)
-
-
 @pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    db = sa.create_engine(db_url)
-    schema.create_schema(db)
-    eng = Engine(load_workflows([WORKFLOWS]), db, clock=FixedClock())
-    eng.install()
-    for owner, janitor in janitors().items():
-        eng.register_janitor(owner, janitor)
-    yield eng
-    eng.dispose()
-    db.dispose()
+def engine(energy_engine: Engine) -> Engine:
+    return energy_engine
 
 
 def _status(eng: Engine, table: sa.Table, entity_id: str) -> str:
