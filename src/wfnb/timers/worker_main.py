@@ -17,7 +17,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, cast
 
 from wfnb.exceptions import WfnbError, WfnbUsageError
-from wfnb.timers.port import TimerRunner
+from wfnb.timers.port import RecoveryRunner, TimerRunner
 
 if TYPE_CHECKING:
     from wfnb.timers.durable import ProcrastinateQueue
@@ -111,8 +111,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         ) as queue:
             if args.install:
                 queue.install()
-            queue.bind(factory(queue))
+            runner = factory(queue)
+            queue.bind(runner)
             _configure_logging(verbose=args.verbose)
+            if args.once and args.recovery_cron and isinstance(runner, RecoveryRunner):
+                # One pass means: repair, then run everything due. The periodic recovery
+                # job is deferred asynchronously and could land after "nothing is due".
+                runner.recover()
             queue.run_worker(wait=not args.once, poll_interval=args.poll_interval)
     except WfnbError as exc:
         sys.stderr.write(exc.one_line() + "\n")
