@@ -3,11 +3,12 @@
 Every row is checked against the config whose ``config_hash`` it carries (found among the
 loaded workflows or in the git history of their folder, see
 :mod:`wfnb.analysis.conformance_rules`), and every entity's current status against its
-last row. The work is one ``SELECT`` of the history in replay order plus one per workflow
-for entity states; the checks are vectorised: history rows are factorised into the few
+last row. The work is one ``SELECT`` of the history in replay order, one per workflow for
+the entities' statuses, and one for the timestamps of the few rows a deviation or a
+deadline needs; the checks are vectorised: history rows are factorised into the few
 distinct (config, kind, from, to, step, requester, source) combinations, those are merged
 against each config's allowed tuples, and per-entity order checks use shifted arrays.
-No Python loop runs per history row. See docs/adr/0070.
+No Python loop runs per history row. See docs/adr/0070 and 0071.
 """
 
 from __future__ import annotations
@@ -62,7 +63,15 @@ def _as_workflows(wfs: WorkflowsLike) -> dict[str, Workflow]:
 
 
 def _frame(columns: list[str], rows: list[tuple[Any, ...]]) -> pd.DataFrame:
-    return pd.DataFrame.from_records(rows, columns=columns)
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _last_rows(df: pd.DataFrame) -> np.ndarray[Any, Any]:
+    """Whether each row is its entity's last (``df`` is in replay order)."""
+    workflow, entity = df["workflow"].to_numpy(), df["entity_id"].to_numpy()
+    last = np.ones(len(df), dtype=bool)
+    last[:-1] = (workflow[1:] != workflow[:-1]) | (entity[1:] != entity[:-1])
+    return last
 
 
 def _rules_frames(index: ConfigIndex, hashes: Iterable[str]) -> dict[str, pd.DataFrame]:
@@ -240,11 +249,9 @@ def _entries(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """
     keys = ["workflow", "entity_id"]
     entry = df["from_status"].isna() | (df["from_status"] != df["to_status"])
-    entries = (
-        df[entry]
-        .groupby(keys, sort=False)
-        .tail(1)[[*keys, "id", "config_hash", "to_status"]]
-        .rename(columns={"id": "entry_id", "to_status": "status"})
+    rows = df[entry]
+    entries = rows[_last_rows(rows)][[*keys, "id", "config_hash", "to_status"]].rename(
+        columns={"id": "entry_id", "to_status": "status"}
     )
     timers = df[df["kind"] == "timer"][[*keys, "id", "step_key"]].merge(entries, on=keys)
     fired = timers[timers["id"] > timers["entry_id"]][[*keys, "step_key"]]
@@ -320,21 +327,48 @@ def _entity_deviations(
     return pd.concat([p[DEVIATION_COLUMNS] for p in parts], ignore_index=True)
 
 
-def _states(conn: sa.Connection, wfs: dict[str, Workflow], names: Iterable[str]) -> pd.DataFrame:
-    """Every entity with history, of the workflows ``names``: current status and last row."""
-    frames = []
-    for name in names:
+_STATE_COLUMNS = ["workflow", "entity_id", "id", "to_status", "kind", "step_key",
+                  "requester_type", "config_hash"]  # fmt: skip
+
+
+def _states(conn: sa.Connection, wfs: dict[str, Workflow], df: pd.DataFrame) -> pd.DataFrame:
+    """Every entity with history: its current status beside its last history row.
+
+    The last rows come from ``df``; only the entity tables' statuses are read. Entities
+    without history are left out (nothing to compare them with), and so are history rows
+    whose entity is gone.
+    """
+    last = df[_last_rows(df)][_STATE_COLUMNS].rename(columns={"id": "history_id"})
+    statuses = []
+    for name in sorted(last["workflow"].unique()):
         wf = wfs[name]
         table = reflect_entity_table(conn, wf.entity.table)
-        columns, rows = audit.select_entity_states(conn, name, wf.entity, table)
-        frames.append(_frame(columns, rows).assign(workflow=name))
-    if not frames:
-        return pd.DataFrame(columns=["workflow", *audit.STATE_COLUMNS])
-    states = pd.concat(frames, ignore_index=True)
+        columns, rows = audit.select_entity_statuses(conn, wf.entity, table)
+        statuses.append(_frame(columns, rows).assign(workflow=name))
+    if not statuses:
+        return pd.DataFrame(columns=[*last.columns, "status"])
+    states = last.merge(pd.concat(statuses, ignore_index=True), on=["workflow", "entity_id"])
     for col in ("step_key", "requester_type", "config_hash", "kind", "status", "to_status"):
         states[col] = states[col].fillna("").astype(object)
-    states["changed_at"] = pd.to_datetime(states["changed_at"], utc=True)
     return states
+
+
+def _stamped_ids(states: pd.DataFrame, entries: pd.DataFrame, timers: pd.DataFrame) -> list[int]:
+    """History ids whose ``changed_at`` an entity check needs, and only those.
+
+    The last row of a mismatched or claimed entity, and the entry row of an entity still at
+    a status one of its config's timers watches.
+    """
+    keys = ["workflow", "entity_id"]
+    settled = states["status"] == states["to_status"]
+    shown = states[~settled | (states["kind"] == "claimed")]["history_id"]
+    watched = timers[["config_hash", "status"]].drop_duplicates()
+    waiting = (
+        states[settled][[*keys, "status"]]
+        .merge(entries, on=[*keys, "status"])
+        .merge(watched, on=["config_hash", "status"])
+    )
+    return [int(i) for i in pd.concat([shown, waiting["entry_id"]]).unique()]
 
 
 def _by_config(df: pd.DataFrame, rows_flagged: pd.DataFrame, index: ConfigIndex) -> pd.DataFrame:
@@ -393,14 +427,17 @@ def conformance(
             unknown = index.find(df["config_hash"].unique().tolist())
             frames = _rules_frames(index, set(df["config_hash"].unique()) - unknown)
             rows_flagged = _row_deviations(df, index, frames)
-            states = _states(conn, workflows, sorted(df["workflow"].unique()))
+            states = _states(conn, workflows, df)
             entries, fired = _entries(df)
-            wanted = rows_flagged["history_id"].tolist() + entries["entry_id"].tolist()
-            stamps = audit.select_changed_at(conn, wanted)
+            wanted = rows_flagged["history_id"].tolist()
+            stamps = audit.select_changed_at(
+                conn, wanted + _stamped_ids(states, entries, frames["timers"])
+            )
     finally:
         store.dispose()
     rows_flagged["changed_at"] = pd.to_datetime(rows_flagged["history_id"].map(stamps), utc=True)
     entries["entered_at"] = pd.to_datetime(entries["entry_id"].map(stamps), utc=True)
+    states["changed_at"] = pd.to_datetime(states["history_id"].map(stamps), utc=True)
     entity_flagged = _entity_deviations(
         states, frames, pd.Timestamp(moment), grace, (entries, fired)
     )

@@ -291,3 +291,34 @@ def test_creation_rows_conform_and_a_fired_reminder_does_not_restart_the_clock(
     assert list(late.deviations["kind"]) == [DeviationKind.TIMER_OVERDUE]
     assert "deadline" in late.deviations["detail"].iloc[0]
     engine.dispose()
+
+
+def test_engine_events_see_the_replay_read_and_timestamps_are_read_only_where_needed(
+    scene: Scene,
+) -> None:
+    statements: list[tuple[str, Any]] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        statements.append((statement, params))
+
+    sa.event.listen(scene.db, "before_cursor_execute", seen)
+    try:
+        report = conformance(scene.db, scene.current, now=scene.now)
+    finally:
+        sa.event.remove(scene.db, "before_cursor_execute", seen)
+    replay = [s for s, _ in statements if "ORDER BY" in s and "workflow_history" in s]
+    assert len(replay) == 1  # instrumentation hooked on the engine sees the big read
+    stamp_reads = [p for s, p in statements if "changed_at" in s and "IN (" in s]
+    asked = {int(v) for p in stamp_reads for v in (p.values() if isinstance(p, dict) else p)}
+    with scene.db.connect() as conn:
+        rows = conn.execute(
+            sa.select(HISTORY.c.id, HISTORY.c.kind, HISTORY.c.from_status, HISTORY.c.to_status)
+        ).all()
+    timer_statuses = {t.status for wf in scene.current.values() for t in wf.timers}
+    may_need = {i for i, kind, _, _ in rows if kind == "claimed"} | {
+        i for i, _, frm, to in rows if to in timer_statuses and frm != to
+    }
+    shown = {int(i) for i in report.deviations["history_id"]}
+    assert shown <= asked  # every reported row carries its time...
+    assert asked <= shown | may_need  # ...and no other entry row is read for its time
+    assert len(asked) < len(rows)
