@@ -275,9 +275,21 @@ def write(
     entity_id = row[spec.id_column]
     table = rt.store.entity_table(spec)
     version = row[spec.version_column]
-    if not queries.compare_and_swap(
-        conn, table, spec, entity_id, version=version, to_status=t.to_status
-    ):
+    now = rt.clock.now()
+    tenant = entity_tenant(wf, row, call)
+    new_version = int(version) + 1
+    history = history_row(call, str(entity_id), tenant, t, now, new_version)
+    if rt.store.is_postgres:  # one round trip: the CAS feeds the history INSERT
+        swapped = queries.swap_and_record(
+            conn, table, spec, entity_id, version=version, to_status=t.to_status, history=history
+        )
+    else:  # SQLite has no data-modifying CTE; in-process, two statements cost no round trip
+        swapped = queries.compare_and_swap(
+            conn, table, spec, entity_id, version=version, to_status=t.to_status
+        )
+        if swapped:
+            queries.insert_history(conn, [history])
+    if not swapped:
         raise AbortStepError(
             ConcurrentModificationError(
                 f"{wf.name}: entity {entity_id!r} changed concurrently (version "
@@ -287,10 +299,6 @@ def write(
                 expected=row[spec.version_column],
             )
         )
-    now = rt.clock.now()
-    tenant = entity_tenant(wf, row, call)
-    new_version = int(version) + 1
-    queries.insert_history(conn, [history_row(call, str(entity_id), tenant, t, now, new_version)])
     if t.to_status in wf.failure_statuses:
         queries.insert_failures(conn, [failure_row(call, str(entity_id), tenant, t, now)])
     return new_version

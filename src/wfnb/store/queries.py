@@ -37,6 +37,7 @@ __all__ = [
     "select_entity",
     "select_timer_entries",
     "set_tenant",
+    "swap_and_record",
 ]
 
 CHUNK = 5000
@@ -187,6 +188,68 @@ def compare_and_swap(
         "wfnb_to": to_status,
     }
     return conn.execute(stmt, params).rowcount == 1
+
+
+_RECORDED = [c.name for c in HISTORY.c if c.name not in {"id", "entity_version"}]
+"""History columns a combined write binds (``entity_version`` comes from the UPDATE)."""
+
+
+@lru_cache(maxsize=256)
+def _swap_and_record_one(
+    table: sa.Table, id_column: str, version_column: str, status_column: str
+) -> sa.Insert:
+    """Built once per table: the CAS as a CTE feeding the history INSERT."""
+    moved = (
+        _swap_one(table, id_column, version_column, status_column)
+        .returning(table.c[version_column].label("entity_version"))
+        .cte("wfnb_moved")
+    )
+    # Typed casts: in INSERT ... SELECT, PostgreSQL gives bare parameters no column type.
+    values = [
+        sa.cast(sa.bindparam(f"h_{n}", type_=HISTORY.c[n].type), HISTORY.c[n].type)
+        for n in _RECORDED
+    ]
+    rows = sa.select(*values, moved.c.entity_version)
+    insert = sa.insert(HISTORY).from_select([*_RECORDED, "entity_version"], rows)
+    return insert.returning(HISTORY.c.id)
+
+
+def swap_and_record(
+    conn: sa.Connection,
+    table: sa.Table,
+    entity: EntitySpec,
+    entity_id: Any,
+    *,
+    version: int,
+    to_status: str,
+    history: Mapping[str, Any],
+) -> bool:
+    """PostgreSQL: the compare-and-swap and its history row in one statement.
+
+    ::
+
+        WITH wfnb_moved AS (
+            UPDATE <table> SET status=:to, version=version+1
+            WHERE id=:id AND version=:v RETURNING version AS entity_version)
+        INSERT INTO workflow_history (..., entity_version)
+        SELECT CAST(:workflow AS VARCHAR), ..., wfnb_moved.entity_version FROM wfnb_moved
+        RETURNING id
+
+    One round trip instead of two; the history row exists exactly when the swap matched
+    (a row comes back; ``rowcount`` is not reported for a statement with a DML CTE).
+
+    Returns:
+        Whether the swap matched (False = a concurrent change: WF204, nothing written).
+    """
+    stmt = _swap_and_record_one(
+        table, entity.id_column, entity.version_column, entity.status_column
+    )
+    params = {f"h_{n}": history.get(n) for n in _RECORDED}
+    params["h_metadata"] = dict(history.get("metadata") or {})
+    params.update(
+        wfnb_id=_id_value(table, entity, entity_id), wfnb_version=version, wfnb_to=to_status
+    )
+    return len(conn.execute(stmt, params).all()) == 1
 
 
 def compare_and_swap_many(

@@ -28,6 +28,7 @@ EXPECTED_QUERIES = [
     "select_entity",
     "select_timer_entries",
     "set_tenant",
+    "swap_and_record",
 ]
 
 
@@ -158,4 +159,41 @@ def test_a_url_without_driver_means_psycopg() -> None:
 
     engine = make_engine("postgresql://user@localhost/db")
     assert engine.dialect.driver == "psycopg"
+    engine.dispose()
+
+
+def test_swap_and_record_writes_both_or_nothing_in_one_statement(pg_url: str) -> None:
+    from datetime import UTC, datetime
+
+    wf = testing.make_workflow()
+    engine = Engine([wf], pg_url)
+    engine.install()
+    testing.create_entity_table(engine.db, wf)
+    table = sa.Table(wf.entity.table, sa.MetaData(), autoload_with=engine.db)
+    with engine.db.begin() as conn:
+        conn.execute(sa.insert(table), [{"id": "t1", "status": "draft", "version": 3}])
+    history = {
+        "workflow": wf.name, "entity_table": wf.entity.table, "entity_id": "t1",
+        "kind": "initiated", "step_key": "submit", "from_status": "draft",
+        "to_status": "submitted", "config_hash": wf.config_hash, "metadata": {"k": [1]},
+        "changed_at": datetime(2026, 1, 1, tzinfo=UTC), "entity_version": 999,
+    }  # fmt: skip
+    statements: list[str] = []
+    sa.event.listen(engine.db, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    with engine.db.begin() as conn:
+        stale = queries.swap_and_record(
+            conn, table, wf.entity, "t1", version=2, to_status="submitted", history=history
+        )
+        done = queries.swap_and_record(
+            conn, table, wf.entity, "t1", version=3, to_status="submitted", history=history
+        )
+    assert (stale, done) == (False, True)
+    assert len(statements) == 2  # one statement per call: the swap feeds the INSERT
+    with engine.db.connect() as conn:
+        rows = conn.execute(
+            sa.select(HISTORY.c.entity_version, HISTORY.c.to_status, HISTORY.c.metadata)
+        ).all()
+        entity = conn.execute(sa.select(table.c.status, table.c.version)).one()
+    assert [tuple(r) for r in rows] == [(4, "submitted", {"k": [1]})]  # version from the swap
+    assert tuple(entity) == ("submitted", 4)
     engine.dispose()
