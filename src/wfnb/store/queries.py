@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from wfnb.spec import EntitySpec
 from wfnb.store.tables import HISTORY, METADATA, PERMANENT_FAILURE_LOG
@@ -124,6 +125,26 @@ def select_entity(
     return row._asdict() if row is not None else None
 
 
+def _chunks(conn: sa.Connection, values: Sequence[Any]) -> list[Sequence[Any]]:
+    """``values`` in pieces one statement takes: all at once as a PostgreSQL array."""
+    size = max(1, len(values)) if conn.dialect.name == "postgresql" else CHUNK
+    return [values[start : start + size] for start in range(0, len(values), size)]
+
+
+def _array(column: sa.ColumnElement[Any], values: Sequence[Any]) -> sa.BindParameter[Any]:
+    """One PostgreSQL array parameter of ``column``'s type."""
+    return sa.bindparam(None, list(values), type_=postgresql.ARRAY(column.type))
+
+
+def _is_any(
+    conn: sa.Connection, column: sa.ColumnElement[Any], values: Sequence[Any]
+) -> sa.ColumnElement[bool]:
+    """``column IN (...)``; on PostgreSQL ``column = ANY(:array)``, one parameter however many."""
+    if conn.dialect.name == "postgresql":
+        return column == sa.any_(_array(column, values))
+    return column.in_(values)
+
+
 def select_entities(
     conn: sa.Connection,
     table: sa.Table,
@@ -131,12 +152,16 @@ def select_entities(
     entity_ids: Sequence[Any],
     tenant_id: str | None,
 ) -> list[dict[str, Any]]:
-    """``SELECT * FROM <table> WHERE id IN (...) [AND tenant = :t]``, one statement per chunk."""
+    """``SELECT * FROM <table> WHERE id IN (...) [AND tenant = :t]``, one statement per chunk.
+
+    On PostgreSQL the ids travel as one array (``id = ANY(:ids)``): one statement, and no
+    thousands of parameters for SQLAlchemy to expand.
+    """
     id_col = table.c[entity.id_column]
     values = [_id_value(table, entity, i) for i in entity_ids]
     rows: list[dict[str, Any]] = []
-    for start in range(0, len(values), CHUNK):
-        stmt = sa.select(table).where(id_col.in_(values[start : start + CHUNK]))
+    for chunk in _chunks(conn, values):
+        stmt = sa.select(table).where(_is_any(conn, id_col, chunk))
         rows.extend(
             dict(r) for r in conn.execute(_scoped(stmt, table, entity, tenant_id)).mappings()
         )
@@ -270,7 +295,8 @@ def compare_and_swap_many(
 
     The sub-select locks the matching rows in id order (PostgreSQL; SQLite holds the
     database lock already), so two batches over overlapping entities queue behind each
-    other instead of deadlocking.
+    other instead of deadlocking. On PostgreSQL the pairs travel as two arrays,
+    ``(id, version) IN (SELECT unnest(:ids), unnest(:versions))``, in one statement.
 
     Args:
         conn: the transaction's connection.
@@ -285,10 +311,16 @@ def compare_and_swap_many(
     id_col, ver = table.c[entity.id_column], table.c[entity.version_column]
     pairs = [(_id_value(table, entity, i), v) for i, v in expected]
     won: set[str] = set()
-    for start in range(0, len(pairs), CHUNK):
+    for chunk in _chunks(conn, pairs):
+        wanted: Any = chunk
+        if conn.dialect.name == "postgresql":
+            ids, versions = zip(*chunk, strict=True)
+            wanted = sa.select(
+                sa.func.unnest(_array(id_col, ids)), sa.func.unnest(_array(ver, versions))
+            )
         matching = (
             sa.select(id_col)
-            .where(sa.tuple_(id_col, ver).in_(pairs[start : start + CHUNK]))
+            .where(sa.tuple_(id_col, ver).in_(wanted))
             .order_by(id_col)
             .with_for_update()
         )
