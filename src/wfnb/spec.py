@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from functools import cached_property
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import isodate
 from pydantic import (
@@ -196,15 +196,17 @@ class Workflow(_Model):
     _source_file: str | None = PrivateAttr(default=None)
     _config_rev: str | None = PrivateAttr(default=None)
 
+    # Read through ``__pydantic_private__``: ``self._x`` goes through ``BaseModel.__getattr__``,
+    # a cost every history row paid for ``config_rev``.
     @property
     def source_file(self) -> str | None:
         """The file this workflow was read from, when it came from one."""
-        return self._source_file
+        return cast("str | None", (self.__pydantic_private__ or {}).get("_source_file"))
 
     @property
     def config_rev(self) -> str | None:
         """The git commit the file was read at (``+dirty`` when the work tree differs)."""
-        return self._config_rev
+        return cast("str | None", (self.__pydantic_private__ or {}).get("_config_rev"))
 
     def with_origin(self, source_file: str | None, config_rev: str | None) -> Workflow:
         """A copy that remembers where it was read from (the loader calls this)."""

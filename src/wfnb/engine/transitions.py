@@ -12,6 +12,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from time import perf_counter
+from types import MappingProxyType
 from typing import Any
 
 import sqlalchemy as sa
@@ -210,6 +211,10 @@ def call_use_case(fn: Any, ctx: Any, label: str) -> Result:
         raise use_case_error(label, exc) from exc
 
 
+_NOTHING_TO_RUN = Result(ResultKind.OK, MappingProxyType({}))
+"""The result of a stage with no use case (shared: frozen, and its metadata read-only)."""
+
+
 def invoke(rt: Runtime, call: Call, name: str | None, ctx: StepContext) -> Result:
     """Resolve and run the use case ``name`` (None → ok); a ``fail`` aborts the step.
 
@@ -217,7 +222,7 @@ def invoke(rt: Runtime, call: Call, name: str | None, ctx: StepContext) -> Resul
         An ok or reject ``Result``.
     """
     if name is None:
-        return Result.ok()
+        return _NOTHING_TO_RUN
     try:
         fn = rt.registry.resolve(call.workflow, name)
     except (ImportError, AttributeError, TypeError) as exc:
