@@ -8,7 +8,8 @@ the entities' statuses, and one for the timestamps of the few rows a deviation o
 deadline needs; the checks are vectorised: history rows are factorised into the few
 distinct (config, kind, from, to, step, requester, source) combinations, those are merged
 against each config's allowed tuples, and per-entity order checks use shifted arrays.
-No Python loop runs per history row. See docs/adr/0070 and 0071.
+No Python loop runs per history row; the entity-level checks live in
+:mod:`wfnb.analysis.conformance_entities`. See docs/adr/0070 and 0071.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from wfnb.analysis import conformance_entities as entity_checks
 from wfnb.analysis.conformance_report import (
     DEVIATION_COLUMNS,
     ROW_KINDS,
@@ -31,9 +33,8 @@ from wfnb.analysis.conformance_report import (
 from wfnb.analysis.conformance_rules import ConfigIndex, Rules, rules_of
 from wfnb.engine.clock import Clock
 from wfnb.exceptions import WfnbUsageError
-from wfnb.spec import Workflow, Workflows, parse_duration
+from wfnb.spec import Workflow, Workflows
 from wfnb.store import Store, audit
-from wfnb.store.queries import reflect_entity_table
 
 __all__ = ["DEFAULT_GRACE", "ConformanceReport", "DeviationKind", "conformance"]
 
@@ -64,14 +65,6 @@ def _as_workflows(wfs: WorkflowsLike) -> dict[str, Workflow]:
 
 def _frame(columns: list[str], rows: list[tuple[Any, ...]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
-
-
-def _last_rows(df: pd.DataFrame) -> np.ndarray[Any, Any]:
-    """Whether each row is its entity's last (``df`` is in replay order)."""
-    workflow, entity = df["workflow"].to_numpy(), df["entity_id"].to_numpy()
-    last = np.ones(len(df), dtype=bool)
-    last[:-1] = (workflow[1:] != workflow[:-1]) | (entity[1:] != entity[:-1])
-    return last
 
 
 def _rules_frames(index: ConfigIndex, hashes: Iterable[str]) -> dict[str, pd.DataFrame]:
@@ -213,164 +206,6 @@ def _row_deviations(
     return found.rename(columns={"id": "history_id"})
 
 
-def _offset(after: str) -> Any:
-    """An ISO-8601 duration as something a datetime Series adds."""
-    parsed = parse_duration(after)
-    if isinstance(parsed, timedelta):
-        return pd.Timedelta(parsed)
-    rest = parsed.tdelta  # the day/time part of a calendar duration (P1M2D)
-    return pd.DateOffset(
-        years=int(parsed.years),
-        months=int(parsed.months),
-        days=rest.days,
-        seconds=rest.seconds,
-        microseconds=rest.microseconds,
-    )
-
-
-def _deadlines(stamps: pd.Series, durations: pd.Series) -> pd.Series:
-    """``stamp + duration`` per row, one vectorised addition per distinct duration."""
-    out = pd.Series(pd.NaT, index=stamps.index, dtype="datetime64[ns, UTC]")
-    for after in durations.unique():
-        mask = durations == after
-        out[mask] = stamps[mask] + _offset(str(after))
-    return out
-
-
-def _entries(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Each entity's last entry into a status, and the timer steps that ran since.
-
-    An entry is a row that changed the status (or created the entity); a self-loop is a
-    stay, not an entry (ADR 0013), so a reminder that ran does not restart the clock.
-
-    Returns:
-        (entries: workflow, entity_id, entry_id, config_hash, status;
-         fired: workflow, entity_id, timer_step — timer rows after the entry).
-    """
-    keys = ["workflow", "entity_id"]
-    entry = df["from_status"].isna() | (df["from_status"] != df["to_status"])
-    rows = df[entry]
-    entries = rows[_last_rows(rows)][[*keys, "id", "config_hash", "to_status"]].rename(
-        columns={"id": "entry_id", "to_status": "status"}
-    )
-    timers = df[df["kind"] == "timer"][[*keys, "id", "step_key"]].merge(entries, on=keys)
-    fired = timers[timers["id"] > timers["entry_id"]][[*keys, "step_key"]]
-    return entries, fired.rename(columns={"step_key": "timer_step"}).drop_duplicates()
-
-
-def _overdue(
-    states: pd.DataFrame,
-    entries: pd.DataFrame,
-    fired: pd.DataFrame,
-    timers: pd.DataFrame,
-    *,
-    now: pd.Timestamp,
-    grace: timedelta,
-) -> pd.DataFrame:
-    """Entities still at the status they last entered whose timer's step never ran since."""
-    keys = ["workflow", "entity_id"]
-    settled = states[states["status"] == states["to_status"]][[*keys, "status"]]
-    here = settled.merge(entries, on=[*keys, "status"])
-    due = here.merge(timers, on=["config_hash", "status"])
-    due = due.merge(fired.assign(_ran=True), on=[*keys, "timer_step"], how="left")
-    due = due[due["_ran"].isna()]
-    late = due[_deadlines(due["entered_at"], due["after"]) + grace < now]
-    return late.assign(
-        history_id=late["entry_id"],
-        kind=DeviationKind.TIMER_OVERDUE,
-        changed_at=late["entered_at"],
-        detail="at "
-        + late["status"].astype(str)
-        + " since "
-        + late["entered_at"].astype(str)
-        + "; timer "
-        + late["timer"].astype(str)
-        + " ("
-        + late["after"].astype(str)
-        + ") never fired",
-    )
-
-
-def _entity_deviations(
-    states: pd.DataFrame,
-    frames: dict[str, pd.DataFrame],
-    now: pd.Timestamp,
-    grace: timedelta,
-    entries: tuple[pd.DataFrame, pd.DataFrame],
-) -> pd.DataFrame:
-    """Status mismatches, overdue timers and stale claims, from each entity's last row."""
-    mismatch = states[states["status"] != states["to_status"]]
-    mismatch = mismatch.assign(
-        kind=DeviationKind.STATUS_MISMATCH,
-        detail="table says "
-        + mismatch["status"].astype(str)
-        + ", last history row says "
-        + mismatch["to_status"].astype(str),
-    )
-    settled = states[states["status"] == states["to_status"]]
-    late = _overdue(states, *entries, frames["timers"], now=now, grace=grace)
-    on = ["config_hash", "step_key", "requester_type", "status"]
-    claimed = settled[settled["kind"] == "claimed"].merge(frames["claims"], on=on)
-    stale = claimed[_deadlines(claimed["changed_at"], claimed["stale_after"]) < now]
-    stale = stale.assign(
-        kind=DeviationKind.STALE_CLAIM,
-        detail="claimed by "
-        + stale["step_key"].astype(str)
-        + " at "
-        + stale["changed_at"].astype(str)
-        + ", stale after "
-        + stale["stale_after"].astype(str),
-    )
-    parts = [p for p in (mismatch, late, stale) if not p.empty]
-    if not parts:
-        return pd.DataFrame(columns=DEVIATION_COLUMNS)
-    return pd.concat([p[DEVIATION_COLUMNS] for p in parts], ignore_index=True)
-
-
-_STATE_COLUMNS = ["workflow", "entity_id", "id", "to_status", "kind", "step_key",
-                  "requester_type", "config_hash"]  # fmt: skip
-
-
-def _states(conn: sa.Connection, wfs: dict[str, Workflow], df: pd.DataFrame) -> pd.DataFrame:
-    """Every entity with history: its current status beside its last history row.
-
-    The last rows come from ``df``; only the entity tables' statuses are read. Entities
-    without history are left out (nothing to compare them with), and so are history rows
-    whose entity is gone.
-    """
-    last = df[_last_rows(df)][_STATE_COLUMNS].rename(columns={"id": "history_id"})
-    statuses = []
-    for name in sorted(last["workflow"].unique()):
-        wf = wfs[name]
-        table = reflect_entity_table(conn, wf.entity.table)
-        columns, rows = audit.select_entity_statuses(conn, wf.entity, table)
-        statuses.append(_frame(columns, rows).assign(workflow=name))
-    if not statuses:
-        return pd.DataFrame(columns=[*last.columns, "status"])
-    states = last.merge(pd.concat(statuses, ignore_index=True), on=["workflow", "entity_id"])
-    for col in ("step_key", "requester_type", "config_hash", "kind", "status", "to_status"):
-        states[col] = states[col].fillna("").astype(object)
-    return states
-
-
-def _stamped_ids(states: pd.DataFrame, entries: pd.DataFrame, timers: pd.DataFrame) -> list[int]:
-    """History ids whose ``changed_at`` an entity check needs, and only those.
-
-    The last row of a mismatched or claimed entity, and the entry row of an entity still at
-    a status one of its config's timers watches.
-    """
-    keys = ["workflow", "entity_id"]
-    settled = states["status"] == states["to_status"]
-    shown = states[~settled | (states["kind"] == "claimed")]["history_id"]
-    watched = timers[["config_hash", "status"]].drop_duplicates()
-    waiting = (
-        states[settled][[*keys, "status"]]
-        .merge(entries, on=[*keys, "status"])
-        .merge(watched, on=["config_hash", "status"])
-    )
-    return [int(i) for i in pd.concat([shown, waiting["entry_id"]]).unique()]
-
-
 def _by_config(df: pd.DataFrame, rows_flagged: pd.DataFrame, index: ConfigIndex) -> pd.DataFrame:
     keys = ["workflow", "config_hash"]
     rows = df.groupby(keys, sort=True).size().rename("rows")
@@ -427,18 +262,18 @@ def conformance(
             unknown = index.find(df["config_hash"].unique().tolist())
             frames = _rules_frames(index, set(df["config_hash"].unique()) - unknown)
             rows_flagged = _row_deviations(df, index, frames)
-            states = _states(conn, workflows, df)
-            entries, fired = _entries(df)
+            states = entity_checks.entity_states(conn, workflows, df)
+            entries, fired = entity_checks.entries_and_fired(df)
             wanted = rows_flagged["history_id"].tolist()
             stamps = audit.select_changed_at(
-                conn, wanted + _stamped_ids(states, entries, frames["timers"])
+                conn, wanted + entity_checks.stamped_ids(states, entries, frames["timers"])
             )
     finally:
         store.dispose()
     rows_flagged["changed_at"] = pd.to_datetime(rows_flagged["history_id"].map(stamps), utc=True)
     entries["entered_at"] = pd.to_datetime(entries["entry_id"].map(stamps), utc=True)
     states["changed_at"] = pd.to_datetime(states["history_id"].map(stamps), utc=True)
-    entity_flagged = _entity_deviations(
+    entity_flagged = entity_checks.entity_deviations(
         states, frames, pd.Timestamp(moment), grace, (entries, fired)
     )
     deviations = pd.concat(
