@@ -145,6 +145,25 @@ def _is_any(
     return column.in_(values)
 
 
+def _pairs_in(
+    conn: sa.Connection,
+    first: sa.ColumnElement[Any],
+    second: sa.ColumnElement[Any],
+    pairs: Sequence[tuple[Any, Any]],
+) -> sa.ColumnElement[bool]:
+    """``(first, second) IN (...)``; on PostgreSQL the pairs travel as two arrays.
+
+    That is ``(first, second) IN (SELECT unnest(:firsts), unnest(:seconds))``.
+    """
+    if conn.dialect.name != "postgresql":
+        return sa.tuple_(first, second).in_(pairs)
+    firsts, seconds = zip(*pairs, strict=True)
+    unnested = sa.select(
+        sa.func.unnest(_array(first, firsts)), sa.func.unnest(_array(second, seconds))
+    )
+    return sa.tuple_(first, second).in_(unnested)
+
+
 def select_entities(
     conn: sa.Connection,
     table: sa.Table,
@@ -180,6 +199,17 @@ def select_entities_at(
     return [dict(r) for r in conn.execute(_scoped(stmt, table, entity, tenant_id)).mappings()]
 
 
+def _swap_params(
+    table: sa.Table, entity: EntitySpec, entity_id: Any, version: int, to_status: str
+) -> dict[str, Any]:
+    """The parameters of ``_swap_one``."""
+    return {
+        "wfnb_id": _id_value(table, entity, entity_id),
+        "wfnb_version": version,
+        "wfnb_to": to_status,
+    }
+
+
 @lru_cache(maxsize=256)
 def _swap_one(
     table: sa.Table, id_column: str, version_column: str, status_column: str
@@ -207,12 +237,9 @@ def compare_and_swap(
         Whether exactly one row matched (False = a concurrent change: WF204).
     """
     stmt = _swap_one(table, entity.id_column, entity.version_column, entity.status_column)
-    params = {
-        "wfnb_id": _id_value(table, entity, entity_id),
-        "wfnb_version": version,
-        "wfnb_to": to_status,
-    }
-    return conn.execute(stmt, params).rowcount == 1
+    return (
+        conn.execute(stmt, _swap_params(table, entity, entity_id, version, to_status)).rowcount == 1
+    )
 
 
 _RECORDED = [c.name for c in HISTORY.c if c.name not in {"id", "entity_version"}]
@@ -270,10 +297,7 @@ def swap_and_record(
         table, entity.id_column, entity.version_column, entity.status_column
     )
     params = {f"h_{n}": history.get(n) for n in _RECORDED}
-    params["h_metadata"] = dict(history.get("metadata") or {})
-    params.update(
-        wfnb_id=_id_value(table, entity, entity_id), wfnb_version=version, wfnb_to=to_status
-    )
+    params.update(_swap_params(table, entity, entity_id, version, to_status))
     return len(conn.execute(stmt, params).all()) == 1
 
 
@@ -312,15 +336,9 @@ def compare_and_swap_many(
     pairs = [(_id_value(table, entity, i), v) for i, v in expected]
     won: set[str] = set()
     for chunk in _chunks(conn, pairs):
-        wanted: Any = chunk
-        if conn.dialect.name == "postgresql":
-            ids, versions = zip(*chunk, strict=True)
-            wanted = sa.select(
-                sa.func.unnest(_array(id_col, ids)), sa.func.unnest(_array(ver, versions))
-            )
         matching = (
             sa.select(id_col)
-            .where(sa.tuple_(id_col, ver).in_(wanted))
+            .where(_pairs_in(conn, id_col, ver, chunk))
             .order_by(id_col)
             .with_for_update()
         )
@@ -352,10 +370,10 @@ def restate_many(
     id_col, ver = table.c[entity.id_column], table.c[entity.version_column]
     values = [_id_value(table, entity, i) for i in entity_ids]
     count = 0
-    for start in range(0, len(values), CHUNK):
+    for chunk in _chunks(conn, values):
         stmt = (
             sa.update(table)
-            .where(id_col.in_(values[start : start + CHUNK]))
+            .where(_is_any(conn, id_col, chunk))
             .values({entity.status_column: to_status, entity.version_column: ver + version_delta})
         )
         count += conn.execute(stmt).rowcount
@@ -383,13 +401,13 @@ def select_claims(
         entity id (text) → that row, for the ids that have one.
     """
     latest: dict[str, dict[str, Any]] = {}
-    for start in range(0, len(entity_ids), CHUNK):
+    for chunk in _chunks(conn, entity_ids):
         stmt = (
             sa.select(HISTORY)
             .where(
                 HISTORY.c.workflow == workflow,
                 HISTORY.c.kind == "claimed",
-                HISTORY.c.entity_id.in_(entity_ids[start : start + CHUNK]),
+                _is_any(conn, HISTORY.c.entity_id, chunk),
             )
             .order_by(HISTORY.c.id)
         )
