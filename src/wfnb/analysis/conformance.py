@@ -147,10 +147,8 @@ def _order_checks(df: pd.DataFrame, rerun: np.ndarray[Any, Any]) -> tuple[Any, A
     Returns:
         (gap mask, rerun mask, the previous row's to_status).
     """
-    workflow, entity = df["workflow"].to_numpy(), df["entity_id"].to_numpy()
     frm, to = df["from_status"].to_numpy(), df["to_status"].to_numpy()
-    same = np.zeros(len(df), dtype=bool)
-    same[1:] = (workflow[1:] == workflow[:-1]) & (entity[1:] == entity[:-1])
+    same = entity_checks.continues(df)
     prev_to = np.empty(len(df), dtype=object)
     prev_to[1:] = to[:-1]
     gap = same & (frm != prev_to)

@@ -22,14 +22,28 @@ from wfnb.spec import Workflow, parse_duration
 from wfnb.store import audit
 from wfnb.store.queries import reflect_entity_table
 
-__all__ = ["entity_deviations", "entity_states", "entries_and_fired", "last_rows", "stamped_ids"]
+__all__ = [
+    "continues",
+    "entity_deviations",
+    "entity_states",
+    "entries_and_fired",
+    "last_rows",
+    "stamped_ids",
+]
+
+
+def continues(df: pd.DataFrame) -> np.ndarray[Any, Any]:
+    """Whether each row belongs to the same entity as the row before (``df`` in replay order)."""
+    workflow, entity = df["workflow"].to_numpy(), df["entity_id"].to_numpy()
+    same = np.zeros(len(df), dtype=bool)
+    same[1:] = (workflow[1:] == workflow[:-1]) & (entity[1:] == entity[:-1])
+    return same
 
 
 def last_rows(df: pd.DataFrame) -> np.ndarray[Any, Any]:
     """Whether each row is its entity's last (``df`` is in replay order)."""
-    workflow, entity = df["workflow"].to_numpy(), df["entity_id"].to_numpy()
     last = np.ones(len(df), dtype=bool)
-    last[:-1] = (workflow[1:] != workflow[:-1]) | (entity[1:] != entity[:-1])
+    last[:-1] = ~continues(df)[1:]
     return last
 
 
