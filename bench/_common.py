@@ -1,13 +1,15 @@
-"""What every benchmark shares: a throwaway database of either dialect."""
+"""What every benchmark shares: a throwaway database of either dialect, and a timer."""
 
 from __future__ import annotations
 
 import os
 import tempfile
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -33,3 +35,13 @@ def database(kind: str) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         admin.dispose()
+
+
+def best(fn: Callable[[], Any], runs: int = 1) -> tuple[float, Any]:
+    """The fastest of ``runs`` timed calls of ``fn`` in seconds, and what the last returned."""
+    fastest, out = float("inf"), None
+    for _ in range(runs):
+        start = time.perf_counter()
+        out = fn()
+        fastest = min(fastest, time.perf_counter() - start)
+    return fastest, out

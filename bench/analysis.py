@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
-from collections.abc import Callable
 from typing import Any
 
 import networkx as nx
 
+from _common import best
 from wfnb.analysis import diagram, graph, paths
 from wfnb.spec import Workflow
 
@@ -103,15 +102,6 @@ def floor(nodes: list[str], edges: list[tuple[str, str, str, dict[str, Any]]]) -
     return g
 
 
-def best(fn: Callable[[], object], runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 def _check_valid(wf: Workflow) -> int:
     try:
         from wfnb.validation import validate
@@ -135,15 +125,15 @@ def main(argv: list[str] | None = None) -> int:
     size = f"{g.number_of_nodes()} statuses, {g.number_of_edges()} edges, {len(wf.steps)} steps"
     print(f"workflow: {size}, {len(wf.timers)} timers, {len(wf.claim_statuses)} claims")
     nodes, edges = list(wf.status_types), floor_edges(g)
-    t_floor = best(lambda: floor(nodes, edges), runs)
-    t_graph = best(lambda: graph(wf), runs)
-    t_paths = best(lambda: paths(wf), runs)
+    t_floor, _ = best(lambda: floor(nodes, edges), runs)
+    t_graph, _ = best(lambda: graph(wf), runs)
+    t_paths, _ = best(lambda: paths(wf), runs)
     report = paths(wf)
     found = f"{report.count_text('done')} to done, {len(report.cycles)} cycles"
     print(
         f"paths: {found}, {len(report.unreachable)} unreachable, {len(report.dead_ends)} dead ends"
     )
-    t_svg = best(lambda: diagram(wf).svg(), runs)
+    t_svg, _ = best(lambda: diagram(wf).svg(), runs)
     total = t_graph + t_paths + t_svg
     print(f"graph(wf), best of {runs}:          {t_graph * 1000:9.1f} ms")
     print(f"paths(wf), best of {runs}:          {t_paths * 1000:9.1f} ms")

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from _common import database
+from _common import best, database
 from wfnb import testing
 from wfnb.analysis.conformance import conformance
 from wfnb.engine import Engine
@@ -116,15 +116,6 @@ def _copy(conn: sa.Connection, table: str, frame: pd.DataFrame) -> None:
     names = ", ".join(f'"{c}"' for c in frame.columns)  # fixed bench columns, not user input
     with cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT csv)") as copy:
         copy.write(buffer.getvalue())
-
-
-def best(fn: Callable[[], Any], runs: int) -> tuple[float, Any]:
-    times, out = [], None
-    for _ in range(runs):
-        start = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - start)
-    return min(times), out
 
 
 def floor(db: sa.Engine, wf: Workflow, columns: tuple[str, ...] = REPLAY_COLUMNS) -> pd.DataFrame:

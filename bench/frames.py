@@ -16,14 +16,14 @@ import argparse
 import json
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
 
-from _common import database
+from _common import best, database
 from wfnb import frames, testing
 from wfnb.engine import Engine
 from wfnb.store import HISTORY, reads
@@ -83,15 +83,6 @@ def load(url: str, n: int) -> None:
     engine.dispose()
 
 
-def timed(fn: Callable[[], Any], repeat: int = 3) -> tuple[float, Any]:
-    best, out = float("inf"), None
-    for _ in range(repeat):
-        t = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t)
-    return best, out
-
-
 def pandas_dwell(url: str) -> pd.DataFrame:
     """What an analyst without pushdown does: read the workflow's whole history, then pandas."""
     engine = sa.create_engine(url)
@@ -119,11 +110,11 @@ def run(kind: str, n: int) -> dict[str, float]:
             with engine.connect() as conn:
                 return pd.read_sql(stmt, conn)
 
-        t_floor, raw = timed(floor)
-        t_hist, ours = timed(lambda: frames.history(engine, progress=False))
+        t_floor, raw = best(floor, 3)
+        t_hist, ours = best(lambda: frames.history(engine, progress=False), 3)
         assert len(raw) == len(ours) == n
-        t_pd, expected = timed(lambda: pandas_dwell(url))
-        t_dwell, got = timed(lambda: frames.dwell_times(engine, "ticket"))
+        t_pd, expected = best(lambda: pandas_dwell(url), 3)
+        t_dwell, got = best(lambda: frames.dwell_times(engine, "ticket"), 3)
         got = got.set_index("status")
         assert (got["count"] == expected["count"].reindex(got.index)).all()
         engine.dispose()

@@ -12,7 +12,6 @@ both sides alike; the ratio is of the summed times. Statement counts come from a
 from __future__ import annotations
 
 import argparse
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
@@ -20,7 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from _common import database
+from _common import best, database
 from wfnb import testing
 from wfnb.engine import Engine
 from wfnb.spec import Workflow
@@ -39,12 +38,6 @@ def fill(engine: Engine, wf: Workflow, prefix: str, n: int, status: str) -> list
     with engine.db.begin() as conn:
         conn.execute(sa.insert(table), [{"id": i, "status": status, "version": 0} for i in ids])
     return ids
-
-
-def timed(fn: Callable[[], Any]) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
 
 
 def raw_floor(engine: Engine, wf: Workflow) -> Callable[[list[str]], None]:
@@ -91,11 +84,11 @@ def alternating(engine: Engine, wf: Workflow, rounds: int, per_round: int) -> tu
         floor_ids = fill(engine, wf, f"f{r}_", per_round, "resolved")
         step_ids = fill(engine, wf, f"s{r}_", per_round, "resolved")
         if r % 2:
-            t_step += timed(lambda ids=step_ids: steps(engine, ids))
-            t_floor += timed(lambda ids=floor_ids: floor(ids))
+            t_step += best(lambda ids=step_ids: steps(engine, ids))[0]
+            t_floor += best(lambda ids=floor_ids: floor(ids))[0]
         else:
-            t_floor += timed(lambda ids=floor_ids: floor(ids))
-            t_step += timed(lambda ids=step_ids: steps(engine, ids))
+            t_floor += best(lambda ids=floor_ids: floor(ids))[0]
+            t_step += best(lambda ids=step_ids: steps(engine, ids))[0]
     return t_floor, t_step
 
 
@@ -129,8 +122,8 @@ def run(kind: str, smoke: bool) -> list[tuple[str, float]]:
 
         one_by_one = fill(engine, wf, "o", n_batch, "draft")
         batched = fill(engine, wf, "b", n_batch, "draft")
-        t_each = timed(lambda: steps(engine, one_by_one))
-        t_batch = timed(lambda: engine.execute_batch("ticket", batched, "admin"))
+        t_each = best(lambda: steps(engine, one_by_one))[0]
+        t_batch = best(lambda: engine.execute_batch("ticket", batched, "admin"))[0]
 
         counts = {}
         for size in (10, 100) if smoke else (10, 100, 1000):

@@ -16,11 +16,10 @@ import argparse
 import json
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from _common import best
 from wfnb.spec import Workflow
 from wfnb.validation import validate
 
@@ -103,15 +102,6 @@ def generate(statuses: int, steps: int, module: str) -> dict[str, Any]:
     }
 
 
-def best(fn: Callable[[], object], runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 def floor(path: Path) -> Workflow:
     with path.open(encoding="utf-8") as fh:
         return Workflow.model_validate(json.load(fh))
@@ -137,8 +127,8 @@ def main(argv: list[str] | None = None) -> int:
         wf = report.workflows["big"]
         print(f"workflow: {len(wf.status_types)} statuses, {len(wf.steps)} steps, "
               f"{len(wf.timers)} timers, {len(wf.claim_statuses)} claim statuses")  # fmt: skip
-        t_floor = best(lambda: floor(path), runs)
-        t_validate = best(lambda: validate(path), runs)
+        t_floor, _ = best(lambda: floor(path), runs)
+        t_validate, _ = best(lambda: validate(path), runs)
         sys.path.remove(str(folder))
     print(f"floor (json.load + Workflow.model_validate), best of {runs}: {t_floor * 1000:.2f} ms")
     print(f"validate(file), best of {runs}: {t_validate * 1000:.2f} ms")
