@@ -20,7 +20,7 @@ import signal
 import tempfile
 import threading
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,7 @@ __all__ = [
     "check",
     "check_many",
     "create_entity_table",
+    "insert_entities",
     "insert_entity",
     "make_workflow",
     "notify_rejected",
@@ -152,15 +153,33 @@ def insert_entity(
     **values: Any,
 ) -> Any:
     """Insert one entity at ``status`` (default: the initial status), version 0; returns its id."""
+    insert_entities(db, wf, [entity_id], status=status, tenant_id=tenant_id, **values)
+    return entity_id
+
+
+def insert_entities(
+    db: sa.Engine,
+    wf: Workflow,
+    entity_ids: Sequence[Any],
+    *,
+    status: str | None = None,
+    tenant_id: str | None = None,
+    **values: Any,
+) -> list[Any]:
+    """Insert entities at ``status`` (default: the initial status), version 0, in one statement.
+
+    ``tenant_id`` fills the tenant column when the workflow has one; ``values`` fill other
+    columns of every row. Returns the ids.
+    """
     spec = wf.entity
     table = sa.Table(spec.table, sa.MetaData(), autoload_with=db)
-    row = {spec.id_column: entity_id, spec.status_column: status or wf.initial_status,
-           spec.version_column: 0, **values}  # fmt: skip
+    common = {spec.status_column: status or wf.initial_status, spec.version_column: 0, **values}
     if spec.tenant_column is not None:
-        row[spec.tenant_column] = tenant_id
-    with db.begin() as conn:
-        conn.execute(sa.insert(table), [row])
-    return entity_id
+        common[spec.tenant_column] = tenant_id
+    if entity_ids:
+        with db.begin() as conn:
+            conn.execute(sa.insert(table), [{spec.id_column: i, **common} for i in entity_ids])
+    return list(entity_ids)
 
 
 def _instruction(ctx: StepContext, stage: str) -> str:

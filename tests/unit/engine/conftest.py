@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
+from tests.engines import Build, engine_builder
 from wfnb import testing
 from wfnb.engine import Engine
-from wfnb.spec import Workflow
-
-Build = Callable[..., tuple[Engine, Workflow]]
 
 
 class FakeClock:
@@ -42,28 +40,8 @@ def clock() -> FakeClock:
 @pytest.fixture
 def build(db_url: str, clock: FakeClock) -> Iterator[Build]:
     """``build(**workflow_overrides, entities=N, engine_kw...)`` → (engine, workflow)."""
-    engines: list[Engine] = []
-
-    def make(
-        *,
-        entities: int = 0,
-        status: str | None = None,
-        engine_kw: dict[str, Any] | None = None,
-        **overrides: Any,
-    ) -> tuple[Engine, Workflow]:
-        wf = testing.make_workflow(**overrides)
-        engine = Engine([wf], db_url, clock=clock, **(engine_kw or {}))
-        engines.append(engine)
-        engine.install()
-        testing.create_entity_table(engine.db, wf)
-        for i in range(entities):
-            testing.insert_entity(engine.db, wf, f"e{i}", status=status, tenant_id="acme"
-                                  if wf.entity.tenant_column else None)  # fmt: skip
-        return engine, wf
-
-    yield make
-    for engine in engines:
-        engine.dispose()
+    with engine_builder(db_url, id_format="e{}", tenant_id="acme", clock=clock) as make:
+        yield make
 
 
 def rows(engine: Engine, sql: str, **params: Any) -> list[Any]:
