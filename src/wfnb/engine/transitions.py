@@ -284,17 +284,9 @@ def write(
     tenant = entity_tenant(wf, row, call)
     new_version = int(version) + 1
     history = history_row(call, str(entity_id), tenant, t, now, new_version)
-    if rt.store.is_postgres:  # one round trip: the CAS feeds the history INSERT
-        swapped = queries.swap_and_record(
-            conn, table, spec, entity_id, version=version, to_status=t.to_status, history=history
-        )
-    else:  # SQLite has no data-modifying CTE; in-process, two statements cost no round trip
-        swapped = queries.compare_and_swap(
-            conn, table, spec, entity_id, version=version, to_status=t.to_status
-        )
-        if swapped:
-            queries.insert_history(conn, [history])
-    if not swapped:
+    if not queries.swap_and_record(
+        conn, table, spec, entity_id, version=version, to_status=t.to_status, history=history
+    ):
         raise AbortStepError(
             ConcurrentModificationError(
                 f"{wf.name}: entity {entity_id!r} changed concurrently (version "

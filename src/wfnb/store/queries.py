@@ -276,7 +276,7 @@ def swap_and_record(
     to_status: str,
     history: Mapping[str, Any],
 ) -> bool:
-    """PostgreSQL: the compare-and-swap and its history row in one statement.
+    """The compare-and-swap and its history row; on PostgreSQL in one statement.
 
     ::
 
@@ -289,10 +289,19 @@ def swap_and_record(
 
     One round trip instead of two; the history row exists exactly when the swap matched
     (a row comes back; ``rowcount`` is not reported for a statement with a DML CTE).
+    SQLite has no data-modifying CTE: there it is ``compare_and_swap`` then
+    ``insert_history`` (in-process, a second statement costs no round trip). ADR 0014.
 
     Returns:
         Whether the swap matched (False = a concurrent change: WF204, nothing written).
     """
+    if conn.dialect.name != "postgresql":
+        swapped = compare_and_swap(
+            conn, table, entity, entity_id, version=version, to_status=to_status
+        )
+        if swapped:  # the version the swap wrote, as RETURNING gives it on PostgreSQL
+            insert_history(conn, [{**history, "entity_version": int(version) + 1}])
+        return swapped
     stmt = _swap_and_record_one(
         table, entity.id_column, entity.version_column, entity.status_column
     )
