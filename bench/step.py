@@ -43,6 +43,9 @@ def fill(engine: Engine, wf: Workflow, prefix: str, n: int, status: str) -> list
 def raw_floor(engine: Engine, wf: Workflow) -> Callable[[list[str]], None]:
     """The minimum a step must do: CAS UPDATE + history INSERT, one transaction each.
 
+    The INSERT binds the same columns as the engine's history row (every column but ``id``),
+    so both sides write the same row; only the values are constants here.
+
     Statements are built once with bind parameters (the fastest way through Core), and the
     table is reflected before any timing, so the floor pays no statement-construction or
     reflection cost the engine would not pay either.
@@ -62,10 +65,11 @@ def raw_floor(engine: Engine, wf: Workflow) -> Callable[[list[str]], None]:
                 conn.execute(
                     insert,
                     [{"workflow": wf.name, "entity_table": wf.entity.table, "entity_id": entity_id,
-                      "step_key": "close", "kind": "initiated", "from_status": "resolved",
-                      "to_status": "closed", "requester_type": "admin", "correlation_id": "c",
-                      "config_hash": wf.config_hash, "metadata": {},
-                      "changed_at": datetime.now(UTC)}],
+                      "tenant_id": None, "step_key": "close", "kind": "initiated",
+                      "from_status": "resolved", "to_status": "closed", "requester_type": "admin",
+                      "user_id": None, "correlation_id": "c", "source": None,
+                      "config_hash": wf.config_hash, "config_rev": None, "metadata": {},
+                      "duration_ms": 0.1, "changed_at": datetime.now(UTC), "entity_version": 1}],
                 )  # fmt: skip
 
     return floor

@@ -86,10 +86,15 @@ def set_tenant(conn: sa.Connection, tenant_id: str) -> None:
 
 def _id_value(table: sa.Table, entity: EntitySpec, entity_id: Any) -> Any:
     """The id as the column wants it (``"7"`` for an integer column becomes ``7``)."""
-    column = table.c[entity.id_column]
-    if isinstance(entity_id, str) and column.type.python_type is int and entity_id.isdigit():
+    if isinstance(entity_id, str) and entity_id.isdigit() and _takes_int(table, entity.id_column):
         return int(entity_id)
     return entity_id
+
+
+@lru_cache(maxsize=256)
+def _takes_int(table: sa.Table, column: str) -> bool:
+    """Whether ``column`` holds integers (asked once per table: ``python_type`` is slow)."""
+    return table.c[column].type.python_type is int
 
 
 def _scoped(
