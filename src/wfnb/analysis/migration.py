@@ -1,8 +1,8 @@
 """Entity migrations a config change needs: where to move entities, how many, and the UPDATE.
 
-The entity table is read with SQLAlchemy Core through a reflected table (the analysis layer
-does not need the engine for this), and the UPDATE is built the same way, then rendered for
-the database's dialect with its values inlined, so it can be reviewed and pasted as is.
+The counts and the UPDATE (rendered for the database's dialect with its values inlined, so it
+can be reviewed and pasted as is) are statements of ``wfnb.store.audit``; this module decides
+which statuses need them.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 
 from wfnb.analysis.change import Change
 from wfnb.analysis.graph import graph, status_graph
-from wfnb.exceptions import StoreError
-from wfnb.spec import EntitySpec, Workflow
+from wfnb.spec import Workflow
+from wfnb.store import Store, audit, queries
 
 __all__ = ["suggest_target", "with_entities"]
 
@@ -72,21 +72,6 @@ def suggest_target(
     )
 
 
-def _entity_table(conn: sa.Connection, spec: EntitySpec) -> sa.Table:
-    schema, _, name = spec.table.rpartition(".")
-    return sa.Table(name, sa.MetaData(), autoload_with=conn, schema=schema or None)
-
-
-def _update_sql(dialect: sa.Dialect, table: sa.Table, spec: EntitySpec, old: str, new: str) -> str:
-    status = table.c[spec.status_column]
-    values: dict[str, object] = {spec.status_column: new}
-    if spec.version_column in table.c:  # a step in flight then fails its compare-and-swap
-        values[spec.version_column] = table.c[spec.version_column] + 1
-    stmt = sa.update(table).where(status == old).values(values)
-    text = str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
-    return text.replace("\n", " ") + ";"
-
-
 def with_entities(
     changes: Sequence[Change], wf: Workflow, db: sa.Engine | str | sa.URL
 ) -> list[Change]:
@@ -103,37 +88,19 @@ def with_entities(
     moving = [c for c in changes if c.migration_needed and c.target]
     if not moving:
         return list(changes)
-    engine = db if isinstance(db, sa.Engine) else sa.create_engine(db)
-    spec = wf.entity
+    store = Store(db)
     try:
-        with engine.connect() as conn:
-            table = _entity_table(conn, spec)
-            if spec.status_column not in table.c:
-                raise StoreError(
-                    f"entity table {spec.table!r} has no status column {spec.status_column!r}",
-                    table=spec.table,
-                )
-            col = table.c[spec.status_column]
-            query = (
-                sa.select(col, sa.func.count())
-                .where(col.in_([c.subject for c in moving]))
-                .group_by(col)
-            )
-            counts = {str(s): int(n) for s, n in conn.execute(query).all()}
-    except sa.exc.NoSuchTableError as exc:
-        raise StoreError(f"entity table {spec.table!r} does not exist", table=spec.table) from exc
-    except sa.exc.SQLAlchemyError as exc:
-        raise StoreError(
-            f"cannot count entities of {spec.table!r}: {exc}", table=spec.table
-        ) from exc
+        with store.transaction(readonly=True) as conn:
+            table = queries.reflect_entity_table(conn, wf.entity.table)
+            counts = audit.count_entities_at(conn, wf.entity, table, [c.subject for c in moving])
     finally:
-        if engine is not db:
-            engine.dispose()
+        store.dispose()
+    dialect = store.engine.dialect
     return [
         replace(
             c,
             entities=counts.get(c.subject, 0),
-            update=_update_sql(engine.dialect, table, spec, c.subject, c.target),
+            update=audit.migration_update(dialect, wf.entity, table, c.subject, c.target),
         )
         if c.migration_needed and c.target
         else c

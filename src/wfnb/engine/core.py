@@ -287,7 +287,7 @@ class Engine:
         self._rt.hooks.append(hook)
 
     def dispose(self) -> None:
-        """Close the store's pooled connections."""
+        """Close the store's pooled connections (a SQLAlchemy engine passed in is the caller's)."""
         self.store.dispose()
 
     def __repr__(self) -> str:

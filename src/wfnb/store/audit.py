@@ -1,4 +1,7 @@
-"""The read-only statements conformance runs over ``workflow_history`` and entity tables.
+"""The statements analysis runs over ``workflow_history`` and entity tables, all read-only.
+
+Conformance replays history; a config diff counts the entities a migration would move and
+shows (never runs) the UPDATE that moves them.
 
 Each function builds one SQLAlchemy Core ``SELECT`` (identifiers quoted by SQLAlchemy,
 never formatted into strings), runs it on the caller's connection, and returns plain
@@ -15,6 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from wfnb.exceptions import StoreError
 from wfnb.spec import EntitySpec
 from wfnb.store.errors import wrap_errors
 from wfnb.store.tables import HISTORY
@@ -23,7 +27,9 @@ __all__ = [
     "AUDIT_QUERY_NAMES",
     "REPLAY_COLUMNS",
     "STATUS_COLUMNS",
+    "count_entities_at",
     "count_history",
+    "migration_update",
     "select_changed_at",
     "select_entity_statuses",
     "select_replay_rows",
@@ -126,6 +132,45 @@ def select_entity_statuses(conn: sa.Connection, entity: EntitySpec, table: sa.Ta
     stmt = sa.select(entity_id.label("entity_id"), table.c[entity.status_column].label("status"))
     with wrap_errors(f"read entity statuses of {entity.table}"):
         return list(STATUS_COLUMNS), [tuple(r) for r in conn.execute(stmt)]
+
+
+def count_entities_at(
+    conn: sa.Connection, entity: EntitySpec, table: sa.Table, statuses: Sequence[str]
+) -> dict[str, int]:
+    """``SELECT status, count(*) FROM <table> WHERE status IN (...) GROUP BY status``.
+
+    Raises:
+        StoreError: the table has no such status column, or the read fails.
+    """
+    if entity.status_column not in table.c:
+        raise StoreError(
+            f"entity table {entity.table!r} has no status column {entity.status_column!r}",
+            table=entity.table,
+        )
+    col = table.c[entity.status_column]
+    stmt = sa.select(col, sa.func.count()).where(col.in_(sorted(statuses))).group_by(col)
+    with wrap_errors(f"count entities of {entity.table}"):
+        return {str(s): int(n) for s, n in conn.execute(stmt).all()}
+
+
+def migration_update(
+    dialect: sa.Dialect, entity: EntitySpec, table: sa.Table, old: str, new: str
+) -> str:
+    """The one-line UPDATE moving every entity at ``old`` to ``new``, values inlined.
+
+    ::
+
+        UPDATE <table> SET status='new', version=version + 1 WHERE status = 'old';
+
+    Rendered for review and pasting, never executed here. The version bump makes a step in
+    flight on a moved entity fail its compare-and-swap instead of writing over the move.
+    """
+    values: dict[str, Any] = {entity.status_column: new}
+    if entity.version_column in table.c:
+        values[entity.version_column] = table.c[entity.version_column] + 1
+    stmt = sa.update(table).where(table.c[entity.status_column] == old).values(values)
+    text = str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+    return text.replace("\n", " ") + ";"
 
 
 AUDIT_QUERY_NAMES: tuple[str, ...] = tuple(

@@ -73,6 +73,7 @@ class Store:
 
     def __init__(self, db: sa.Engine | str | sa.URL) -> None:
         self.engine = make_engine(db)
+        self._owns_engine = not isinstance(db, sa.Engine)  # a caller's engine stays theirs
         self.is_postgres = self.engine.dialect.name == "postgresql"
         self._tables: dict[str, sa.Table] = {}
         self._lock = threading.Lock()
@@ -128,5 +129,6 @@ class Store:
                 queries.set_tenant(conn, tenant_id)
 
     def dispose(self) -> None:
-        """Close pooled connections."""
-        self.engine.dispose()
+        """Close pooled connections of an engine this store made (a caller's pool is left alone)."""
+        if self._owns_engine:
+            self.engine.dispose()

@@ -18,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
+from wfnb.exceptions import StoreError
 from wfnb.spec import EntitySpec
 from wfnb.store.tables import HISTORY, METADATA, PERMANENT_FAILURE_LOG
 
@@ -75,8 +76,18 @@ def enable_row_level_security(conn: sa.Connection, table: sa.Table) -> None:
 
 
 def reflect_entity_table(conn: sa.Connection, name: str) -> sa.Table:
-    """Reflect the user's entity table ``name`` (columns, types, primary key)."""
-    return sa.Table(name, sa.MetaData(), autoload_with=conn)
+    """Reflect the user's entity table ``name`` (columns, types, primary key).
+
+    ``name`` may be schema-qualified (``"billing.invoices"``).
+
+    Raises:
+        StoreError: no such table.
+    """
+    schema, _, table = name.rpartition(".")
+    try:
+        return sa.Table(table, sa.MetaData(), autoload_with=conn, schema=schema or None)
+    except sa.exc.NoSuchTableError as exc:
+        raise StoreError(f"entity table {name!r} does not exist", table=name) from exc
 
 
 def set_tenant(conn: sa.Connection, tenant_id: str) -> None:

@@ -200,3 +200,40 @@ def test_swap_and_record_writes_both_or_nothing(db_url: str) -> None:
     assert [tuple(r) for r in rows] == [(4, "submitted", {"k": [1]})]  # version from the swap
     assert tuple(entity) == ("submitted", 4)
     engine.dispose()
+
+
+def test_a_callers_engine_keeps_its_pool_and_a_store_made_one_is_disposed(db_url: str) -> None:
+    from wfnb import conformance
+
+    wf = testing.make_workflow()
+    theirs = sa.create_engine(db_url)
+    engine = Engine([wf], theirs)  # on SQLite this attaches the connection setup, once
+    pool = theirs.pool
+    engine.install()
+    testing.create_entity_table(engine.db, wf)
+    engine.dispose()
+    conformance(theirs, [wf])
+    assert theirs.pool is pool  # SQLAlchemy's dispose() replaces the pool
+    theirs.dispose()
+
+    ours = Store(db_url)
+    made = ours.engine.pool
+    ours.dispose()
+    assert ours.engine.pool is not made
+
+
+def test_entity_tables_reflect_by_schema_qualified_name_and_a_missing_one_is_named(
+    db_url: str,
+) -> None:
+    wf = testing.make_workflow()
+    engine = Engine([wf], db_url)
+    engine.install()
+    testing.create_entity_table(engine.db, wf)
+    with engine.store.transaction(readonly=True) as conn:
+        schema = "main" if conn.dialect.name == "sqlite" else conn.dialect.default_schema_name
+        table = queries.reflect_entity_table(conn, f"{schema}.{wf.entity.table}")
+        assert (table.schema, table.name) == (schema, wf.entity.table)
+        assert {"id", "status", "version"} <= set(table.c.keys())
+        with pytest.raises(StoreError, match="entity table 'nowhere' does not exist"):
+            queries.reflect_entity_table(conn, "nowhere")
+    engine.dispose()
