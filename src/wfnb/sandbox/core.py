@@ -20,9 +20,9 @@ from wfnb.engine.explain import Explanation
 from wfnb.engine.results import StepResult
 from wfnb.sandbox.connection import PLAIN, Isolated, isolate
 from wfnb.sandbox.relay import ClockRelay, QueueRelay
-from wfnb.sandbox.shadow import Shadows, typed_ids
 from wfnb.spec import Workflows
 from wfnb.store.errors import wrap_errors
+from wfnb.store.shadow import Shadows, typed_ids
 from wfnb.timers import InMemoryQueue, VirtualClock
 
 __all__ = ["Sandbox", "SandboxEngine", "sandbox"]

@@ -23,8 +23,8 @@ from wfnb.exceptions import ConfigError, UnknownWorkflowError, WfnbError
 from wfnb.problems import Problem, Severity
 from wfnb.sandbox.core import Sandbox
 from wfnb.sandbox.hosts import borrow
-from wfnb.sandbox.shadow import typed_ids
 from wfnb.spec import Workflow, Workflows
+from wfnb.store.shadow import typed_ids
 from wfnb.store.tables import HISTORY, PERMANENT_FAILURE_LOG
 from wfnb.timers.port import TimerJob
 

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from procrastinate import exceptions as pexc
 
 from wfnb.exceptions import QueueError, StoreError, WfnbError
-from wfnb.timers import ledger
+from wfnb.store import ledger
 from wfnb.timers.execution import log_line, outcome_of, run_job
 from wfnb.timers.pgurl import libpq_conninfo, psycopg_url
 from wfnb.timers.port import RecoveryRunner, TimerJob, TimerRunner
@@ -120,7 +120,16 @@ class ProcrastinateQueue:
             QueueError: The database refused or failed.
         """
         with self._store("enqueue"), self._sa.begin() as conn:
-            if not ledger.claim_key(conn, job):
+            claimed = ledger.claim_key(
+                conn,
+                dedup_key=job.dedup_key,
+                workflow=job.workflow,
+                entity_id=job.entity_id,
+                timer_key=job.timer_key,
+                entered_version=job.entered_version,
+                due_at=job.due_at,
+            )
+            if not claimed:
                 return False
             deferrer = self._timer_task.configure(
                 schedule_at=job.due_at, queueing_lock=job.dedup_key, queue=self.queue_name

@@ -237,3 +237,22 @@ def test_entity_tables_reflect_by_schema_qualified_name_and_a_missing_one_is_nam
         with pytest.raises(StoreError, match="entity table 'nowhere' does not exist"):
             queries.reflect_entity_table(conn, "nowhere")
     engine.dispose()
+
+
+def test_the_timer_ledger_statements_are_named_documented_functions() -> None:
+    from wfnb.store import ledger
+
+    functions = {
+        name: fn
+        for name, fn in inspect.getmembers(ledger, inspect.isfunction)
+        if fn.__module__ == ledger.__name__ and not name.startswith("_")
+    }
+    assert sorted(functions) == [
+        "claim_key",
+        "create_ledger",
+        "ledger_keys",
+        "lock_install",
+        "procrastinate_installed",
+        "record_job_id",
+    ]
+    assert all(fn.__doc__ for fn in functions.values())

@@ -2,15 +2,16 @@
 
 procrastinate's ``queueing_lock`` only refuses a duplicate while the first job is still
 waiting (``status = 'todo'``); the ledger remembers keys after their job ran, so a retry
-or a recovery pass never arms the same entry twice. Every statement is a named function.
+or a recovery pass never arms the same entry twice. Every statement is a named function;
+``wfnb.timers.durable`` is the only caller.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
-
-from wfnb.timers.port import TimerJob
 
 __all__ = [
     "PROCRASTINATE_TABLE",
@@ -60,8 +61,17 @@ def create_ledger(conn: sa.Connection) -> None:
     metadata.create_all(conn, checkfirst=True)
 
 
-def claim_key(conn: sa.Connection, job: TimerJob) -> bool:
-    """Insert ``job``'s dedup key; ``False`` when it was there already.
+def claim_key(
+    conn: sa.Connection,
+    *,
+    dedup_key: str,
+    workflow: str,
+    entity_id: str,
+    timer_key: str,
+    entered_version: int,
+    due_at: datetime,
+) -> bool:
+    """Insert a timer's dedup key; ``False`` when it was there already.
 
     Concurrent claims of one key serialise on the primary key: the second waits for
     the first transaction and then finds the row.
@@ -69,12 +79,12 @@ def claim_key(conn: sa.Connection, job: TimerJob) -> bool:
     stmt = (
         postgresql.insert(timer_ledger)
         .values(
-            dedup_key=job.dedup_key,
-            workflow=job.workflow,
-            entity_id=job.entity_id,
-            timer_key=job.timer_key,
-            entered_version=job.entered_version,
-            due_at=job.due_at,
+            dedup_key=dedup_key,
+            workflow=workflow,
+            entity_id=entity_id,
+            timer_key=timer_key,
+            entered_version=entered_version,
+            due_at=due_at,
         )
         .on_conflict_do_nothing(index_elements=[timer_ledger.c.dedup_key])
         .returning(timer_ledger.c.dedup_key)
