@@ -25,9 +25,10 @@ from wfnb.exceptions import WfnbUsageError
 from wfnb.simulation.energy import energy_scenario
 from wfnb.simulation.report import SimulationReport
 from wfnb.simulation.simulate import Simulation
-from wfnb.spec import Workflow
-from wfnb.store import HISTORY, make_engine
-from wfnb.store.tables import JSON_TYPE
+from wfnb.spec import EntitySpec, Workflow
+from wfnb.store import Store, make_engine, queries
+from wfnb.store import simulation as sim_sql
+from wfnb.store.simulation import MANIFEST
 from wfnb.validation import load_workflows
 
 __all__ = [
@@ -43,17 +44,6 @@ __all__ = [
 DEMO_START = datetime(2026, 5, 1, tzinfo=UTC)
 OLD_STEP = "cancel_approved"
 """The step the old ``invoice`` config did not have yet."""
-
-MANIFEST = sa.Table(
-    "wfnb_demo_manifest",
-    sa.MetaData(),
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("kind", sa.String(32), nullable=False),
-    sa.Column("workflow", sa.String(128)),
-    sa.Column("entity_id", sa.String(255)),
-    sa.Column("detail", JSON_TYPE, nullable=False),
-)
-"""What ``build_demo`` planted: ``build``, ``old_config`` and ``manual_update`` rows."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,16 +97,13 @@ def demo_configs(db: sa.Engine | str | None = None) -> dict[str, Workflow]:
         current = schema.example_workflows()["invoices"]
         old = old_invoice(current)
         return {old.config_hash: old}
-    engine = make_engine(db)
+    store = Store(db)
     try:
-        with engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(MANIFEST.c.detail).where(MANIFEST.c.kind == "old_config")
-            ).scalars()
-            found = [Workflow.model_validate(d["config"]) for d in rows]
+        with store.transaction(readonly=True) as conn:
+            details = sim_sql.select_manifest_details(conn, "old_config")
     finally:
-        if not isinstance(db, sa.Engine):
-            engine.dispose()
+        store.dispose()
+    found = [Workflow.model_validate(d["config"]) for d in details]
     return {wf.config_hash: wf for wf in found}
 
 
@@ -132,10 +119,8 @@ def _fast_sqlite(engine: sa.Engine) -> None:
 
 
 def _refuse_used(engine: sa.Engine) -> None:
-    if not sa.inspect(engine).has_table(HISTORY.name):
-        return
     with engine.connect() as conn:
-        if conn.execute(sa.select(HISTORY.c.id).limit(1)).first() is not None:
+        if not sim_sql.history_is_empty(conn):
             raise WfnbUsageError(
                 f"{engine.url.render_as_string()} already holds a workflow history; "
                 "build the demo into an empty database",
@@ -206,30 +191,36 @@ def build_demo(
 
 
 def _pick(
-    conn: sa.Connection, table: sa.Table, preferred: Sequence[str], avoid: str, n: int
+    conn: sa.Connection,
+    entity: EntitySpec,
+    table: sa.Table,
+    preferred: Sequence[str],
+    *,
+    avoid: str,
+    n: int,
 ) -> list[tuple[str, str]]:
     """``n`` (id, status) of ``table``: first at ``preferred`` statuses, then any non-``avoid``."""
-    rows = conn.execute(
-        sa.select(table.c.id, table.c.status).where(table.c.status != avoid).order_by(table.c.id)
-    ).all()
-    first = [(r.id, r.status) for r in rows if r.status in preferred]
-    rest = [(r.id, r.status) for r in rows if r.status not in preferred]
+    rows = sim_sql.select_id_statuses(conn, entity, table, avoid)
+    first = [(str(i), s) for i, s in rows if s in preferred]
+    rest = [(str(i), s) for i, s in rows if s not in preferred]
     return (first + rest)[:n]
 
 
 def _plant(db: sa.Engine, sim: Simulation) -> list[ManualUpdate]:
     """Move a few entities by hand, outside the engine (no history row, no version bump)."""
     plan = [
-        ("user_registration", schema.users, ("pending_admin_approval",), "active", 3),
-        ("invoice", schema.invoices, ("sent", "overdue"), "paid", 2),
+        ("user_registration", ("pending_admin_approval",), "active", 3),
+        ("invoice", ("sent", "overdue"), "paid", 2),
     ]
     planted: list[ManualUpdate] = []
     with db.begin() as conn:
-        for workflow, table, preferred, target, n in plan:
-            candidates = _pick(conn, table, preferred, target, n * 4)
+        for workflow, preferred, target, n in plan:
+            wf = sim.engine.workflow(workflow)
+            table = queries.reflect_entity_table(conn, wf.entity.table)
+            candidates = _pick(conn, wf.entity, table, preferred, avoid=target, n=n * 4)
             chosen = sorted(sim.rng.sample(candidates, min(n, len(candidates))))
             for entity_id, status in chosen:
-                conn.execute(sa.update(table).where(table.c.id == entity_id).values(status=target))
+                sim_sql.set_status_by_hand(conn, wf.entity, table, entity_id, target)
                 planted.append(ManualUpdate(workflow, entity_id, status, target))
     return planted
 
@@ -260,6 +251,6 @@ def _write_manifest(
         }
         for m in planted
     ]
-    MANIFEST.create(db, checkfirst=True)
     with db.begin() as conn:
-        conn.execute(sa.insert(MANIFEST), rows)
+        sim_sql.create_manifest(conn)
+        sim_sql.insert_manifest(conn, rows)

@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from wfnb.simulation.recording import REQUEST_KEY
-from wfnb.store import HISTORY
+from wfnb.store import simulation as sim_sql
 
 __all__ = ["Recorded", "Request", "TimerRow", "read_recorded"]
 
@@ -141,16 +141,10 @@ def read_recorded(
     Each entity is read from its first row (it is replayed from its initial status) up to
     ``until``.
     """
-    h = HISTORY.c
-    query = sa.select(HISTORY).where(h.workflow.in_(list(workflows))).order_by(h.id)
-    if until is not None:
-        query = query.where(h.changed_at <= until)
-    if entities is not None:
-        query = query.where(h.entity_id.in_([str(e) for e in entities]))
     by_entity: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
     with db.connect() as conn:
-        for row in conn.execute(query).mappings():
-            by_entity.setdefault((row["workflow"], row["entity_id"]), []).append(dict(row))
+        for row in sim_sql.select_recorded_history(conn, workflows, until, entities):
+            by_entity.setdefault((row["workflow"], row["entity_id"]), []).append(row)
     out = [_entity(w, e, rows) for (w, e), rows in by_entity.items()]
     if since is not None:
         out = [r for r in out if r.requests and r.requests[0].at >= _utc(since)]

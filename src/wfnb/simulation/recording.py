@@ -17,7 +17,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from wfnb.store import HISTORY, Store
+from wfnb.store import Store
+from wfnb.store import simulation as sim_sql
 
 __all__ = ["REQUEST_KEY", "RequestLog", "jsonable"]
 
@@ -64,26 +65,14 @@ class RequestLog:
         for tenant in sorted(self.tenants, key=lambda t: t or ""):
             with store.transaction(tenant) as conn:
                 updates = self._updates(conn, tenant)
-                if updates:
-                    stmt = (
-                        sa.update(HISTORY)
-                        .where(HISTORY.c.id == sa.bindparam("row_id"))
-                        .values({HISTORY.c["metadata"]: sa.bindparam("row_metadata")})
-                    )
-                    conn.execute(stmt, updates)
+                sim_sql.attach_request_metadata(conn, updates)
                 written += len(updates)
         self.pending.clear()
         self.tenants.clear()
         return written
 
     def _updates(self, conn: sa.Connection, tenant: str | None) -> list[dict[str, Any]]:
-        h = HISTORY.c
-        scope = h.tenant_id.is_(None) if tenant is None else h.tenant_id == tenant
-        rows = conn.execute(
-            sa.select(h.id, h.workflow, h.entity_id, h.correlation_id, h["metadata"])
-            .where(scope, h.correlation_id.startswith(self.prefix, autoescape=True))
-            .order_by(h.id)
-        )
+        rows = sim_sql.select_tagged_history(conn, self.prefix, tenant)
         seen: set[tuple[str, str, str]] = set()
         updates = []
         for row in rows:

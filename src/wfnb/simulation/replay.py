@@ -26,7 +26,8 @@ from wfnb.examples.energy import janitors, schema
 from wfnb.simulation.queue import SimQueue
 from wfnb.simulation.recorded import Recorded, Request
 from wfnb.spec import Workflow, Workflows
-from wfnb.store import make_engine
+from wfnb.store import make_engine, queries
+from wfnb.store import simulation as sim_sql
 from wfnb.timers import VirtualClock
 
 __all__ = ["Replay", "ReplayedTimer"]
@@ -168,18 +169,14 @@ class Replay:
         row = _coerce(table, values)
         row.update({spec.id_column: entity_id, spec.status_column: wf.initial_status})
         with self.db.begin() as conn:
-            conn.execute(sa.insert(table), [row])
+            sim_sql.insert_entity_rows(conn, table, [row])
 
     def _current(self, wf: Workflow, entity_id: str) -> dict[str, Any]:
         """Today's row in the source (no recorded values): its columns, status reset."""
         spec = wf.entity
-        table = sa.Table(spec.table, sa.MetaData(), autoload_with=self.source)
         with self.source.connect() as conn:
-            row = (
-                conn.execute(sa.select(table).where(table.c[spec.id_column] == entity_id))
-                .mappings()
-                .first()
-            )
+            table = queries.reflect_entity_table(conn, spec.table)
+            row = queries.select_entity(conn, table, spec, entity_id, None)
         values = dict(row or {})
         values.pop(spec.version_column, None)  # the column default: the creation version
         return values
@@ -189,16 +186,13 @@ class Replay:
         spec = self.workflows[recorded.workflow].entity
         table = self._table(spec.table)
         with self.db.connect() as conn:
-            value = conn.execute(
-                sa.select(table.c[spec.status_column]).where(
-                    table.c[spec.id_column] == recorded.entity_id
-                )
-            ).scalar()
+            value = sim_sql.select_entity_status(conn, spec, table, recorded.entity_id)
         return None if value is None else str(value)
 
     def _table(self, name: str) -> sa.Table:
         if name not in self._tables:
-            self._tables[name] = sa.Table(name, sa.MetaData(), autoload_with=self.db)
+            with self.db.connect() as conn:
+                self._tables[name] = queries.reflect_entity_table(conn, name)
         return self._tables[name]
 
     def close(self) -> None:

@@ -28,7 +28,7 @@ from wfnb.simulation.recording import RequestLog
 from wfnb.simulation.report import SimulationReport, Tally
 from wfnb.simulation.scenario import Action, Arrival, Scenario, fill, load_scenario, resolve_ref
 from wfnb.spec import Workflow
-from wfnb.store import HISTORY
+from wfnb.store import simulation as sim_sql
 from wfnb.timers import VirtualClock
 
 __all__ = ["DEFAULT_START", "Simulation", "simulate"]
@@ -177,11 +177,7 @@ class Simulation:
     def report(self) -> SimulationReport:
         """What happened so far."""
         with self.engine.store.transaction(readonly=True) as conn:
-            rows = conn.execute(
-                sa.select(sa.func.count()).where(
-                    HISTORY.c.correlation_id.startswith(self.prefix, autoescape=True)
-                )
-            ).scalar_one()
+            rows = sim_sql.count_history_tagged(conn, self.prefix)
         t = self.tally
         return SimulationReport(
             seed=self.seed,
@@ -374,7 +370,7 @@ class Simulation:
         }
         if spec.tenant_column is not None:
             row[spec.tenant_column] = tenant_id
-        conn.execute(sa.insert(self.engine.store.entity_table(spec)), [row])
+        sim_sql.insert_entity_rows(conn, self.engine.store.entity_table(spec), [row])
         return row
 
 

@@ -1,0 +1,31 @@
+"""The tooling's statements (simulator, replayer, demo builder) are named and documented."""
+
+from __future__ import annotations
+
+import inspect
+
+from wfnb.store import simulation
+
+
+def test_every_tooling_statement_is_a_named_documented_function() -> None:
+    functions = {
+        name: fn
+        for name, fn in inspect.getmembers(simulation, inspect.isfunction)
+        if fn.__module__ == simulation.__name__ and not name.startswith("_")
+    }
+    assert set(simulation.SIMULATION_QUERY_NAMES) == set(functions)
+    assert sorted(functions) == [
+        "attach_request_metadata",
+        "count_history_tagged",
+        "create_manifest",
+        "history_is_empty",
+        "insert_entity_rows",
+        "insert_manifest",
+        "select_entity_status",
+        "select_id_statuses",
+        "select_manifest_details",
+        "select_recorded_history",
+        "select_tagged_history",
+        "set_status_by_hand",
+    ]
+    assert all(fn.__doc__ for fn in functions.values())
