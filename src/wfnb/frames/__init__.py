@@ -257,8 +257,7 @@ def stays(
 ) -> pd.DataFrame:
     """Every completed stay as ``(status, duration)``: only these two columns are fetched."""
     f = _workflow_filters(workflow, since, until, tenant_id)
-    inner = reads.select_stays(f, dialect_of(db)).subquery()
-    stmt = sa.select(inner).where(inner.c.seconds.is_not(None))
+    stmt = reads.select_completed_stays(f, dialect_of(db))
     frame = read_frame(db, stmt, tenant_id=tenant_id, label="stays")
     frame["duration"] = _timedelta(frame.pop("seconds"))
     return typed(frame, categories=("status",))

@@ -25,6 +25,7 @@ __all__ = [
     "READ_NAMES",
     "Filters",
     "count_rows",
+    "select_completed_stays",
     "select_dwell_stats",
     "select_entities",
     "select_failures",
@@ -239,6 +240,12 @@ def select_stays(f: Filters, dialect: str) -> sa.Select[Any]:
     left = sa.func.lead(p.at).over(partition_by=partition, order_by=(p.changed_at, p.id))
     seconds = _seconds(left, p.at, dialect).label("seconds")
     return sa.select(p.to_status.label("status"), seconds)
+
+
+def select_completed_stays(f: Filters, dialect: str) -> sa.Select[Any]:
+    """``select_stays`` without the stays still open: ``(status, seconds)`` of every exit."""
+    inner = select_stays(f, dialect).subquery("stays")
+    return sa.select(inner).where(inner.c.seconds.is_not(None))
 
 
 def _quantile(

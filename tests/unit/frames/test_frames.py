@@ -25,6 +25,7 @@ RESOLVED = [i for i in range(1, 30, 3) if i % 5]  # the rejected ones stay at dr
 def test_every_read_is_a_named_statement_builder() -> None:
     assert sorted(reads.READ_NAMES) == [
         "count_rows",
+        "select_completed_stays",
         "select_dwell_stats",
         "select_entities",
         "select_failures",
