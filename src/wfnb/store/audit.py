@@ -3,9 +3,9 @@
 Conformance replays history; a config diff counts the entities a migration would move and
 shows (never runs) the UPDATE that moves them.
 
-Each function builds one SQLAlchemy Core ``SELECT`` (identifiers quoted by SQLAlchemy,
-never formatted into strings), runs it on the caller's connection, and returns plain
-column names and tuples: pandas stays on the analysis side of the boundary. Driver errors
+Each reading function builds one SQLAlchemy Core ``SELECT`` (identifiers quoted by
+SQLAlchemy, never formatted into strings), runs it on the caller's connection, and returns
+plain values: pandas stays on the analysis side of the boundary. Driver errors
 become ``StoreError`` here. The replay read, millions of rows of plain strings and
 integers, takes the driver's tuples as they are (ADR 0071).
 """
