@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 import sqlalchemy as sa
@@ -76,3 +78,7 @@ def test_the_demo_has_failures_timers_and_observations(demo_db: sa.Engine) -> No
 def test_a_demo_refuses_a_database_that_has_a_history(demo: DemoReport) -> None:
     with pytest.raises(WfnbUsageError, match="already holds"):
         build_demo(demo.db_url, users=5, months=2, progress=False)
+
+
+def test_a_database_without_a_demo_manifest_has_no_old_configs(tmp_path: Path) -> None:
+    assert demo_configs(f"sqlite:///{tmp_path}/empty.db") == {}
