@@ -28,7 +28,8 @@ import sqlalchemy as sa
 
 from wfnb.engine.usecases import Result, StepContext, batch
 from wfnb.spec import Workflow
-from wfnb.store import configure_sqlite
+from wfnb.store import configure_sqlite, queries
+from wfnb.store import simulation as sim_sql
 
 __all__ = [
     "CALLS",
@@ -172,13 +173,14 @@ def insert_entities(
     columns of every row. Returns the ids.
     """
     spec = wf.entity
-    table = sa.Table(spec.table, sa.MetaData(), autoload_with=db)
     common = {spec.status_column: status or wf.initial_status, spec.version_column: 0, **values}
     if spec.tenant_column is not None:
         common[spec.tenant_column] = tenant_id
     if entity_ids:
         with db.begin() as conn:
-            conn.execute(sa.insert(table), [{spec.id_column: i, **common} for i in entity_ids])
+            table = queries.reflect_entity_table(conn, spec.table)
+            rows = [{spec.id_column: i, **common} for i in entity_ids]
+            sim_sql.insert_entity_rows(conn, table, rows)
     return list(entity_ids)
 
 

@@ -26,7 +26,7 @@ from wfnb.examples.energy import janitors, schema
 from wfnb.simulation.queue import SimQueue
 from wfnb.simulation.recorded import Recorded, Request
 from wfnb.spec import Workflow, Workflows
-from wfnb.store import make_engine, queries
+from wfnb.store import Store, make_engine, queries
 from wfnb.store import simulation as sim_sql
 from wfnb.timers import VirtualClock
 
@@ -116,7 +116,7 @@ class Replay:
         for owner, janitor in janitors().items():
             self.engine.register_janitor(owner, janitor)
         self._seen = 0
-        self._tables: dict[str, sa.Table] = {}
+        self._source = Store(self.source)  # a caller's engine: its pool is left alone
         self.timers: dict[tuple[str, str], list[ReplayedTimer]] = {}
 
     def advance(self, moment: datetime) -> None:
@@ -162,7 +162,7 @@ class Replay:
 
     def _insert(self, wf: Workflow, entity_id: str, request: Request) -> None:
         spec = wf.entity
-        table = self._table(spec.table)
+        table = self.engine.store.entity_table(spec)
         values = (
             dict(request.values) if request.values is not None else self._current(wf, entity_id)
         )
@@ -174,8 +174,8 @@ class Replay:
     def _current(self, wf: Workflow, entity_id: str) -> dict[str, Any]:
         """Today's row in the source (no recorded values): its columns, status reset."""
         spec = wf.entity
-        with self.source.connect() as conn:
-            table = queries.reflect_entity_table(conn, spec.table)
+        table = self._source.entity_table(spec)
+        with self._source.transaction(readonly=True) as conn:
             row = queries.select_entity(conn, table, spec, entity_id, None)
         values = dict(row or {})
         values.pop(spec.version_column, None)  # the column default: the creation version
@@ -184,16 +184,12 @@ class Replay:
     def status(self, recorded: Recorded) -> str | None:
         """The replayed entity's status now."""
         spec = self.workflows[recorded.workflow].entity
-        table = self._table(spec.table)
-        with self.db.connect() as conn:
-            value = sim_sql.select_entity_status(conn, spec, table, recorded.entity_id)
-        return None if value is None else str(value)
-
-    def _table(self, name: str) -> sa.Table:
-        if name not in self._tables:
-            with self.db.connect() as conn:
-                self._tables[name] = queries.reflect_entity_table(conn, name)
-        return self._tables[name]
+        store = self.engine.store
+        with store.transaction(readonly=True) as conn:
+            row = queries.select_entity(
+                conn, store.entity_table(spec), spec, recorded.entity_id, None
+            )
+        return None if row is None else str(row[spec.status_column])
 
     def close(self) -> None:
         """Dispose of the engine and delete the throwaway database."""

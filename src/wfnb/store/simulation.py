@@ -1,9 +1,10 @@
 """The statements wfnb's own tooling runs: the simulator, the history replayer, the demo builder.
 
-None of them is on the engine's path. The demo builder's manifest (what it planted, which
-old config it ran) is a table of its own; everything else reads or writes the engine's
-tables and the users' entity tables, which callers reflect with
-``queries.reflect_entity_table``. Every statement is a named function; a test lists them.
+``wfnb.testing`` inserts its entities here too. None of them is on the engine's path. The
+demo builder's manifest (what it planted, which old config it ran) is a table of its own;
+everything else reads or writes the engine's tables and the users' entity tables, which
+callers reflect with ``queries.reflect_entity_table``. Every statement is a named function;
+a test lists them.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ __all__ = [
     "history_is_empty",
     "insert_entity_rows",
     "insert_manifest",
-    "select_entity_status",
     "select_id_statuses",
     "select_manifest_details",
     "select_recorded_history",
@@ -97,14 +97,6 @@ def insert_entity_rows(
     """``INSERT INTO <table>`` the entities a simulation creates (one executemany)."""
     if rows:
         conn.execute(sa.insert(table), list(rows))
-
-
-def select_entity_status(
-    conn: sa.Connection, entity: EntitySpec, table: sa.Table, entity_id: Any
-) -> Any:
-    """``SELECT status FROM <table> WHERE id = :id`` (None when there is no such entity)."""
-    stmt = sa.select(table.c[entity.status_column]).where(table.c[entity.id_column] == entity_id)
-    return conn.execute(stmt).scalar()
 
 
 def select_recorded_history(

@@ -21,7 +21,6 @@ def test_every_tooling_statement_is_a_named_documented_function() -> None:
         "history_is_empty",
         "insert_entity_rows",
         "insert_manifest",
-        "select_entity_status",
         "select_id_statuses",
         "select_manifest_details",
         "select_recorded_history",
