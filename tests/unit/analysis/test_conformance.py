@@ -255,16 +255,10 @@ def test_an_empty_history_is_perfectly_fit(sqlite_url: str) -> None:
 
 
 def test_every_audit_statement_is_named() -> None:
-    import inspect
-
+    from tests.names import defined_functions
     from wfnb.store import audit
 
-    functions = {
-        n
-        for n, f in inspect.getmembers(audit, inspect.isfunction)
-        if f.__module__ == audit.__name__
-    }
-    assert set(audit.AUDIT_QUERY_NAMES) == functions
+    assert set(audit.AUDIT_QUERY_NAMES) == set(defined_functions(audit))
 
 
 def test_creation_rows_conform_and_a_fired_reminder_does_not_restart_the_clock(

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from tests.names import defined_functions
 from wfnb import frames, testing
 from wfnb.engine import Engine
 from wfnb.spec import Workflow
@@ -34,12 +35,7 @@ def test_every_read_is_a_named_statement_builder() -> None:
         "select_throughput",
         "select_transition_counts",
     ]
-    defined = {
-        name
-        for name, fn in inspect.getmembers(reads, inspect.isfunction)
-        if fn.__module__ == reads.__name__ and name.startswith(("select_", "count_"))
-    }
-    assert defined == set(reads.READ_NAMES)
+    assert set(defined_functions(reads, "select_", "count_")) == set(reads.READ_NAMES)
     assert all(inspect.getdoc(getattr(reads, n)) for n in reads.READ_NAMES)
 
 

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import inspect
-
+from tests.names import defined_functions
 from wfnb.store import simulation
 
 
 def test_every_tooling_statement_is_a_named_documented_function() -> None:
-    functions = {
-        name: fn
-        for name, fn in inspect.getmembers(simulation, inspect.isfunction)
-        if fn.__module__ == simulation.__name__ and not name.startswith("_")
-    }
+    functions = defined_functions(simulation)
     assert set(simulation.SIMULATION_QUERY_NAMES) == set(functions)
     assert sorted(functions) == [
         "attach_request_metadata",

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import inspect
-
 import pytest
 import sqlalchemy as sa
 
+from tests.names import defined_functions
 from wfnb import testing
 from wfnb.engine import Engine
 from wfnb.exceptions import StoreError
@@ -34,12 +33,7 @@ EXPECTED_QUERIES = [
 
 def test_every_statement_is_a_named_documented_function() -> None:
     assert sorted(queries.QUERY_NAMES) == EXPECTED_QUERIES
-    defined = {
-        name
-        for name, fn in inspect.getmembers(queries, inspect.isfunction)
-        if fn.__module__ == queries.__name__ and not name.startswith("_")
-    }
-    assert defined == set(EXPECTED_QUERIES)
+    assert set(defined_functions(queries)) == set(EXPECTED_QUERIES)
     for name in EXPECTED_QUERIES:
         assert (getattr(queries, name).__doc__ or "").strip(), name
 
@@ -242,11 +236,7 @@ def test_entity_tables_reflect_by_schema_qualified_name_and_a_missing_one_is_nam
 def test_the_timer_ledger_statements_are_named_documented_functions() -> None:
     from wfnb.store import ledger
 
-    functions = {
-        name: fn
-        for name, fn in inspect.getmembers(ledger, inspect.isfunction)
-        if fn.__module__ == ledger.__name__ and not name.startswith("_")
-    }
+    functions = defined_functions(ledger)
     assert sorted(functions) == [
         "claim_key",
         "create_ledger",
