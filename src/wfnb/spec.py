@@ -234,6 +234,13 @@ class Workflow(_Model):
         return {s.key: s for s in self.steps}
 
     @cached_property
+    def _timers_by_status(self) -> dict[str, tuple[Timer, ...]]:
+        by_status: dict[str, list[Timer]] = {}
+        for t in self.timers:
+            by_status.setdefault(t.status, []).append(t)
+        return {status: tuple(timers) for status, timers in by_status.items()}
+
+    @cached_property
     def _steps_by_status(self) -> dict[str, tuple[Step, ...]]:
         by_status: dict[str, list[Step]] = {}
         for s in self.steps:
@@ -257,7 +264,7 @@ class Workflow(_Model):
 
     def timers_at(self, status: str) -> tuple[Timer, ...]:
         """Timers armed when an entity enters ``status``."""
-        return tuple(t for t in self.timers if t.status == status)
+        return self._timers_by_status.get(status, ())
 
     def is_terminal(self, status: str) -> bool:
         """Whether ``status`` is a terminal status."""

@@ -79,9 +79,10 @@ class StepRun:
     def run(self) -> StepResult:
         """The pipeline: everything up to the commit, then the effects."""
         try:
-            self.call = replace(
-                self.call, data=check_payload(self.call.data, self.rt.max_payload_bytes)
-            )
+            if self.call.data is not None:  # none given: the use cases see an empty dict
+                self.call = replace(
+                    self.call, data=check_payload(self.call.data, self.rt.max_payload_bytes)
+                )
             with self.rt.store.transaction(self.call.context.tenant_id) as conn:
                 self.row = load(self.rt, conn, self.call, self.entity_id)
                 self.check_expected(conn)

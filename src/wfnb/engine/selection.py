@@ -36,26 +36,33 @@ def select_step(
         NoStepAppliesError: nothing applies, or the named step does not (WF202).
         AmbiguousStepError: several apply and no key was given (WF203).
     """
-    fields = {"workflow": workflow.name, "status": status, "requester_type": requester_type}
     if key is not None:
         step = workflow.step(key)
         reason = f"no step named {key!r}" if step is None else why_not(step, status, requester_type)
         if step is None or reason is not None:
-            raise NoStepAppliesError(f"{workflow.name}: {reason}", step=key, **fields)
+            raise NoStepAppliesError(
+                f"{workflow.name}: {reason}", step=key, **_fields(workflow, status, requester_type)
+            )
         return step.for_requester(requester_type)
     steps = applicable(workflow, status, requester_type)
+    if len(steps) == 1:
+        return steps[0].for_requester(requester_type)
+    fields = _fields(workflow, status, requester_type)
     if not steps:
         raise NoStepAppliesError(
             f"{workflow.name}: no step applies at {status!r} for {requester_type!r}",
             step=None,
             **fields,
         )
-    if len(steps) > 1:
-        keys = [s.key for s in steps]
-        raise AmbiguousStepError(
-            f"{workflow.name}: several steps apply at {status!r} for {requester_type!r}: "
-            f"{', '.join(keys)}; name one",
-            candidates=keys,
-            **fields,
-        )
-    return steps[0].for_requester(requester_type)
+    keys = [s.key for s in steps]
+    raise AmbiguousStepError(
+        f"{workflow.name}: several steps apply at {status!r} for {requester_type!r}: "
+        f"{', '.join(keys)}; name one",
+        candidates=keys,
+        **fields,
+    )
+
+
+def _fields(workflow: Workflow, status: str, requester_type: str) -> dict[str, str]:
+    """The structured fields of a WF202/WF203 error."""
+    return {"workflow": workflow.name, "status": status, "requester_type": requester_type}

@@ -168,7 +168,7 @@ def make_context(
     wf = call.workflow
     return StepContext(
         entity=row,
-        data=call.data,
+        data={} if call.data is None else call.data,
         requester=call.requester(entity_tenant(wf, row, call)),
         conn=conn,
         workflow=wf,

@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql
 
 from wfnb.exceptions import StoreError
 from wfnb.spec import EntitySpec
+from wfnb.store.direct import direct_select, watched
 from wfnb.store.tables import HISTORY, METADATA, PERMANENT_FAILURE_LOG
 
 __all__ = [
@@ -132,12 +133,20 @@ def select_entity(
     entity_id: Any,
     tenant_id: str | None,
 ) -> dict[str, Any] | None:
-    """``SELECT * FROM <table> WHERE id = :id [AND tenant = :t]``: one entity row or None."""
+    """``SELECT * FROM <table> WHERE id = :id [AND tenant = :t]``: one entity row or None.
+
+    On SQLite, while nothing watches statements, the compiled SELECT runs on the DB-API
+    connection (``wfnb.store.direct``, ADR 0015): the same SQL, row, types and errors.
+    """
     scoped = entity.tenant_column if tenant_id is not None else None
     params: dict[str, Any] = {"wfnb_id": _id_value(table, entity, entity_id)}
     if scoped:
         params["wfnb_tenant"] = tenant_id
-    row = conn.execute(_select_one(table, entity.id_column, scoped), params).first()
+    stmt = _select_one(table, entity.id_column, scoped)
+    direct = direct_select(stmt, conn.dialect)
+    if direct is not None and not watched(conn):
+        return direct.first(conn, params)
+    row = conn.execute(stmt, params).first()
     return row._asdict() if row is not None else None
 
 
