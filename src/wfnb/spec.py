@@ -234,6 +234,10 @@ class Workflow(_Model):
         return {s.key: s for s in self.steps}
 
     @cached_property
+    def _views(self) -> dict[tuple[str, str], tuple[Step, ...]]:
+        return {}
+
+    @cached_property
     def _timers_by_status(self) -> dict[str, tuple[Timer, ...]]:
         by_status: dict[str, list[Timer]] = {}
         for t in self.timers:
@@ -261,6 +265,25 @@ class Workflow(_Model):
     def steps_at(self, status: str) -> tuple[Step, ...]:
         """Every step declared at ``status``, in file order."""
         return self._steps_by_status.get(status, ())
+
+    def steps_for(self, status: str, requester_type: str) -> tuple[Step, ...]:
+        """The steps at ``status`` that ``requester_type`` may run, as it sees them.
+
+        In file order, each with its override for ``requester_type`` applied
+        (``Step.for_requester``). Worked out once per declared (status, requester type)
+        pair: the workflow is frozen, and a step's override view costs a model copy.
+        """
+        key = (status, requester_type)
+        views = self._views.get(key)
+        if views is None:
+            views = tuple(
+                s.for_requester(requester_type)
+                for s in self.steps_at(status)
+                if s.allows(requester_type)
+            )
+            if status in self._steps_by_status and requester_type in self.requester_types:
+                self._views[key] = views  # declared names only: the cache stays bounded
+        return views
 
     def timers_at(self, status: str) -> tuple[Timer, ...]:
         """Timers armed when an entity enters ``status``."""

@@ -13,8 +13,8 @@ __all__ = ["applicable", "select_step", "why_not"]
 
 
 def applicable(workflow: Workflow, status: str, requester_type: str) -> tuple[Step, ...]:
-    """Every step at ``status`` that ``requester_type`` may run, in file order."""
-    return tuple(s for s in workflow.steps_at(status) if s.allows(requester_type))
+    """Every step at ``status`` that ``requester_type`` may run, in file order, as it sees them."""
+    return workflow.steps_for(status, requester_type)
 
 
 def why_not(step: Step, status: str, requester_type: str) -> str | None:
@@ -43,10 +43,10 @@ def select_step(
             raise NoStepAppliesError(
                 f"{workflow.name}: {reason}", step=key, **_fields(workflow, status, requester_type)
             )
-        return step.for_requester(requester_type)
+        return next(s for s in applicable(workflow, status, requester_type) if s.key == key)
     steps = applicable(workflow, status, requester_type)
     if len(steps) == 1:
-        return steps[0].for_requester(requester_type)
+        return steps[0]
     fields = _fields(workflow, status, requester_type)
     if not steps:
         raise NoStepAppliesError(

@@ -324,8 +324,10 @@ def swap_and_record(
         swapped = compare_and_swap(
             conn, table, entity, entity_id, version=version, to_status=to_status
         )
-        if swapped:  # the version the swap wrote, as RETURNING gives it on PostgreSQL
-            insert_history(conn, [{**history, "entity_version": int(version) + 1}])
+        written = int(version) + 1  # the version the swap wrote, as RETURNING gives it on PG
+        if swapped:
+            same = history.get("entity_version") == written
+            insert_history(conn, [history if same else {**history, "entity_version": written}])
         return swapped
     stmt = _swap_and_record_one(
         table, entity.id_column, entity.version_column, entity.status_column

@@ -80,6 +80,25 @@ def test_for_requester_applies_the_override_only_for_that_requester() -> None:
     assert (user.successful_state, user.auto_advance) == ("approved", False)
 
 
+def test_steps_for_gives_each_requester_its_view_once() -> None:
+    wf = Workflow.model_validate(minimal())
+    (admin,) = wf.steps_for("draft", "admin")
+    assert (admin.key, admin.successful_state, admin.overrides) == ("approve", "paid", {})
+    assert wf.steps_for("draft", "admin")[0] is admin  # worked out once, then reused
+    assert wf.steps_for("draft", "user")[0].successful_state == "approved"
+    assert wf.steps_for("paid", "user") == ()
+    # statuses without steps and undeclared names are answered, never remembered
+    assert wf.steps_for("draft", "robot")[0].successful_state == "approved"
+    assert wf.steps_for("nowhere", "admin") == ()
+    assert set(wf._views) == {("draft", "admin"), ("draft", "user")}
+
+
+def test_timers_at_indexes_the_timers_by_status() -> None:
+    wf = Workflow.model_validate(minimal())
+    assert [t.key for t in wf.timers_at("approved")] == ["t"]
+    assert wf.timers_at("draft") == ()
+
+
 def test_durations_are_parsed_by_isodate_and_calendar_aware() -> None:
     assert parse_duration("PT10M") == timedelta(minutes=10)
     jan31 = datetime(2026, 1, 31, tzinfo=UTC)
