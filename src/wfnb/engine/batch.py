@@ -42,7 +42,7 @@ from wfnb.exceptions import (
     StepError,
     UseCaseFailedError,
 )
-from wfnb.store import queries
+from wfnb.store import bulk, queries
 
 __all__ = ["run_batch"]
 
@@ -93,7 +93,7 @@ class _Batch:
     def load(self, conn: sa.Connection) -> None:
         """One SELECT; WF201 for the missing, WF202/WF203 from selection."""
         wf = self.call.workflow
-        rows = queries.select_entities(conn, self.table, self.spec, self.ids, self.tenant)
+        rows = bulk.select_entities(conn, self.table, self.spec, self.ids, self.tenant)
         for row in rows:
             self.items[str(row[self.spec.id_column])].row = row
         tenants = {entity_tenant(wf, r, self.call) for r in rows}
@@ -184,7 +184,7 @@ class _Batch:
             by_target[it.plan.to_status].append(it)
         for target, group in by_target.items():
             expected = [(it.key, self.version(it)) for it in group]
-            won = queries.compare_and_swap_many(conn, self.table, self.spec, expected, target)
+            won = bulk.compare_and_swap_many(conn, self.table, self.spec, expected, target)
             for it in group:
                 if it.key in won:
                     it.swapped = it.plan
@@ -266,7 +266,7 @@ class _Batch:
             elif it.plan.to_status != sw.to_status:
                 fixes[(it.plan.to_status, 0)].append(it.key)
         for (target, delta), keys in fixes.items():
-            queries.restate_many(
+            bulk.restate_many(
                 conn, self.table, self.spec, keys, to_status=target, version_delta=delta
             )
 

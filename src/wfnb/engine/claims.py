@@ -31,7 +31,7 @@ from wfnb.engine.transitions import (
 from wfnb.engine.usecases import ResultKind
 from wfnb.exceptions import ConcurrentModificationError
 from wfnb.spec import Step, Workflow, add_duration
-from wfnb.store import queries
+from wfnb.store import bulk
 
 if TYPE_CHECKING:
     from wfnb.engine.pipeline import StepRun
@@ -103,9 +103,9 @@ def recover(
             continue
         with rt.store.transaction(tenant_id, readonly=True) as conn:
             table = rt.store.entity_table(wf.entity)
-            rows = queries.select_entities_at(conn, table, wf.entity, wf.claim_statuses, tenant_id)
+            rows = bulk.select_entities_at(conn, table, wf.entity, wf.claim_statuses, tenant_id)
             ids = [str(r[wf.entity.id_column]) for r in rows]
-            claimed = queries.select_claims(conn, wf.name, ids)
+            claimed = bulk.select_claims(conn, wf.name, ids)
         for row in rows:
             claim_row = claimed.get(str(row[wf.entity.id_column]))
             step = _claiming_step(wf, claim_row)

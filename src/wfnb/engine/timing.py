@@ -22,7 +22,7 @@ from wfnb.engine.runtime import Runtime
 from wfnb.engine.transitions import Call, Transition, history_row
 from wfnb.exceptions import EntityNotFoundError, NoStepAppliesError
 from wfnb.spec import Workflow
-from wfnb.store import queries
+from wfnb.store import bulk, queries
 from wfnb.timers.arming import arm_timers
 from wfnb.timers.port import TimerJob
 
@@ -100,7 +100,7 @@ def rearm(rt: Runtime, workflows: Mapping[str, Workflow], tenant_id: str | None)
             entries = queries.select_timer_entries(conn, wf.name, timed)
             table = rt.store.entity_table(spec)
             ids = [e["entity_id"] for e in entries]
-            rows = queries.select_entities(conn, table, spec, ids, tenant_id)
+            rows = bulk.select_entities(conn, table, spec, ids, tenant_id)
         current = {str(r[spec.id_column]): r for r in rows}
         for entry in entries:
             row = current.get(entry["entity_id"])

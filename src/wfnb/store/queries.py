@@ -1,4 +1,7 @@
-"""Every SQL statement wfnb runs, as a named, documented function (a test lists them).
+"""The engine's per-entity SQL and its DDL, each a named, documented function (a test lists them).
+
+Statements over many entities at once live in ``wfnb.store.bulk``; the audit, frame,
+ledger, shadow and simulation reads and writes in their own modules beside this one.
 
 Statements are SQLAlchemy 2 Core constructs: identifiers (the user's entity tables and
 columns) are quoted by SQLAlchemy, never formatted into strings. The only hand-written
@@ -11,12 +14,11 @@ transaction and wraps driver errors into ``StoreError``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 
 from wfnb.exceptions import StoreError
 from wfnb.spec import EntitySpec
@@ -26,25 +28,17 @@ from wfnb.store.tables import HISTORY, METADATA, PERMANENT_FAILURE_LOG
 __all__ = [
     "QUERY_NAMES",
     "compare_and_swap",
-    "compare_and_swap_many",
     "create_engine_tables",
     "enable_row_level_security",
     "insert_failures",
     "insert_history",
     "left_status_since",
     "reflect_entity_table",
-    "restate_many",
-    "select_claims",
-    "select_entities",
-    "select_entities_at",
     "select_entity",
     "select_timer_entries",
     "set_tenant",
     "swap_and_record",
 ]
-
-CHUNK = 5000
-"""Ids per ``IN`` list: 2 parameters each, under SQLite's (32766) and PostgreSQL's (65535)."""
 
 _INSERT_HISTORY = sa.insert(HISTORY)
 _INSERT_FAILURE = sa.insert(PERMANENT_FAILURE_LOG)
@@ -148,80 +142,6 @@ def select_entity(
         return direct.first(conn, params)
     row = conn.execute(stmt, params).first()
     return row._asdict() if row is not None else None
-
-
-def _chunks(conn: sa.Connection, values: Sequence[Any]) -> list[Sequence[Any]]:
-    """``values`` in pieces one statement takes: all at once as a PostgreSQL array."""
-    size = max(1, len(values)) if conn.dialect.name == "postgresql" else CHUNK
-    return [values[start : start + size] for start in range(0, len(values), size)]
-
-
-def _array(column: sa.ColumnElement[Any], values: Sequence[Any]) -> sa.BindParameter[Any]:
-    """One PostgreSQL array parameter of ``column``'s type."""
-    return sa.bindparam(None, list(values), type_=postgresql.ARRAY(column.type))
-
-
-def _is_any(
-    conn: sa.Connection, column: sa.ColumnElement[Any], values: Sequence[Any]
-) -> sa.ColumnElement[bool]:
-    """``column IN (...)``; on PostgreSQL ``column = ANY(:array)``, one parameter however many."""
-    if conn.dialect.name == "postgresql":
-        return column == sa.any_(_array(column, values))
-    return column.in_(values)
-
-
-def _pairs_in(
-    conn: sa.Connection,
-    first: sa.ColumnElement[Any],
-    second: sa.ColumnElement[Any],
-    pairs: Sequence[tuple[Any, Any]],
-) -> sa.ColumnElement[bool]:
-    """``(first, second) IN (...)``; on PostgreSQL the pairs travel as two arrays.
-
-    That is ``(first, second) IN (SELECT unnest(:firsts), unnest(:seconds))``.
-    """
-    if conn.dialect.name != "postgresql":
-        return sa.tuple_(first, second).in_(pairs)
-    firsts, seconds = zip(*pairs, strict=True)
-    unnested = sa.select(
-        sa.func.unnest(_array(first, firsts)), sa.func.unnest(_array(second, seconds))
-    )
-    return sa.tuple_(first, second).in_(unnested)
-
-
-def select_entities(
-    conn: sa.Connection,
-    table: sa.Table,
-    entity: EntitySpec,
-    entity_ids: Sequence[Any],
-    tenant_id: str | None,
-) -> list[dict[str, Any]]:
-    """``SELECT * FROM <table> WHERE id IN (...) [AND tenant = :t]``, one statement per chunk.
-
-    On PostgreSQL the ids travel as one array (``id = ANY(:ids)``): one statement, and no
-    thousands of parameters for SQLAlchemy to expand.
-    """
-    id_col = table.c[entity.id_column]
-    values = [_id_value(table, entity, i) for i in entity_ids]
-    rows: list[dict[str, Any]] = []
-    for chunk in _chunks(conn, values):
-        stmt = sa.select(table).where(_is_any(conn, id_col, chunk))
-        rows.extend(
-            dict(r) for r in conn.execute(_scoped(stmt, table, entity, tenant_id)).mappings()
-        )
-    return rows
-
-
-def select_entities_at(
-    conn: sa.Connection,
-    table: sa.Table,
-    entity: EntitySpec,
-    statuses: Iterable[str],
-    tenant_id: str | None,
-) -> list[dict[str, Any]]:
-    """``SELECT * FROM <table> WHERE status IN (...)``: entities sitting at claim statuses."""
-    stmt = sa.select(table).where(table.c[entity.status_column].in_(sorted(statuses)))
-    return [dict(r) for r in conn.execute(_scoped(stmt, table, entity, tenant_id)).mappings()]
 
 
 def _swap_params(
@@ -337,85 +257,6 @@ def swap_and_record(
     return len(conn.execute(stmt, params).all()) == 1
 
 
-def compare_and_swap_many(
-    conn: sa.Connection,
-    table: sa.Table,
-    entity: EntitySpec,
-    expected: Sequence[tuple[Any, int]],
-    to_status: str,
-) -> set[str]:
-    """Bulk CAS, one statement per chunk of ids.
-
-    ::
-
-        UPDATE <table> SET status=:to, version=version+1
-        WHERE id IN (SELECT id FROM <table> WHERE (id, version) IN (...)
-                     ORDER BY id FOR UPDATE)
-        RETURNING id
-
-    The sub-select locks the matching rows in id order (PostgreSQL; SQLite holds the
-    database lock already), so two batches over overlapping entities queue behind each
-    other instead of deadlocking. On PostgreSQL the pairs travel as two arrays,
-    ``(id, version) IN (SELECT unnest(:ids), unnest(:versions))``, in one statement.
-
-    Args:
-        conn: the transaction's connection.
-        table: the reflected entity table.
-        entity: the workflow's entity spec (column names).
-        expected: ``(entity_id, version)`` pairs read earlier in the transaction.
-        to_status: the status every matched row moves to.
-
-    Returns:
-        The ids (as text) of the rows that matched; the others changed concurrently.
-    """
-    id_col, ver = table.c[entity.id_column], table.c[entity.version_column]
-    pairs = [(_id_value(table, entity, i), v) for i, v in expected]
-    won: set[str] = set()
-    for chunk in _chunks(conn, pairs):
-        matching = (
-            sa.select(id_col)
-            .where(_pairs_in(conn, id_col, ver, chunk))
-            .order_by(id_col)
-            .with_for_update()
-        )
-        stmt = (
-            sa.update(table)
-            .where(id_col.in_(matching))
-            .values({entity.status_column: to_status, entity.version_column: ver + 1})
-            .returning(id_col)
-        )
-        won.update(str(i) for i in conn.execute(stmt).scalars())
-    return won
-
-
-def restate_many(
-    conn: sa.Connection,
-    table: sa.Table,
-    entity: EntitySpec,
-    entity_ids: Sequence[Any],
-    *,
-    to_status: str,
-    version_delta: int,
-) -> int:
-    """Re-point rows this transaction has just swapped: ``SET status=:s, version=version+:d``.
-
-    Only called on rows the same transaction holds (it swapped them a moment ago): with
-    ``version_delta=-1`` it undoes the swap (the entity ends exactly as read), with ``0``
-    it changes where the swap goes (a rejection, a release, a failure status).
-    """
-    id_col, ver = table.c[entity.id_column], table.c[entity.version_column]
-    values = [_id_value(table, entity, i) for i in entity_ids]
-    count = 0
-    for chunk in _chunks(conn, values):
-        stmt = (
-            sa.update(table)
-            .where(_is_any(conn, id_col, chunk))
-            .values({entity.status_column: to_status, entity.version_column: ver + version_delta})
-        )
-        count += conn.execute(stmt).rowcount
-    return count
-
-
 def insert_history(conn: sa.Connection, rows: Sequence[Mapping[str, Any]]) -> None:
     """``INSERT INTO workflow_history``: one row, or many as a single executemany."""
     if rows:
@@ -426,30 +267,6 @@ def insert_failures(conn: sa.Connection, rows: Sequence[Mapping[str, Any]]) -> N
     """``INSERT INTO workflow_permanent_failure_log``: one row, or many (executemany)."""
     if rows:
         conn.execute(_INSERT_FAILURE, list(rows))
-
-
-def select_claims(
-    conn: sa.Connection, workflow: str, entity_ids: Sequence[str]
-) -> dict[str, dict[str, Any]]:
-    """The latest ``claimed`` history row of each entity (``kind = 'claimed'``).
-
-    Returns:
-        entity id (text) → that row, for the ids that have one.
-    """
-    latest: dict[str, dict[str, Any]] = {}
-    for chunk in _chunks(conn, entity_ids):
-        stmt = (
-            sa.select(HISTORY)
-            .where(
-                HISTORY.c.workflow == workflow,
-                HISTORY.c.kind == "claimed",
-                _is_any(conn, HISTORY.c.entity_id, chunk),
-            )
-            .order_by(HISTORY.c.id)
-        )
-        for row in conn.execute(stmt).mappings():
-            latest[row["entity_id"]] = dict(row)
-    return latest
 
 
 def left_status_since(

@@ -9,21 +9,16 @@ from tests.names import defined_functions
 from wfnb import testing
 from wfnb.engine import Engine
 from wfnb.exceptions import StoreError
-from wfnb.store import HISTORY, PERMANENT_FAILURE_LOG, Store, queries, wrap_errors
+from wfnb.store import HISTORY, PERMANENT_FAILURE_LOG, Store, bulk, queries, wrap_errors
 
 EXPECTED_QUERIES = [
     "compare_and_swap",
-    "compare_and_swap_many",
     "create_engine_tables",
     "enable_row_level_security",
     "insert_failures",
     "insert_history",
     "left_status_since",
     "reflect_entity_table",
-    "restate_many",
-    "select_claims",
-    "select_entities",
-    "select_entities_at",
     "select_entity",
     "select_timer_entries",
     "set_tenant",
@@ -31,11 +26,23 @@ EXPECTED_QUERIES = [
 ]
 
 
+EXPECTED_BULK_QUERIES = [
+    "compare_and_swap_many",
+    "restate_many",
+    "select_claims",
+    "select_entities",
+    "select_entities_at",
+]
+
+
 def test_every_statement_is_a_named_documented_function() -> None:
     assert sorted(queries.QUERY_NAMES) == EXPECTED_QUERIES
     assert set(defined_functions(queries)) == set(EXPECTED_QUERIES)
-    for name in EXPECTED_QUERIES:
-        assert (getattr(queries, name).__doc__ or "").strip(), name
+    assert sorted(bulk.BULK_QUERY_NAMES) == EXPECTED_BULK_QUERIES
+    assert set(defined_functions(bulk)) == set(EXPECTED_BULK_QUERIES)
+    for module, names in ((queries, EXPECTED_QUERIES), (bulk, EXPECTED_BULK_QUERIES)):
+        for name in names:
+            assert (getattr(module, name).__doc__ or "").strip(), name
 
 
 def test_history_columns_are_the_contract() -> None:
