@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from wfnb.exceptions import StoreError
 from wfnb.spec import EntitySpec
+from wfnb.store.bulk import _chunks, _is_any
 from wfnb.store.errors import wrap_errors
 from wfnb.store.tables import HISTORY
 
@@ -34,9 +35,6 @@ __all__ = [
     "select_entity_statuses",
     "select_replay_rows",
 ]
-
-CHUNK = 5000
-"""Ids per ``IN`` list, under every dialect's bound-parameter limit."""
 
 REPLAY_COLUMNS: tuple[str, ...] = (
     "id",
@@ -106,12 +104,16 @@ def count_history(conn: sa.Connection, workflows: Sequence[str]) -> int:
 
 
 def select_changed_at(conn: sa.Connection, ids: Sequence[int]) -> dict[int, datetime]:
-    """``SELECT id, changed_at FROM workflow_history WHERE id IN (...)``, chunked."""
+    """``SELECT id, changed_at FROM workflow_history WHERE id IN (...)``.
+
+    Chunked as ``wfnb.store.bulk`` chunks ids (on PostgreSQL one array parameter).
+    """
     found: dict[int, datetime] = {}
     with wrap_errors("read history timestamps"):
-        for start in range(0, len(ids), CHUNK):
-            chunk = [int(i) for i in ids[start : start + CHUNK]]
-            stmt = sa.select(HISTORY.c.id, HISTORY.c.changed_at).where(HISTORY.c.id.in_(chunk))
+        for chunk in _chunks(conn, [int(i) for i in ids]):
+            stmt = sa.select(HISTORY.c.id, HISTORY.c.changed_at).where(
+                _is_any(conn, HISTORY.c.id, chunk)
+            )
             found.update((int(i), at) for i, at in conn.execute(stmt))
     return found
 
