@@ -34,10 +34,10 @@ _CURRENT: ContextVar[RequestContext | None] = ContextVar("wfnb_request_context",
 
 
 def new_correlation_id() -> str:
-    """A fresh correlation id: 128 random bits as 32 hex digits (a uuid4's shape).
+    """A fresh correlation id: 128 random bits as 32 hex digits (as long as a uuid4's hex).
 
-    ``secrets.token_hex`` rather than ``uuid.uuid4().hex``: the same randomness, without
-    building a ``UUID`` object on every engine call.
+    ``secrets.token_hex`` rather than ``uuid.uuid4().hex``: the same source of randomness,
+    without building a ``UUID`` object on every engine call.
     """
     return secrets.token_hex(16)
 
