@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 from functools import cached_property
-from typing import Annotated, Any, cast
+from typing import Annotated, Any, TypeVar, cast
 
 import isodate
 from pydantic import (
@@ -176,6 +176,17 @@ class Timer(_Model):
     requester_type: NonEmpty
 
 
+_AtStatus = TypeVar("_AtStatus", "Step", "Timer")
+
+
+def _by_status(items: Iterable[_AtStatus]) -> dict[str, tuple[_AtStatus, ...]]:
+    """``items`` grouped by their ``status``, each group in file order."""
+    groups: dict[str, list[_AtStatus]] = {}
+    for item in items:
+        groups.setdefault(item.status, []).append(item)
+    return {status: tuple(group) for status, group in groups.items()}
+
+
 class Workflow(_Model):
     """One workflow file."""
 
@@ -239,17 +250,11 @@ class Workflow(_Model):
 
     @cached_property
     def _timers_by_status(self) -> dict[str, tuple[Timer, ...]]:
-        by_status: dict[str, list[Timer]] = {}
-        for t in self.timers:
-            by_status.setdefault(t.status, []).append(t)
-        return {status: tuple(timers) for status, timers in by_status.items()}
+        return _by_status(self.timers)
 
     @cached_property
     def _steps_by_status(self) -> dict[str, tuple[Step, ...]]:
-        by_status: dict[str, list[Step]] = {}
-        for s in self.steps:
-            by_status.setdefault(s.status, []).append(s)
-        return {k: tuple(v) for k, v in by_status.items()}
+        return _by_status(self.steps)
 
     @cached_property
     def claim_statuses(self) -> frozenset[str]:
