@@ -36,15 +36,20 @@ def select_step(
         NoStepAppliesError: nothing applies, or the named step does not (WF202).
         AmbiguousStepError: several apply and no key was given (WF203).
     """
-    if key is not None:
-        step = workflow.step(key)
-        reason = f"no step named {key!r}" if step is None else why_not(step, status, requester_type)
-        if step is None or reason is not None:
-            raise NoStepAppliesError(
-                f"{workflow.name}: {reason}", step=key, **_fields(workflow, status, requester_type)
-            )
-        return next(s for s in applicable(workflow, status, requester_type) if s.key == key)
     steps = applicable(workflow, status, requester_type)
+    if key is not None:
+        for step in steps:
+            if step.key == key:
+                return step
+        declared = workflow.step(key)
+        reason = (
+            f"no step named {key!r}"
+            if declared is None
+            else why_not(declared, status, requester_type)
+        )
+        raise NoStepAppliesError(
+            f"{workflow.name}: {reason}", step=key, **_fields(workflow, status, requester_type)
+        )
     if len(steps) == 1:
         return steps[0]
     fields = _fields(workflow, status, requester_type)
