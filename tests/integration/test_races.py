@@ -126,3 +126,18 @@ def test_two_batches_in_opposite_orders_lock_rows_in_one_order(pg_build: PgBuild
     assert sorted(outcomes[1]) == moved or sorted(outcomes[0]) == moved
     assert sum(o == ("failed", "WF204") for o in outcomes[0] + outcomes[1]) == 4
     assert scalar(engine, "SELECT count(*) FROM workflow_history") == 4
+
+
+def test_concurrent_created_calls_record_the_creation_once(pg_build: PgBuild) -> None:
+    engine, _ = pg_build(entities=1)
+    gate = threading.Barrier(8)
+
+    def work(_: int) -> StepResult:
+        gate.wait()
+        return engine.created("ticket", "e0000")
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(work, range(8)))
+    assert Counter(r.outcome for r in results) == {Outcome.TRANSITIONED: 1, Outcome.REJECTED: 7}
+    assert all(r.metadata.get("already_recorded") for r in results if r.outcome is Outcome.REJECTED)
+    assert scalar(engine, "SELECT count(*) FROM workflow_history") == 1
