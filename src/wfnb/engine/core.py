@@ -243,11 +243,11 @@ class Engine:
 
         Writes a history row with no ``from_status`` and arms the initial status's timers
         (a creation happens outside the engine, so nothing else would arm them). Idempotent:
-        once the creation is recorded, a further call writes nothing and says so, as
-        ``outcome="rejected"`` (``ok`` is True, ``to_status`` None) with
-        ``metadata={"reason": "already recorded", "already_recorded": True}``; missing
-        timers of the initial status are armed again. WF201: no such entity; WF202: not
-        recorded and no longer at the initial status.
+        once the creation is recorded, a further call writes nothing and says so:
+        ``outcome="rejected"``, ``ok`` True, ``from_status`` where the entity is,
+        ``to_status`` None, ``metadata={"reason": "already recorded",
+        "already_recorded": True}``; missing timers of the initial status are armed again.
+        WF201: no such entity; WF202: not recorded and no longer at the initial status.
         """
         call = self._call(
             workflow,

@@ -98,7 +98,7 @@ def _already_recorded(
         workflow=wf.name,
         entity_id=entity_id,
         step=None,
-        from_status=None,
+        from_status=str(row[spec.status_column]),  # where it is; nothing moved
         to_status=None,
         metadata={"reason": "already recorded", "already_recorded": True},
         duration_ms=call.elapsed_ms(),

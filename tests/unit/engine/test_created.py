@@ -14,12 +14,14 @@ def test_created_twice_writes_one_row_and_the_second_call_says_already_recorded(
     first = engine.created("ticket", "e0")
     again = engine.created("ticket", "e0")
     assert (first.outcome, first.to_status, first.error) == (Outcome.TRANSITIONED, "draft", None)
-    assert (again.outcome, again.to_status, again.error, again.ok) == (
+    assert (again.outcome, again.from_status, again.to_status, again.error, again.ok) == (
         Outcome.REJECTED,
+        "draft",
         None,
         None,
         True,
     )
+    assert "already recorded" in str(again.metadata)
     assert again.metadata == {"reason": "already recorded", "already_recorded": True}
     assert history(engine, "e0") == [("initiated", None, "draft")]
 
