@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 import threading
 import time
@@ -88,3 +89,55 @@ def test_sixteen_workers_over_a_thousand_entities_lose_and_double_nothing(
     )
     assert history == len(moved) == triaged
     assert scalar(engine, "SELECT count(*) FROM tickets WHERE version > 1") == 0
+
+
+def test_two_batches_in_opposite_orders_lock_rows_in_one_order(pg_build: PgBuild) -> None:
+    """Accepted and rejected entities are locked together, in id order (no deadlock).
+
+    Each batch pauses after its first UPDATE until the other has run its own: when the
+    rows were locked one target status at a time in input order, batch A held the
+    accepted rows, batch B the rejected ones, and each then waited for the other.
+    """
+    engine, _ = pg_build(entities=4)
+    rejected, accepted = ["e0000", "e0001"], ["e0002", "e0003"]
+    data = {f"validation:{i}": "reject" for i in rejected}
+    start, after_update = threading.Barrier(2), threading.Barrier(2, timeout=1.5)
+    paused = threading.local()
+
+    @sa.event.listens_for(engine.db, "after_cursor_execute")
+    def pause(*args: object) -> None:  # (conn, cursor, statement, params, context, many)
+        statement = str(args[2])
+        if statement.startswith("UPDATE tickets") and not getattr(paused, "done", False):
+            paused.done = True
+            # broken: the other batch is waiting for our locks, so go on and commit
+            with contextlib.suppress(threading.BrokenBarrierError):
+                after_update.wait()
+
+    def work(order: list[str]) -> list[tuple[str, str | None]]:
+        start.wait()
+        results = engine.execute_batch("ticket", order, "admin", step="submit", data=data)
+        return [(r.outcome.value, r.error.code if r.error else None) for r in results]
+
+    with ThreadPoolExecutor(2) as pool:
+        a = pool.submit(work, accepted + rejected)
+        b = pool.submit(work, rejected + accepted)
+        outcomes = sorted([a.result(), b.result()])
+    moved = sorted([("rejected", None)] * 2 + [("transitioned", None)] * 2)
+    assert sorted(outcomes[1]) == moved or sorted(outcomes[0]) == moved
+    assert sum(o == ("failed", "WF204") for o in outcomes[0] + outcomes[1]) == 4
+    assert scalar(engine, "SELECT count(*) FROM workflow_history") == 4
+
+
+def test_concurrent_created_calls_record_the_creation_once(pg_build: PgBuild) -> None:
+    engine, _ = pg_build(entities=1)
+    gate = threading.Barrier(8)
+
+    def work(_: int) -> StepResult:
+        gate.wait()
+        return engine.created("ticket", "e0000")
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(work, range(8)))
+    assert Counter(r.outcome for r in results) == {Outcome.TRANSITIONED: 1, Outcome.REJECTED: 7}
+    assert all(r.metadata.get("already_recorded") for r in results if r.outcome is Outcome.REJECTED)
+    assert scalar(engine, "SELECT count(*) FROM workflow_history") == 1

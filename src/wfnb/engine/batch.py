@@ -2,11 +2,15 @@
 
 Phase 1, one transaction: one SELECT, the validation stage per step, then a bulk
 compare-and-swap (``UPDATE … WHERE (id, version) IN … RETURNING id``) BEFORE the actions,
-so an entity that changed concurrently fails alone (WF204) and no action runs for it;
-then the action stage for the winners, fix-ups re-pointing the entities whose action
-said no, failed or raised (under the row locks this transaction holds), and one bulk
-history insert. Claimed steps commit their claims in phase 1 and run their actions in
-phase 2. See docs/adr/0011-batches-and-per-entity-outcomes.md.
+so an entity that changed concurrently fails alone (WF204) and no action runs for it. That
+one statement moves every entity, whatever its target status (accepted, rejected, failed),
+and locks the rows in id order whatever the input order: overlapping batches queue behind
+each other instead of deadlocking on PostgreSQL. Then the action stage for the winners,
+fix-ups re-pointing the entities whose action said no, failed or raised (only rows this
+transaction already holds: no second round of locks), and one bulk history insert.
+Claimed steps commit their claims in phase 1 and run their actions in phase 2. Use cases
+see the entities in id order too (results come back in input order). See
+docs/adr/0011-batches-and-per-entity-outcomes.md.
 """
 
 from __future__ import annotations
@@ -58,8 +62,10 @@ def run_batch(rt: Runtime, call: Call, entity_ids: Sequence[Any]) -> list[StepRe
 class _Batch:
     def __init__(self, rt: Runtime, call: Call, entity_ids: Sequence[Any]) -> None:
         self.rt, self.call = rt, call
-        self.ids = list(dict.fromkeys(entity_ids))
-        self.items = {str(i): Item(str(i)) for i in self.ids}
+        self.ids = list(dict.fromkeys(entity_ids))  # the results' order
+        # The work's order: use cases see the entities by id whatever the input order, so
+        # any rows they lock are taken in one global order too.
+        self.items = {key: Item(key) for key in sorted(str(i) for i in self.ids)}
         self.spec = call.workflow.entity
         self.tenant = call.context.tenant_id
 
@@ -71,8 +77,8 @@ class _Batch:
                 it.fail(abort.error)
             return self.results()
         self.call = replace(self.call, data=data)
-        self.table = self.rt.store.entity_table(self.spec)
         with self.rt.store.transaction(self.tenant) as conn:
+            self.table = self.rt.store.entity_table(self.spec)  # on this connection if cold
             self.load(conn)
             self.validate(conn)
             self.swap(conn, [*self.live(lambda it: it.plan is not None), *self.doomed()])
@@ -177,26 +183,31 @@ class _Batch:
         )
 
     def swap(self, conn: sa.Connection, items: Sequence[Item]) -> None:
-        """Bulk CAS per target status; the losers fail alone with WF204."""
-        by_target: dict[str, list[Item]] = defaultdict(list)
+        """One bulk CAS for every planned item, whatever its target; losers fail with WF204.
+
+        Accepted, rejected and doomed entities are swapped by the same statement, which
+        locks their rows in id order: a second, per-target round of locks would follow
+        the input order and let two overlapping batches deadlock on PostgreSQL.
+        """
+        expected = [(it.key, self.version(it), self.planned(it).to_status) for it in items]
+        won = bulk.compare_and_swap_many(conn, self.table, self.spec, expected) if items else set()
         for it in items:
-            assert it.plan is not None
-            by_target[it.plan.to_status].append(it)
-        for target, group in by_target.items():
-            expected = [(it.key, self.version(it)) for it in group]
-            won = bulk.compare_and_swap_many(conn, self.table, self.spec, expected, target)
-            for it in group:
-                if it.key in won:
-                    it.swapped = it.plan
-                    continue
-                it.plan = None
-                it.fail(
-                    ConcurrentModificationError(
-                        f"{self.call.workflow.name}: entity {it.key!r} changed concurrently",
-                        entity_id=it.key,
-                        expected=self.version(it),
-                    )
+            if it.key in won:
+                it.swapped = it.plan
+                continue
+            it.plan = None
+            it.fail(
+                ConcurrentModificationError(
+                    f"{self.call.workflow.name}: entity {it.key!r} changed concurrently",
+                    entity_id=it.key,
+                    expected=self.version(it),
                 )
+            )
+
+    @staticmethod
+    def planned(it: Item) -> Transition:
+        assert it.plan is not None
+        return it.plan
 
     def version(self, it: Item) -> int:
         assert it.row is not None

@@ -242,7 +242,12 @@ class Engine:
         """Record an entity its owning module just created at the initial status.
 
         Writes a history row with no ``from_status`` and arms the initial status's timers
-        (a creation happens outside the engine, so nothing else would arm them).
+        (a creation happens outside the engine, so nothing else would arm them). Idempotent:
+        once the creation is recorded, a further call writes nothing and says so:
+        ``outcome="rejected"``, ``ok`` True, ``from_status`` where the entity is,
+        ``to_status`` None, ``metadata={"reason": "already recorded",
+        "already_recorded": True}``; missing timers of the initial status are armed again.
+        WF201: no such entity; WF202: not recorded and no longer at the initial status.
         """
         call = self._call(
             workflow,

@@ -33,35 +33,77 @@ def created(rt: Runtime, call: Call, entity_id: str) -> StepResult:
     """Record that an entity exists at its initial status, and arm that status's timers.
 
     Returns WF201 when the entity does not exist and WF202 when it is not at the initial
-    status (it has already moved: nothing to record).
+    status (it has already moved: nothing to record). A creation already recorded is a
+    no-op that says so: ``rejected`` with ``metadata["already_recorded"]``, no second
+    history row (the entity row is locked while deciding, so two concurrent calls take
+    turns); its timers are armed again if missing (arming is deduplicated).
     """
     wf = call.workflow
     spec = wf.entity
     with rt.store.transaction(call.context.tenant_id) as conn:
         table = rt.store.entity_table(spec)
-        row = queries.select_entity(conn, table, spec, entity_id, call.context.tenant_id)
-        error: Exception | None = None
+        row = queries.select_entity_for_update(conn, table, spec, entity_id, call.context.tenant_id)
         if row is None:
-            error = EntityNotFoundError(f"{wf.name}: no entity {entity_id!r}", entity_id=entity_id)
-        elif row[spec.status_column] != wf.initial_status:
+            missing = EntityNotFoundError(
+                f"{wf.name}: no entity {entity_id!r}", entity_id=entity_id
+            )
+            return _result(call, entity_id, Outcome.FAILED, row, missing)
+        recorded = queries.select_creation(conn, wf.name, entity_id)
+        if recorded is None and row[spec.status_column] != wf.initial_status:
             error = NoStepAppliesError(
                 f"{wf.name}: entity {entity_id!r} is at {row[spec.status_column]!r}, "
                 f"not the initial status {wf.initial_status!r}",
                 entity_id=entity_id,
             )
-        if row is None or error is not None:
             return _result(call, entity_id, Outcome.FAILED, row, error)
         version = int(row[spec.version_column])
-        tenant = row.get(spec.tenant_column) if spec.tenant_column else call.context.tenant_id
-        entry = Transition(HistoryKind.INITIATED, None, "", wf.initial_status, {"created": True})
         now = rt.clock.now()
-        record = history_row(call, entity_id, tenant, entry, now, version)
-        queries.insert_history(conn, [{**record, "from_status": None}])  # a creation: no origin
+        if recorded is None:
+            tenant = row.get(spec.tenant_column) if spec.tenant_column else call.context.tenant_id
+            entry = Transition(
+                HistoryKind.INITIATED, None, "", wf.initial_status, {"created": True}
+            )
+            record = history_row(call, entity_id, tenant, entry, now, version)
+            queries.insert_history(conn, [{**record, "from_status": None}])  # no origin
+    if recorded is not None:  # arming talks to the queue: after the row lock is released
+        return _already_recorded(rt, call, entity_id, row, recorded)
     if rt.queue is not None:
         arm_timers(
             rt.queue, wf, entity_id, wf.initial_status, version, now, call.context.to_envelope()
         )
     return _result(call, entity_id, Outcome.TRANSITIONED, row, None)
+
+
+def _already_recorded(
+    rt: Runtime,
+    call: Call,
+    entity_id: str,
+    row: Mapping[str, Any],
+    recorded: Mapping[str, Any],
+) -> StepResult:
+    """A second ``created``: nothing written; the initial timers re-armed if still due."""
+    wf = call.workflow
+    spec = wf.entity
+    version = int(row[spec.version_column])
+    entered = recorded["entity_version"]
+    still_there = row[spec.status_column] == wf.initial_status and (
+        entered is None or int(entered) == version
+    )
+    if still_there and rt.queue is not None:
+        envelope = call.context.to_envelope()
+        at = as_utc(recorded["changed_at"])
+        arm_timers(rt.queue, wf, entity_id, wf.initial_status, version, at, envelope)
+    return StepResult(
+        outcome=Outcome.REJECTED,
+        workflow=wf.name,
+        entity_id=entity_id,
+        step=None,
+        from_status=str(row[spec.status_column]),  # where it is; nothing moved
+        to_status=None,
+        metadata={"reason": "already recorded", "already_recorded": True},
+        duration_ms=call.elapsed_ms(),
+        correlation_id=call.context.correlation_id,
+    )
 
 
 def _result(

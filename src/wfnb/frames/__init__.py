@@ -29,7 +29,7 @@ from wfnb.frames.reading import (
     typed,
 )
 from wfnb.spec import Workflow
-from wfnb.store import reads
+from wfnb.store import queries, reads
 from wfnb.store.errors import wrap_errors
 
 if TYPE_CHECKING:
@@ -187,7 +187,7 @@ def entities(
     """
     spec = wf.entity
     with connect(db, tenant_id) as conn, wrap_errors("entities"):
-        table = sa.Table(spec.table, sa.MetaData(), autoload_with=conn)
+        table = queries.reflect_entity_table(conn, spec.table)  # may be schema-qualified
         tenant = (spec.tenant_column, tenant_id) if spec.tenant_column and tenant_id else None
         result = conn.execute(reads.select_entities(table, spec.status_column, status, tenant))
         frame = pd.DataFrame.from_records(list(result), columns=list(result.keys()))

@@ -29,7 +29,7 @@ __all__ = [
 ]
 
 CHUNK = 5000
-"""Ids per ``IN`` list: 2 parameters each, under SQLite's (32766) and PostgreSQL's (65535)."""
+"""Ids per ``IN`` list: at most 3 parameters each, under SQLite's (32766) limit."""
 
 
 def _chunks(conn: sa.Connection, values: Sequence[Any]) -> list[Sequence[Any]]:
@@ -110,51 +110,76 @@ def compare_and_swap_many(
     conn: sa.Connection,
     table: sa.Table,
     entity: EntitySpec,
-    expected: Sequence[tuple[Any, int]],
-    to_status: str,
+    expected: Sequence[tuple[Any, int, str]],
 ) -> set[str]:
-    """Bulk CAS, one statement per chunk of ids.
+    """Bulk CAS of rows bound for different statuses, one statement (per chunk of ids).
 
     ::
 
-        UPDATE <table> SET status=:to, version=version+1
+        UPDATE <table>
+        SET status = CASE WHEN id IN (...) THEN :to_1 WHEN id IN (...) THEN :to_2 ... END,
+            version = version + 1
         WHERE id IN (SELECT id FROM <table> WHERE (id, version) IN (...)
                      ORDER BY id FOR UPDATE)
         RETURNING id
 
-    The sub-select locks the matching rows in id order (PostgreSQL; SQLite holds the
-    database lock already), so two batches over overlapping entities queue behind each
-    other instead of deadlocking. On PostgreSQL the pairs travel as two arrays,
-    ``(id, version) IN (SELECT unnest(:ids), unnest(:versions))``, in one statement.
+    Every row of the batch is locked by the one sub-select, in id order, whatever the
+    order of ``expected`` and whatever status each row is bound for (accepted, rejected,
+    failed): on PostgreSQL two batches over overlapping entities queue behind each other
+    instead of deadlocking, which locking the rows one target status at a time (in an
+    order that followed the input) did not guarantee. SQLite holds the database lock
+    already. On PostgreSQL the pairs travel as two arrays,
+    ``(id, version) IN (SELECT unnest(:ids), unnest(:versions))``, and each target's ids
+    as one array, so a batch of any size is one statement.
 
     Args:
         conn: the transaction's connection.
         table: the reflected entity table.
         entity: the workflow's entity spec (column names).
-        expected: ``(entity_id, version)`` pairs read earlier in the transaction.
-        to_status: the status every matched row moves to.
+        expected: ``(entity_id, version, to_status)``: the version read earlier in the
+            transaction and the status the row moves to.
 
     Returns:
         The ids (as text) of the rows that matched; the others changed concurrently.
     """
     id_col, ver = table.c[entity.id_column], table.c[entity.version_column]
-    pairs = [(_id_value(table, entity, i), v) for i, v in expected]
+    status = table.c[entity.status_column]
+    triples = [(_id_value(table, entity, i), v, to) for i, v, to in expected]
     won: set[str] = set()
-    for chunk in _chunks(conn, pairs):
+    for chunk in _chunks(conn, triples):
         matching = (
             sa.select(id_col)
-            .where(_pairs_in(conn, id_col, ver, chunk))
+            .where(_pairs_in(conn, id_col, ver, [(i, v) for i, v, _ in chunk]))
             .order_by(id_col)
             .with_for_update()
         )
         stmt = (
             sa.update(table)
             .where(id_col.in_(matching))
-            .values({entity.status_column: to_status, entity.version_column: ver + 1})
+            .values({status: _targets(conn, id_col, status, chunk), ver: ver + 1})
             .returning(id_col)
         )
         won.update(str(i) for i in conn.execute(stmt).scalars())
     return won
+
+
+def _targets(
+    conn: sa.Connection,
+    id_col: sa.ColumnElement[Any],
+    status: sa.ColumnElement[Any],
+    triples: Sequence[tuple[Any, int, str]],
+) -> sa.ColumnElement[Any]:
+    """The new status of each row: one value, or a ``CASE`` with one branch per target."""
+    by_target: dict[str, list[Any]] = {}
+    for i, _, to in triples:
+        by_target.setdefault(to, []).append(i)
+    if len(by_target) == 1:
+        return sa.bindparam(None, next(iter(by_target)), type_=status.type)
+    branches = [
+        (_is_any(conn, id_col, ids), sa.bindparam(None, to, type_=status.type))
+        for to, ids in sorted(by_target.items())
+    ]
+    return sa.case(*branches, else_=status)
 
 
 def restate_many(

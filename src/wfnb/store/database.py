@@ -77,6 +77,7 @@ class Store:
         self.is_postgres = self.engine.dialect.name == "postgresql"
         self._tables: dict[str, sa.Table] = {}
         self._lock = threading.Lock()
+        self._open = threading.local()  # .conn: this thread's open transaction, if any
 
     def install(self) -> None:
         """Create the engine-owned tables and indexes; on PostgreSQL, their RLS policies."""
@@ -87,13 +88,32 @@ class Store:
                     queries.enable_row_level_security(conn, table)
 
     def entity_table(self, entity: EntitySpec) -> sa.Table:
-        """The user's entity table, reflected on first use and cached for this store."""
+        """The user's entity table, reflected on first use and cached for this store.
+
+        Reflection never needs a second connection while this thread holds one: inside a
+        transaction of this store it runs on that transaction's connection; outside one it
+        takes its connection BEFORE the reflection lock. So no thread ever waits for the
+        pool while holding the lock, and a burst of first calls on a new engine cannot
+        stall on a pool its own threads exhausted (ADR 0016).
+        """
         table = self._tables.get(entity.table)
-        if table is None:
-            with self._lock, self.transaction(readonly=True) as conn:
-                table = queries.reflect_entity_table(conn, entity.table)
-                self._tables[entity.table] = table
-        return table
+        if table is not None:
+            return table
+        conn: sa.Connection | None = getattr(self._open, "conn", None)
+        if conn is not None:
+            return self._reflect(conn, entity.table)
+        with self.transaction(readonly=True) as own:
+            return self._reflect(own, entity.table)
+
+    def _reflect(self, conn: sa.Connection, name: str) -> sa.Table:
+        """Reflect ``name`` on ``conn`` once (the lock is taken with a connection in hand)."""
+        with self._lock:
+            table = self._tables.get(name)
+            if table is None:
+                with wrap_errors("reflect"):
+                    table = queries.reflect_entity_table(conn, name)
+                self._tables[name] = table
+            return table
 
     def forget_tables(self) -> None:
         """Drop the reflection cache (after the users' tables change shape)."""
@@ -112,14 +132,17 @@ class Store:
         """
         with wrap_errors("transaction"):
             conn = self.engine.connect()
+            outer = getattr(self._open, "conn", None)
             try:
                 if readonly:
                     conn = conn.execution_options(**{READONLY: True})
                 with conn.begin():
                     if tenant_id is not None:
                         self.set_tenant(conn, tenant_id)
+                    self._open.conn = conn
                     yield conn
             finally:
+                self._open.conn = outer
                 conn.close()
 
     def set_tenant(self, conn: sa.Connection, tenant_id: str) -> None:

@@ -34,7 +34,9 @@ __all__ = [
     "insert_history",
     "left_status_since",
     "reflect_entity_table",
+    "select_creation",
     "select_entity",
+    "select_entity_for_update",
     "select_timer_entries",
     "set_tenant",
     "swap_and_record",
@@ -142,6 +144,47 @@ def select_entity(
         return direct.first(conn, params)
     row = conn.execute(stmt, params).first()
     return row._asdict() if row is not None else None
+
+
+def select_entity_for_update(
+    conn: sa.Connection,
+    table: sa.Table,
+    entity: EntitySpec,
+    entity_id: Any,
+    tenant_id: str | None,
+) -> dict[str, Any] | None:
+    """``SELECT * FROM <table> WHERE id = :id [AND tenant = :t] FOR UPDATE``: row or None.
+
+    The row stays locked until the transaction ends (PostgreSQL), so two transactions
+    deciding something about the same entity take turns; SQLite's write transaction
+    holds the database lock already (``FOR UPDATE`` is not rendered there).
+    """
+    stmt = sa.select(table).where(table.c[entity.id_column] == _id_value(table, entity, entity_id))
+    if entity.tenant_column is not None and tenant_id is not None:
+        stmt = stmt.where(table.c[entity.tenant_column] == tenant_id)
+    row = conn.execute(stmt.with_for_update()).first()
+    return row._asdict() if row is not None else None
+
+
+def select_creation(conn: sa.Connection, workflow: str, entity_id: str) -> dict[str, Any] | None:
+    """The history row recording the entity's creation (``from_status IS NULL``), or None.
+
+    ``SELECT * FROM workflow_history WHERE workflow = :w AND entity_id = :e
+    AND kind = 'initiated' AND from_status IS NULL ORDER BY id LIMIT 1``.
+    """
+    stmt = (
+        sa.select(HISTORY)
+        .where(
+            HISTORY.c.workflow == workflow,
+            HISTORY.c.entity_id == entity_id,
+            HISTORY.c.kind == "initiated",
+            HISTORY.c.from_status.is_(None),
+        )
+        .order_by(HISTORY.c.id)
+        .limit(1)
+    )
+    row = conn.execute(stmt).mappings().first()
+    return dict(row) if row is not None else None
 
 
 def _swap_params(

@@ -190,3 +190,47 @@ def test_execute_step_calls_a_batch_use_case_with_one_context(build: Build) -> N
         {"check_many": True, "act_many": True},
     )
     assert testing.CALLS[("act_many", "*")] == 1
+
+
+def test_every_target_status_is_swapped_by_one_statement_that_locks_in_id_order(
+    build: Build,
+) -> None:
+    engine, _ = build(entities=6)
+    data = {
+        "validation:e4": "reject",
+        "validation:e1": "reject",
+        "validation:e5": "fail_permanent",
+    }
+    with counting(engine) as statements:
+        results = engine.execute_batch(
+            "ticket", ["e4", "e0", "e5", "e1", "e3", "e2"], "admin", data=data
+        )
+    assert [(r.entity_id, r.to_status) for r in results] == [
+        ("e4", "draft"),
+        ("e0", "triaged"),
+        ("e5", "failed"),
+        ("e1", "draft"),
+        ("e3", "triaged"),
+        ("e2", "triaged"),
+    ]
+    swaps = [s for s in statements if s.lstrip().upper().startswith("UPDATE")]
+    assert len(swaps) == 1  # accepted, rejected and failed together: one round of locks
+    if engine.db.dialect.name == "postgresql":
+        assert "ORDER BY tickets.id FOR UPDATE" in swaps[0]
+
+
+def test_use_cases_see_the_entities_in_id_order_whatever_the_input_order(build: Build) -> None:
+    engine, wf = build(entities=5, steps=batch_steps())
+    seen: list[list[str]] = []
+
+    @batch
+    def record(contexts: list[StepContext]) -> list[Result]:
+        seen.append([ctx.entity_id for ctx in contexts])
+        return [Result.ok() for _ in contexts]
+
+    engine.use_cases.override(wf, "check_many", record)
+    engine.use_cases.override(wf, "act_many", record)
+    order = ["e3", "e0", "e4", "e2", "e1"]
+    results = engine.execute_batch("ticket", order, "admin")
+    assert [r.entity_id for r in results] == order  # results: the input order
+    assert seen == [["e0", "e1", "e2", "e3", "e4"]] * 2  # use cases: one global order
