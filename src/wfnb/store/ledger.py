@@ -21,6 +21,7 @@ from sqlalchemy.dialects import postgresql
 __all__ = [
     "LIVE_JOB_STATUSES",
     "PROCRASTINATE_TABLE",
+    "REARMABLE_JOB_STATUS",
     "claim_key",
     "create_ledger",
     "ledger_keys",
@@ -59,6 +60,10 @@ timer_ledger = sa.Table(
 
 LIVE_JOB_STATUSES = ("todo", "doing", "aborting")
 """procrastinate statuses of a job that may still run (``aborting`` is legacy, kept safe)."""
+
+REARMABLE_JOB_STATUS = "failed"
+"""The one status of an existing job whose key may be re-armed: cancelled and aborted jobs
+were stopped on purpose, and a live or succeeded one must not run twice."""
 
 _jobs = sa.table(
     PROCRASTINATE_TABLE,
@@ -123,6 +128,21 @@ def _live_job(job_id: sa.ColumnElement[Any], dedup_key: sa.ColumnElement[Any]) -
     )
 
 
+def _blocking_job(job_id: sa.ColumnElement[Any], dedup_key: sa.ColumnElement[Any]) -> sa.Exists:
+    """Whether a job stands in the way of re-arming ``dedup_key``.
+
+    It does when the job ``job_id`` exists and did not fail, or a job waits with
+    ``dedup_key`` as its queueing lock.
+    """
+    status = sa.cast(_jobs.c.status, sa.Text)
+    return sa.exists().where(
+        sa.or_(
+            sa.and_(_jobs.c.id == job_id, status != REARMABLE_JOB_STATUS),
+            sa.and_(_jobs.c.queueing_lock == dedup_key, status == "todo"),
+        )
+    )
+
+
 def claim_key(
     conn: sa.Connection,
     *,
@@ -157,8 +177,8 @@ def claim_key(
 def rearm_key(conn: sa.Connection, dedup_key: str, *, due_at: datetime, max_rearms: int) -> bool:
     """Claim again a key whose job never finished; ``False`` when it finished or may still run.
 
-    The key is re-armed when its ledger row has no ``finished_at``, no job of it is live
-    (``todo``/``doing``; a failed, cancelled-and-deleted or lost job is not) and it was
+    The key is re-armed when its ledger row has no ``finished_at``, its job failed or is
+    gone (a waiting, running, succeeded, cancelled or aborted one stands) and it was
     re-armed fewer than ``max_rearms`` times. The row is locked first, so two recovery
     passes re-arming one key serialise; the check is a separate statement so that, under
     READ COMMITTED, it sees the job the first pass deferred and committed meanwhile.
@@ -173,7 +193,7 @@ def rearm_key(conn: sa.Connection, dedup_key: str, *, due_at: datetime, max_rear
         return False
     stmt = (
         sa.update(ledger)
-        .where(ledger.c.dedup_key == dedup_key, ~_live_job(ledger.c.job_id, ledger.c.dedup_key))
+        .where(ledger.c.dedup_key == dedup_key, ~_blocking_job(ledger.c.job_id, ledger.c.dedup_key))
         .values(job_id=None, due_at=due_at, rearmed=ledger.c.rearmed + 1)
         .returning(ledger.c.dedup_key)
     )
