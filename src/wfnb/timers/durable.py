@@ -21,8 +21,8 @@ from typing import Any
 
 import procrastinate
 import sqlalchemy as sa
-from asgiref.sync import sync_to_async
 from procrastinate import exceptions as pexc
+from procrastinate import utils as putils
 
 from wfnb.exceptions import QueueError, StoreError, WfnbError
 from wfnb.store import ledger
@@ -351,7 +351,8 @@ class ProcrastinateQueue:
                 )
             outcome = "skipped"
             if isinstance(runner, RecoveryRunner):
-                done = await sync_to_async(runner.recover, thread_sensitive=False)()
+                # as procrastinate runs a sync task: deferrals inside go through this loop
+                done = await putils.sync_to_async(runner.recover)
                 outcome = outcome_of(done)
         except Exception as exc:
             error = exc.code if isinstance(exc, WfnbError) else type(exc).__name__
