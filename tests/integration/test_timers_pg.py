@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -197,7 +201,7 @@ def test_worker_process_runs_a_past_job_and_stops_on_sigterm(
             time.sleep(0.1)
         ran, recovered = fired(db)
         assert ran == armed.dedup_key
-        assert recovered.startswith("recovered@")  # the periodic pass ran on start-up
+        assert recovered.startswith("recovered@")  # the recovery pass ran on start-up
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=30)
     finally:
@@ -398,3 +402,29 @@ def test_an_older_ledger_is_upgraded_without_rearming_timers_that_fired(
         assert ledger_row(db, waits.dedup_key)["finished_at"] is None
         assert queue.enqueue(ran) is False
         assert queue.enqueue(waits) is False
+
+
+def test_a_recovery_cron_runs_the_pass_as_a_periodic_job(
+    pg_url: str, db: sa.Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    with ProcrastinateQueue(pg_url, recovery_interval=None, recovery_cron="* * * * * */1") as q:
+        q.install()
+        q.bind(RecoveringRunner(q.db_url))
+
+        async def run_until_a_periodic_pass() -> None:
+            worker = asyncio.create_task(
+                q.run_worker_async(install_signal_handlers=False, poll_interval=0.1)
+            )
+            deadline = time.monotonic() + 20
+            while len(fired(db)) < 2 and time.monotonic() < deadline:  # start-up + a tick
+                await asyncio.sleep(0.1)
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
+
+        with caplog.at_level(logging.INFO, logger="wfnb.timers"):
+            asyncio.run(run_until_a_periodic_pass())
+    assert len(fired(db)) >= 2
+    passes = [r.getMessage() for r in caplog.records if "event=recovery_ran" in r.getMessage()]
+    assert "tick=start" in passes[0]
+    assert any(re.search(r" tick=\d+ ", line) for line in passes[1:])  # the cron's timestamp
