@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from typing import Any
 
 import procrastinate
@@ -239,11 +239,11 @@ class ProcrastinateQueue:
         )
         with self._procrastinate("worker"):
             async with self.app.open_async():
-                if self.recovers:
+                side, stop = None, asyncio.Event()
+                if self.recovers and not wait:  # repair first, then run everything due
                     await self._recovery_pass("start", raise_errors=False)
-                side = None
-                if wait and policy.interval is not None:
-                    side = asyncio.create_task(self._recovery_loop(policy.interval))
+                elif self.recovers:  # beside the worker, whose signal handlers then hold
+                    side = asyncio.create_task(self._recovery_loop(policy.interval, stop))
                 try:
                     await self.app.run_worker_async(
                         queues=[self.queue_name],
@@ -257,10 +257,9 @@ class ProcrastinateQueue:
                         stalled_worker_timeout=policy.stalled_after,
                     )
                 finally:
+                    stop.set()
                     if side is not None:
-                        side.cancel()
-                        with suppress(asyncio.CancelledError):
-                            await side
+                        await side  # a pass under way ends first: its thread holds the pool
         logger.info(log_line("worker_stopped", queue=self.queue_name))
 
     @property
@@ -331,11 +330,16 @@ class ProcrastinateQueue:
         """The periodic task (``recovery_cron``): one recovery pass."""
         return await self._recovery_pass(timestamp, raise_errors=True)
 
-    async def _recovery_loop(self, interval: float) -> None:
-        """A pass every ``interval`` seconds until cancelled; a failed pass is logged."""
-        while True:
-            await asyncio.sleep(interval)
-            await self._recovery_pass("interval", raise_errors=False)
+    async def _recovery_loop(self, interval: float | None, stop: asyncio.Event) -> None:
+        """A pass now, then every ``interval`` seconds until ``stop``; failures are logged."""
+        await self._recovery_pass("start", raise_errors=False)
+        while interval is not None:
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=interval)
+            except TimeoutError:
+                await self._recovery_pass("interval", raise_errors=False)
+            else:
+                return
 
     async def _recovery_pass(self, tick: object, *, raise_errors: bool) -> str:
         """Stalled jobs back to the queue, then ``runner.recover()`` (in a thread).
