@@ -428,3 +428,22 @@ def test_a_recovery_cron_runs_the_pass_as_a_periodic_job(
     passes = [r.getMessage() for r in caplog.records if "event=recovery_ran" in r.getMessage()]
     assert "tick=start" in passes[0]
     assert any(re.search(r" tick=\d+ ", line) for line in passes[1:])  # the cron's timestamp
+
+
+def test_a_failing_recovery_pass_is_logged_and_the_worker_carries_on(
+    queue: ProcrastinateQueue, db: sa.Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    class BrokenRecovery(TableRunner):
+        def recover(self) -> str:
+            raise RuntimeError("the janitor module is broken")
+
+    armed = job("7", datetime.now(UTC) - timedelta(minutes=1))
+    queue.enqueue(armed)
+    queue.bind(BrokenRecovery(queue.db_url))
+    with caplog.at_level(logging.INFO, logger="wfnb.timers"):
+        queue.run_worker(wait=False, install_signal_handlers=False, poll_interval=0.1)
+    assert fired(db) == [armed.dedup_key]
+    failed = [r.getMessage() for r in caplog.records if "recovery_failed" in r.getMessage()]
+    assert [ln.split()[:3] for ln in failed] == [
+        ["event=recovery_failed", "queue=wfnb_timers", "error=RuntimeError"]
+    ]
