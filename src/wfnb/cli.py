@@ -148,7 +148,9 @@ def _cmd_worker(args: argparse.Namespace) -> int:
         raise WfnbUsageError(f"no workflow PATH given and no {DEFAULT_FOLDER}/ folder here")
     argv = ["--db", args.db, "--poll-interval", str(args.poll_interval)]
     argv += [a for p in paths for a in ("--workflows", p)]
-    argv += ["--recovery-cron", args.recovery_cron]
+    argv += ["--recovery-interval", str(args.recovery_interval)]
+    argv += ["--stalled-after", str(args.stalled_after)]
+    argv += ["--recovery-cron", args.recovery_cron] if args.recovery_cron is not None else []
     argv += ["--janitors", args.janitors] if args.janitors else []
     argv += ["--once"] if args.once else []
     argv += ["--install"] if args.install else []
@@ -265,7 +267,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*", help=_PATHS_HELP)
     p.add_argument("--db", required=True, help="the PostgreSQL database (SQLAlchemy URL)")
     p.add_argument("--janitors", help="module:function returning {owning_module: janitor}")
-    p.add_argument("--recovery-cron", default="*/5 * * * *", help="'' disables recovery")
+    p.add_argument(
+        "--recovery-interval",
+        type=float,
+        default=300.0,
+        metavar="SECONDS",
+        help="seconds between recovery passes (stalled jobs, lost timers); 0 disables",
+    )
+    p.add_argument(
+        "--stalled-after",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="a worker silent this long is dead and its jobs are retried (same on every worker)",
+    )
+    p.add_argument("--recovery-cron", help="the recovery pass on a cron instead; '' disables it")
     p.add_argument("--poll-interval", type=float, default=5.0, help="seconds")
     p.add_argument("--install", action="store_true", help="install the queue's schema first")
     p.add_argument("--once", action="store_true", help="stop when no job is due")

@@ -4,7 +4,11 @@ One procrastinate ``App`` on a ``PsycopgConnector`` serves both sides: deferring
 code (the engine, after a commit) goes through the connector's sync pool, and the worker
 (``run_worker``) opens the async pool in the same process. Inside the worker, a runner
 that arms new timers defers through the worker's own loop. Each arming is claimed in the
-timer ledger first, so a dedup key is armed once even after its job ran.
+timer ledger first, so a dedup key is armed once even after its job ran; the worker records
+in the ledger when a job's runner returned, so a key whose job never finished can be armed
+again. A running worker heartbeats, and its recovery pass (``wfnb.timers.recovery``: at
+start, then every ``recovery_interval`` seconds) hands the jobs of dead workers back to the
+queue before the runner's own repair (ADR 0052).
 """
 
 from __future__ import annotations
@@ -18,12 +22,14 @@ from typing import Any
 import procrastinate
 import sqlalchemy as sa
 from procrastinate import exceptions as pexc
+from procrastinate import utils as putils
 
 from wfnb.exceptions import QueueError, StoreError, WfnbError
 from wfnb.store import ledger
+from wfnb.timers import recovery
 from wfnb.timers.execution import log_line, outcome_of, run_job
 from wfnb.timers.pgurl import libpq_conninfo, psycopg_url
-from wfnb.timers.port import RecoveryRunner, TimerJob, TimerRunner
+from wfnb.timers.port import MAX_REARMS, RecoveryRunner, TimerJob, TimerRunner
 
 __all__ = ["RECOVER_TASK", "TIMER_TASK", "ProcrastinateQueue"]
 
@@ -47,7 +53,14 @@ class ProcrastinateQueue:
         db_url: A SQLAlchemy URL (``postgresql+psycopg://...``, query parameters such as
             ``host`` and ``options=-csearch_path=...`` honoured) or a SQLAlchemy engine.
         queue_name: The procrastinate queue the timers and recovery jobs go to.
-        recovery_cron: When the worker runs ``runner.recover()``; ``None`` disables it.
+        recovery_interval: Seconds between two recovery passes of a running worker (the
+            first runs when it starts): stalled jobs retried, then ``runner.recover()``.
+            ``None`` runs no pass.
+        stalled_after: Seconds without a heartbeat after which a worker counts as dead and
+            its running jobs as stalled (the same value for every worker of a queue).
+        recovery_cron: Also defer the pass as a procrastinate periodic job on this cron
+            (one pass per tick across all workers); the start-up pass runs as well.
+        max_rearms: How often the ledger re-arms a key whose job never finished.
         pool_size: Most connections each of procrastinate's pools opens.
 
     Example:
@@ -62,10 +75,18 @@ class ProcrastinateQueue:
         db_url: str | sa.URL | sa.Engine,
         *,
         queue_name: str = "wfnb_timers",
-        recovery_cron: str | None = "*/5 * * * *",
+        recovery_interval: float | None = 300.0,
+        stalled_after: float = 30.0,
+        recovery_cron: str | None = None,
+        max_rearms: int = MAX_REARMS,
         pool_size: int = 4,
     ) -> None:
         self.queue_name = queue_name
+        self.recovery_policy = recovery.RecoveryPolicy(
+            interval=recovery_interval, stalled_after=stalled_after
+        )
+        self.recovery_cron = recovery_cron
+        self.max_rearms = max_rearms
         self.url = psycopg_url(db_url)
         self._owns_engine = not isinstance(db_url, sa.Engine)
         self._sa = db_url if isinstance(db_url, sa.Engine) else sa.create_engine(self.url)
@@ -119,10 +140,12 @@ class ProcrastinateQueue:
         Raises:
             QueueError: The database refused or failed.
         """
+        key = job.dedup_key
         with self._store("enqueue"), self._sa.begin() as conn:
+            rearmed = False
             claimed = ledger.claim_key(
                 conn,
-                dedup_key=job.dedup_key,
+                dedup_key=key,
                 workflow=job.workflow,
                 entity_id=job.entity_id,
                 timer_key=job.timer_key,
@@ -130,17 +153,26 @@ class ProcrastinateQueue:
                 due_at=job.due_at,
             )
             if not claimed:
+                claimed = rearmed = ledger.rearm_key(
+                    conn, key, due_at=job.due_at, max_rearms=self.max_rearms
+                )
+            if not claimed:
                 return False
             deferrer = self._timer_task.configure(
-                schedule_at=job.due_at, queueing_lock=job.dedup_key, queue=self.queue_name
+                schedule_at=job.due_at, queueing_lock=key, queue=self.queue_name
             )
             try:
                 with self._procrastinate("enqueue"):
                     self._sync()
                     job_id = deferrer.defer(job=job.to_json())
-            except pexc.AlreadyEnqueued:
-                return False  # armed before the ledger knew it: the waiting job stands
-            ledger.record_job_id(conn, job.dedup_key, job_id)
+            except pexc.AlreadyEnqueued:  # armed before the ledger knew it: that job stands
+                waiting = ledger.waiting_job_id(conn, key)
+                if waiting is not None:
+                    ledger.record_job_id(conn, key, waiting)
+                return False
+            ledger.record_job_id(conn, key, job_id)
+        if rearmed:
+            logger.warning(log_line("timer_rearmed", queue=self.queue_name, dedup_key=key))
         return True
 
     def pending(self) -> list[TimerJob]:
@@ -167,9 +199,12 @@ class ProcrastinateQueue:
     ) -> None:
         """Run the procrastinate worker on this queue until stopped (SIGINT/SIGTERM).
 
-        With ``wait=False`` it returns once no job is due. Logs ``event=worker_started``
-        and ``event=worker_stopped`` lines around the run, one line per job in between.
-        Not from inside a running event loop (a notebook): use ``run_worker_async``.
+        A recovery pass runs first (unless recovery is off), then every
+        ``recovery_interval`` seconds while the worker waits for jobs. With ``wait=False``
+        it returns once no job is due. Logs ``event=worker_started`` and
+        ``event=worker_stopped`` lines around the run, one line per job and per pass in
+        between. Not from inside a running event loop (a notebook): use
+        ``run_worker_async``.
         """
         asyncio.run(
             self.run_worker_async(
@@ -192,19 +227,64 @@ class ProcrastinateQueue:
         if self._runner is None:
             raise QueueError(f"{self.queue_name}: no runner bound; call queue.bind(engine) first")
         self.close()  # the worker opens the async pool; the sync one would sit idle
-        logger.info(log_line("worker_started", queue=self.queue_name, wait=wait))
+        policy = self.recovery_policy
+        logger.info(
+            log_line(
+                "worker_started",
+                queue=self.queue_name,
+                wait=wait,
+                recovery_interval=policy.interval,
+                stalled_after=policy.stalled_after,
+            )
+        )
         with self._procrastinate("worker"):
             async with self.app.open_async():
-                await self.app.run_worker_async(
-                    queues=[self.queue_name],
-                    name=self.queue_name,
-                    wait=wait,
-                    install_signal_handlers=install_signal_handlers,
-                    fetch_job_polling_interval=poll_interval,
-                    concurrency=concurrency,
-                    delete_jobs="successful",
-                )
+                side, stop = None, asyncio.Event()
+                if self.recovers and not wait:  # repair first, then run everything due
+                    await self._recovery_pass("start", raise_errors=False)
+                elif self.recovers:  # beside the worker, whose signal handlers then hold
+                    side = asyncio.create_task(self._recovery_loop(policy.interval, stop))
+                try:
+                    await self.app.run_worker_async(
+                        queues=[self.queue_name],
+                        name=self.queue_name,
+                        wait=wait,
+                        install_signal_handlers=install_signal_handlers,
+                        fetch_job_polling_interval=poll_interval,
+                        concurrency=concurrency,
+                        delete_jobs="successful",
+                        update_heartbeat_interval=policy.heartbeat_interval,
+                        stalled_worker_timeout=policy.stalled_after,
+                    )
+                finally:
+                    stop.set()
+                    if side is not None:
+                        await side  # a pass under way ends first: its thread holds the pool
         logger.info(log_line("worker_stopped", queue=self.queue_name))
+
+    @property
+    def recovers(self) -> bool:
+        """Whether a worker runs recovery passes (an interval or a cron is set)."""
+        return self.recovery_policy.interval is not None or self.recovery_cron is not None
+
+    def retry_stalled(self) -> list[int]:
+        """Hand the stalled jobs of this queue back to it now; return their ids.
+
+        What the worker's recovery pass does first, for an operator's shell. Not from
+        inside a running event loop.
+
+        Raises:
+            QueueError: The database failed.
+        """
+
+        async def run() -> list[int]:
+            async with self.app.open_async():
+                return await recovery.retry_stalled(
+                    self.app, self._sa, self.queue_name, self.recovery_policy
+                )
+
+        with self._store("retry_stalled"), self._procrastinate("retry_stalled"):
+            return asyncio.run(run())
 
     def close(self) -> None:
         """Release the sync connection pool (and the SQLAlchemy engine this queue made)."""
@@ -228,7 +308,12 @@ class ProcrastinateQueue:
         return f"<ProcrastinateQueue {self.queue_name!r} on {url}>"
 
     def _fire(self, job: dict[str, Any]) -> str:
-        """The procrastinate task: rebuild the job and hand it to the runner."""
+        """The procrastinate task: rebuild the job, hand it to the runner, record the finish.
+
+        The finish goes to the ledger only after the runner returned (whatever the step's
+        outcome): a job killed before that stays unfinished, and its retry, finding the
+        entity moved on when the step had committed, does nothing.
+        """
         try:
             timer = TimerJob.from_json(job)
         except WfnbError as exc:
@@ -236,16 +321,57 @@ class ProcrastinateQueue:
                 log_line("timer_failed", queue=self.queue_name, error=exc.code, payload=job)
             )
             raise
-        return outcome_of(run_job(self._runner, timer, queue=self.queue_name))
+        outcome = outcome_of(run_job(self._runner, timer, queue=self.queue_name))
+        with self._store("finish"), self._sa.begin() as conn:
+            ledger.mark_finished(conn, timer.dedup_key)
+        return outcome
 
-    def _recover(self, timestamp: int) -> str:
-        """The periodic task: one recovery pass, when the runner can recover."""
+    async def _recover(self, timestamp: int) -> str:
+        """The periodic task (``recovery_cron``): one recovery pass."""
+        return await self._recovery_pass(timestamp, raise_errors=True)
+
+    async def _recovery_loop(self, interval: float | None, stop: asyncio.Event) -> None:
+        """A pass now, then every ``interval`` seconds until ``stop``; failures are logged."""
+        await self._recovery_pass("start", raise_errors=False)
+        while interval is not None:
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=interval)
+            except TimeoutError:
+                await self._recovery_pass("interval", raise_errors=False)
+            else:
+                return
+
+    async def _recovery_pass(self, tick: object, *, raise_errors: bool) -> str:
+        """Stalled jobs back to the queue, then ``runner.recover()`` (in a thread).
+
+        Logs ``event=recovery_ran`` (with ``stalled=N`` jobs retried), or
+        ``event=recovery_failed`` and, unless ``raise_errors``, carries on.
+        """
         runner = self._runner
-        outcome = "skipped"
-        if isinstance(runner, RecoveryRunner):
-            outcome = outcome_of(runner.recover())
+        try:
+            with self._store("recover"), self._procrastinate("recover"):
+                retried = await recovery.retry_stalled(
+                    self.app, self._sa, self.queue_name, self.recovery_policy
+                )
+            outcome = "skipped"
+            if isinstance(runner, RecoveryRunner):
+                # as procrastinate runs a sync task: deferrals inside go through this loop
+                done = await putils.sync_to_async(runner.recover)
+                outcome = outcome_of(done)
+        except Exception as exc:
+            error = exc.code if isinstance(exc, WfnbError) else type(exc).__name__
+            logger.exception(log_line("recovery_failed", queue=self.queue_name, error=error))
+            if raise_errors:
+                raise
+            return "failed"
         logger.info(
-            log_line("recovery_ran", queue=self.queue_name, tick=timestamp, outcome=outcome)
+            log_line(
+                "recovery_ran",
+                queue=self.queue_name,
+                tick=tick,
+                outcome=outcome,
+                stalled=len(retried),
+            )
         )
         return outcome
 

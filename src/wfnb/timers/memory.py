@@ -4,6 +4,11 @@ Jobs sit in a heap ordered by due time (ties: arming order). ``run_due`` runs wh
 at the clock's current moment; ``run_until`` walks the clock from one due time to the
 next, so a simulation sees every timer fire at its own moment, including timers armed by
 the jobs it runs.
+
+A dedup key is armed once, as on the durable queue: while its job waits or runs, after it
+finished, and after ``cancel_for`` dropped it. A job whose runner raised never finished;
+its key can be armed again (a recovery pass, ``Engine.rearm_timers``), at most
+``MAX_REARMS`` times.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from datetime import datetime, timedelta
 from wfnb.exceptions import WfnbUsageError
 from wfnb.timers.clock import VirtualClock
 from wfnb.timers.execution import run_job
-from wfnb.timers.port import Clock, TimerJob, TimerRunner
+from wfnb.timers.port import MAX_REARMS, Clock, TimerJob, TimerRunner
 
 __all__ = ["InMemoryQueue", "RanJob"]
 
@@ -41,11 +46,16 @@ class InMemoryQueue:
         >>> ran = queue.advance_and_run(timedelta(days=30))
     """
 
-    def __init__(self, clock: Clock | None = None, *, name: str = "memory") -> None:
+    def __init__(
+        self, clock: Clock | None = None, *, name: str = "memory", max_rearms: int = MAX_REARMS
+    ) -> None:
         self.clock: Clock = clock if clock is not None else VirtualClock()
         self.name = name
+        self.max_rearms = max_rearms
         self._heap: list[tuple[datetime, int, TimerJob]] = []
-        self._armed: set[str] = set()
+        self._armed: dict[str, int] = {}  # dedup key -> how often it was re-armed
+        self._live: set[str] = set()  # waiting in the heap or running now
+        self._settled: set[str] = set()  # the runner returned, or cancel_for dropped it
         self._dropped: set[str] = set()
         self._seq = itertools.count()
         self._lock = threading.RLock()
@@ -58,11 +68,20 @@ class InMemoryQueue:
         self._runner = runner
 
     def enqueue(self, job: TimerJob) -> bool:
-        """Arm ``job``; ``False`` when its dedup key was armed before (even if it ran)."""
+        """Arm ``job``; ``False`` when its dedup key was armed before (even if it ran).
+
+        A key whose job raised (it never finished) is armed again, ``max_rearms`` times.
+        """
+        key = job.dedup_key
         with self._lock:
-            if job.dedup_key in self._armed:
-                return False
-            self._armed.add(job.dedup_key)
+            if key in self._armed:
+                done = key in self._live or key in self._settled
+                if done or self._armed[key] >= self.max_rearms:
+                    return False
+                self._armed[key] += 1
+            else:
+                self._armed[key] = 0
+            self._live.add(key)
             heapq.heappush(self._heap, (job.due_at, next(self._seq), job))
             return True
 
@@ -98,7 +117,12 @@ class InMemoryQueue:
         """
         done: list[TimerJob] = []
         while (job := self._pop_due(self.clock.now())) is not None:
-            result = run_job(self._runner, job, queue=self.name)
+            try:
+                result = run_job(self._runner, job, queue=self.name)
+            except BaseException:
+                self._release(job.dedup_key, finished=False)
+                raise
+            self._release(job.dedup_key, finished=True)
             self.ran.append(RanJob(job, result, self.clock.now()))
             done.append(job)
         return done
@@ -129,9 +153,17 @@ class InMemoryQueue:
                 job = heapq.heappop(self._heap)[2]
                 if job.dedup_key in self._dropped:
                     self._dropped.discard(job.dedup_key)
+                    self._release(job.dedup_key, finished=True)  # cancelled: never re-armed
                     continue
-                return job
+                return job  # still live: running now
             return None
+
+    def _release(self, key: str, *, finished: bool) -> None:
+        """The job of ``key`` is no longer waiting or running; ``finished`` settles the key."""
+        with self._lock:
+            self._live.discard(key)
+            if finished:
+                self._settled.add(key)
 
     def _virtual(self) -> VirtualClock:
         if not isinstance(self.clock, VirtualClock):

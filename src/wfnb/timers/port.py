@@ -19,6 +19,7 @@ from wfnb.exceptions import ContextMissingError, QueueError
 
 __all__ = [
     "ENVELOPE_KEYS",
+    "MAX_REARMS",
     "PAYLOAD_VERSION",
     "BindableQueue",
     "CancellableQueue",
@@ -37,6 +38,10 @@ _NON_EMPTY_KEYS = ("correlation_id", "requester_type")
 
 PAYLOAD_VERSION = 1
 """Version of ``TimerJob.to_json``; bumped when the durable payload changes shape."""
+
+MAX_REARMS = 3
+"""How often a queue re-arms one dedup key whose job never finished (it raised, failed or
+was lost) before leaving it alone: a timer that keeps failing is not re-run forever."""
 
 
 def require_envelope(envelope: Mapping[str, Any] | None, *, where: str) -> None:
@@ -152,7 +157,12 @@ class JobQueue(Protocol):
     """Where the engine arms timers."""
 
     def enqueue(self, job: TimerJob) -> bool:
-        """Arm ``job``; ``False`` when its ``dedup_key`` was already armed (never twice)."""
+        """Arm ``job``; ``False`` when its ``dedup_key`` was already armed (never twice).
+
+        A key whose job never finished (the runner raised, the job failed or was lost) and
+        can no longer run may be armed again, at most ``MAX_REARMS`` times: that is how a
+        recovery pass brings back a timer a crash took.
+        """
         ...
 
     def pending(self) -> list[TimerJob]:

@@ -5,6 +5,12 @@ The runner is either an ``Engine`` built here from ``--workflows PATH`` (with
 whatever ``--runner module:factory`` returns when called with the ``ProcrastinateQueue``. The
 process stops cleanly on SIGTERM or SIGINT and exits 0 after an ``event=worker_stopped``
 line. ``wfnb worker`` calls ``main`` with its own arguments.
+
+Recovery (ADR 0052): a pass when the worker starts, then every ``--recovery-interval``
+seconds: jobs of workers silent for ``--stalled-after`` seconds (killed inside a job) go back
+to the queue, then the runner re-arms lost timers and hands stale claims to janitors.
+``--recovery-cron CRON`` schedules the pass as a procrastinate periodic job instead;
+``--recovery-cron ''`` or ``--recovery-interval 0`` turns recovery off.
 """
 
 from __future__ import annotations
@@ -14,15 +20,22 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from importlib import import_module
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from wfnb.exceptions import WfnbError, WfnbUsageError
-from wfnb.timers.port import RecoveryRunner, TimerRunner
+from wfnb.timers.port import TimerRunner
 
 if TYPE_CHECKING:
     from wfnb.timers.durable import ProcrastinateQueue
 
-__all__ = ["RunnerFactory", "build_parser", "load_factory", "main"]
+__all__ = [
+    "RunnerFactory",
+    "add_recovery_arguments",
+    "build_parser",
+    "load_factory",
+    "main",
+    "recovery_options",
+]
 
 RunnerFactory = Callable[["ProcrastinateQueue"], TimerRunner]
 
@@ -62,12 +75,51 @@ def build_parser() -> argparse.ArgumentParser:
         "--janitors", help="module:function returning {owning_module: janitor} (with --workflows)"
     )
     parser.add_argument("--queue-name", default="wfnb_timers")
-    parser.add_argument("--recovery-cron", default="*/5 * * * *", help="'' disables recovery")
+    add_recovery_arguments(parser)
     parser.add_argument("--poll-interval", type=float, default=5.0, help="seconds")
     parser.add_argument("--install", action="store_true", help="install the schema first")
     parser.add_argument("--once", action="store_true", help="stop when no job is due")
     parser.add_argument("--verbose", action="store_true", help="procrastinate's own logs too")
     return parser
+
+
+def add_recovery_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--recovery-interval``, ``--stalled-after`` and ``--recovery-cron``.
+
+    The values are checked by ``RecoveryPolicy`` (WF400 for a negative or non-finite one).
+    """
+    parser.add_argument(
+        "--recovery-interval",
+        type=float,
+        default=300.0,
+        metavar="SECONDS",
+        help="seconds between recovery passes (stalled jobs, lost timers); 0 disables",
+    )
+    parser.add_argument(
+        "--stalled-after",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="a worker silent this long is dead and its jobs are retried (same on every worker)",
+    )
+    parser.add_argument(
+        "--recovery-cron",
+        default=None,
+        help="run the recovery pass on this cron instead of the interval; '' disables recovery",
+    )
+
+
+def recovery_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``ProcrastinateQueue`` keywords the recovery arguments ask for."""
+    cron: str | None = args.recovery_cron
+    interval: float | None = args.recovery_interval or None
+    if cron is not None:  # a cron replaces the interval; '' turns recovery off
+        interval, cron = None, cron or None
+    return {
+        "recovery_interval": interval,
+        "recovery_cron": cron,
+        "stalled_after": args.stalled_after,
+    }
 
 
 def _configure_logging(*, verbose: bool) -> None:
@@ -107,17 +159,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             else load_factory(args.runner)
         )
         with ProcrastinateQueue(
-            args.db, queue_name=args.queue_name, recovery_cron=args.recovery_cron or None
+            args.db, queue_name=args.queue_name, **recovery_options(args)
         ) as queue:
             if args.install:
                 queue.install()
             runner = factory(queue)
             queue.bind(runner)
             _configure_logging(verbose=args.verbose)
-            if args.once and args.recovery_cron and isinstance(runner, RecoveryRunner):
-                # One pass means: repair, then run everything due. The periodic recovery
-                # job is deferred asynchronously and could land after "nothing is due".
-                runner.recover()
+            # --once: the start-up pass repairs, then everything due runs.
             queue.run_worker(wait=not args.once, poll_interval=args.poll_interval)
     except WfnbError as exc:
         sys.stderr.write(exc.one_line() + "\n")

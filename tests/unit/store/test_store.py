@@ -250,8 +250,13 @@ def test_the_timer_ledger_statements_are_named_documented_functions() -> None:
         "claim_key",
         "create_ledger",
         "ledger_keys",
+        "ledger_state",
         "lock_install",
+        "mark_finished",
         "procrastinate_installed",
+        "rearm_key",
         "record_job_id",
+        "try_lock_recovery",
+        "waiting_job_id",
     ]
     assert all(fn.__doc__ for fn in functions.values())

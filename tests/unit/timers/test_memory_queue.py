@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from wfnb.exceptions import ContextMissingError, QueueError, WfnbUsageError
+from wfnb.exceptions import ContextMissingError, QueueError, StoreError, WfnbUsageError
 from wfnb.timers import (
     BindableQueue,
     CancellableQueue,
@@ -230,3 +230,77 @@ def test_one_structured_log_line_per_job(
     assert f"dedup_key={job.dedup_key}" in lines[0]
     assert "outcome=transitioned" in lines[0]
     assert "correlation_id=corr-1" in lines[0]
+
+
+class RaisesOnce:
+    """A runner whose first run raises (a database gone mid-job), then delegates."""
+
+    def __init__(self, inner: RecordingRunner) -> None:
+        self.inner, self.raised = inner, 0
+
+    def run_timer(self, job: TimerJob) -> object:
+        if not self.raised:
+            self.raised += 1
+            raise StoreError("the database went away mid-job")
+        return self.inner.run_timer(job)
+
+
+def test_a_key_whose_job_raised_is_armed_again_and_then_runs_once(
+    clock: VirtualClock, queue: InMemoryQueue, runner: RecordingRunner
+) -> None:
+    (job,) = runner.enter("7", "approved", 2, clock.now())
+    queue.bind(RaisesOnce(runner))
+    with pytest.raises(StoreError):
+        queue.run_until(job.due_at)
+    assert queue.pending() == []
+
+    assert queue.enqueue(job) is True  # it never finished: a recovery pass brings it back
+    assert queue.enqueue(job) is False  # waiting again: once
+    assert queue.run_due() == [job]
+    assert runner.entities["7"] == ("paid", 3)
+    assert queue.enqueue(job) is False  # finished now: never again
+
+
+def test_a_key_whose_job_keeps_raising_is_armed_again_at_most_max_rearms_times(
+    clock: VirtualClock,
+) -> None:
+    queue = InMemoryQueue(clock, max_rearms=2)
+    queue.bind(RecordingRunner(queue, timed_workflow()))
+    job = TimerJob("invoice", "7", "auto_pay", "pay", "system", "approved", 1, clock.now(), {})
+    assert queue.enqueue(job) is True
+    for _ in range(2):
+        with pytest.raises(ContextMissingError):  # no envelope: it raises every time
+            queue.run_due()
+        assert queue.enqueue(job) is True
+    with pytest.raises(ContextMissingError):
+        queue.run_due()
+    assert queue.enqueue(job) is False
+
+
+def test_a_running_key_is_not_armed_again(clock: VirtualClock, queue: InMemoryQueue) -> None:
+    job = TimerJob(
+        "invoice", "7", "auto_pay", "pay", "system", "approved", 1, clock.now(), ENVELOPE
+    )
+    seen: list[bool] = []
+
+    class Rearming:
+        def run_timer(self, timer: TimerJob) -> str:
+            seen.append(queue.enqueue(timer))  # a recovery pass while the job runs
+            return "ok"
+
+    queue.bind(Rearming())
+    queue.enqueue(job)
+    assert queue.run_due() == [job]
+    assert seen == [False]
+    assert queue.pending() == []
+
+
+def test_a_cancelled_key_is_not_armed_again(
+    clock: VirtualClock, queue: InMemoryQueue, runner: RecordingRunner
+) -> None:
+    (job,) = runner.enter("7", "approved", 2, clock.now())
+    assert queue.cancel_for("invoice", "7") == 1
+    assert queue.enqueue(job) is False  # dropped but still in the heap
+    assert queue.run_until(job.due_at) == []
+    assert queue.enqueue(job) is False  # dropped for good: a cancel is not a crash
+    assert runner.calls == []

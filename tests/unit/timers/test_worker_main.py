@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from wfnb.exceptions import WfnbUsageError
-from wfnb.timers.worker_main import load_factory, main
+from wfnb.timers.worker_main import build_parser, load_factory, main, recovery_options
 
 PG = "postgresql+psycopg://nobody@127.0.0.1:1/none"
 
@@ -27,3 +27,53 @@ def test_non_callable_runner_is_a_usage_error() -> None:
 def test_a_sqlite_database_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--db", "sqlite:///x.db", "--runner", "wfnb.timers:InMemoryQueue"]) == 1
     assert "WF301: durable timers need PostgreSQL" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        ([], {"recovery_interval": 300.0, "recovery_cron": None, "stalled_after": 30.0}),
+        (
+            ["--recovery-interval", "1.5", "--stalled-after", "2"],
+            {"recovery_interval": 1.5, "recovery_cron": None, "stalled_after": 2.0},
+        ),
+        (["--recovery-interval", "0"], {"recovery_interval": None, "recovery_cron": None}),
+        (["--recovery-cron", ""], {"recovery_interval": None, "recovery_cron": None}),
+        (["--recovery-cron", "*/5 * * * *"], {"recovery_interval": None}),
+    ],
+)
+def test_recovery_arguments_become_the_queues_options(
+    argv: list[str], expected: dict[str, object]
+) -> None:
+    args = build_parser().parse_args(["--db", PG, "--runner", "m:f", *argv])
+    options = recovery_options(args)
+    assert {k: options[k] for k in expected} == expected
+    if "*/5 * * * *" in argv:
+        assert options["recovery_cron"] == "*/5 * * * *"
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"),
+    [
+        ("--recovery-interval", "-1"),
+        ("--recovery-interval", "nan"),
+        ("--stalled-after", "0"),
+        ("--stalled-after", "inf"),
+    ],
+)
+def test_a_bad_recovery_timing_is_one_usage_line(
+    flag: str, value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--db", PG, "--runner", "wfnb.timers:InMemoryQueue", flag, value]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("WF400: ")
+    assert "expected a positive number of seconds" in err
+    assert len(err.splitlines()) == 1
+
+
+def test_wfnb_worker_passes_its_recovery_timing_on(capsys: pytest.CaptureFixture[str]) -> None:
+    from wfnb.cli import main as wfnb
+
+    code = wfnb(["worker", "workflows", "--db", PG, "--recovery-interval", "-3"])
+    assert code == 2
+    assert "WF400: recovery interval -3.0" in capsys.readouterr().err
