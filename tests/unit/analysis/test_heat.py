@@ -1,0 +1,210 @@
+"""The history heat on the demo data: every drawn edge carries exactly its own kind of rows.
+
+For every example workflow, on SQLite and on PostgreSQL, each edge's drawn count (in the
+IR and as the number in the rendered SVG's label) equals a ``GROUP BY`` over
+``workflow_history`` written here, with the predicate each edge kind stands for spelled out
+by the test, not taken from the graph's ``moves``. Two stale claims are planted through
+the real engine (the action dies after the claim commits) and resolved by a janitor, so
+the janitor edges are checked on rows too.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from html import unescape
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import WORKFLOWS
+from wfnb.analysis import diagram, graph
+from wfnb.analysis.heat import edge_heat, history_counts
+from wfnb.engine import Engine
+from wfnb.engine.usecases import Result, StepContext
+from wfnb.plots import edge_counts
+from wfnb.simulation.demo import build_demo
+from wfnb.spec import Workflow
+from wfnb.timers import VirtualClock
+from wfnb.validation import load_workflows
+
+GROUPS = sa.text(
+    "SELECT kind, from_status, to_status, step_key, source, count(*) AS n "
+    "FROM workflow_history WHERE workflow = :w AND from_status IS NOT NULL "
+    "GROUP BY kind, from_status, to_status, step_key, source"
+)
+
+Group = tuple[str, str, str, str | None, str | None]
+
+
+def _plant_janitor_rows(url: str) -> None:
+    """Two invoices claimed by ``send`` whose process dies; a janitor moves one on, one back."""
+    wfs = load_workflows([WORKFLOWS])
+    db = sa.create_engine(url)
+    with db.connect() as conn:
+        last = conn.execute(sa.text("SELECT max(changed_at) FROM workflow_history")).scalar_one()
+        drafts = conn.execute(
+            sa.text("SELECT id, tenant_id FROM invoices WHERE status = 'draft' ORDER BY id")
+        ).all()
+    start = datetime.fromisoformat(last) if isinstance(last, str) else last
+    clock = VirtualClock(start if start.tzinfo else start.replace(tzinfo=UTC))
+    engine = Engine(wfs, db, clock=clock)
+    approved = []
+    for entity_id, tenant in drafts:
+        done = engine.execute_step(
+            "invoice", str(entity_id), "system", step="approve", tenant_id=tenant
+        )
+        if done.to_status == "approved":
+            approved.append((entity_id, tenant))
+        if len(approved) == 2:
+            break
+    assert len(approved) == 2, "the demo leaves draft invoices to approve"
+
+    def die(_ctx: StepContext) -> Result:
+        raise SystemExit  # escapes like a crash: the claim stays committed
+
+    engine.use_cases.override(wfs["invoice"], "send_invoice", die)
+    for entity_id, tenant in approved:
+        with pytest.raises(SystemExit):
+            engine.execute_step("invoice", str(entity_id), "system", step="send", tenant_id=tenant)
+    engine.use_cases.override(wfs["invoice"], "send_invoice", None)
+    forward = str(approved[0][0])
+    engine.register_janitor(
+        "invoicing",
+        lambda ctx: Result.ok() if ctx.entity_id == forward else Result.reject("not sent"),
+    )
+    clock.advance(timedelta(hours=1))
+    for tenant in {t for _, t in approved}:
+        engine.recover_claims(tenant_id=tenant)
+    engine.dispose()
+    db.dispose()
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("pg", marks=pytest.mark.pg)])
+def demo_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A small demo (60 members, 3 months) with two janitor outcomes, on either dialect."""
+    if request.param == "sqlite":
+        folder: Path = tmp_path_factory.mktemp("heat")
+        url = f"sqlite:///{folder / 'demo.db'}"
+        build_demo(url, users=60, months=3, progress=False)
+        _plant_janitor_rows(url)
+        yield url
+        return
+    base = request.getfixturevalue("pg_database")
+    schema = f"h_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    url = sa.make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+    text = url.render_as_string(hide_password=False)
+    build_demo(text, users=60, months=3, progress=False)
+    _plant_janitor_rows(text)
+    try:
+        yield text
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def _groups(url: str, workflow: str) -> dict[Group, int]:
+    db = sa.create_engine(url)
+    try:
+        with db.connect() as conn:
+            rows = conn.execute(GROUPS, {"w": workflow}).all()
+    finally:
+        db.dispose()
+    return {(k, f, t, s, src): int(n) for k, f, t, s, src, n in rows}
+
+
+def _expected(  # noqa: PLR0911  # one return per edge kind reads best
+    wf: Workflow, u: str, v: str, key: str, d: dict[str, Any]
+) -> set[Group]:
+    """The history groups an edge stands for, from the edge's kind, ends and step."""
+    step, kind = d["step"], str(d["kind"])
+    if kind in {"step", "auto_advance", "override"}:
+        return {("initiated", u, v, step, None)}
+    if kind == "rejection":
+        return {("rejected", u, v, step, None)}
+    if kind == "claim":
+        return {("claimed", u, v, step, None)}
+    if kind == "claim_release":
+        return {("released" if key.endswith(":back") else "initiated", u, v, step, None)}
+    if kind == "janitor":
+        return {("janitor", u, v, step, None)}
+    if kind == "observed":
+        return {("observed", u, v, None, d["source"])}
+    if kind == "timer":
+        return {("timer", u, v, step, None)}
+    assert kind == "failure", kind
+    assert v == wf.failure_statuses[0]
+    own = {  # a step whose own target is the failure status keeps its rows
+        s.key for s in wf.steps if s.status == u and s.successful_state == v
+    }
+    return {(k, u, v, s, None) for s in d["steps"] if s not in own for k in ("initiated", "timer")}
+
+
+def _svg_labels(svg: str) -> list[str]:
+    return [unescape(t) for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg)]
+
+
+EXAMPLES = ["invoice", "user_registration", "sharing_group", "billing_period"]
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_every_drawn_edge_counts_exactly_the_history_rows_of_its_kind(
+    demo_url: str, name: str
+) -> None:
+    wf = load_workflows([WORKFLOWS])[name]
+    groups = _groups(demo_url, name)
+    drawn = diagram(wf, highlight=edge_counts(demo_url, wf), split_terminals=None)
+    by_key = {(e.source, e.target, e.key): e for e in drawn.ir.edges if e.declared}
+    labels = _svg_labels(drawn.svg())
+    claimed: set[Group] = set()
+    for u, v, key, d in graph(wf).edges(keys=True, data=True):
+        mine = _expected(wf, u, v, key, d)
+        assert not mine & claimed, f"{key}: two edges claim the same rows"
+        claimed |= mine
+        want = sum(groups.get(g, 0) for g in mine)
+        edge = by_key[(u, v, key)]
+        assert edge.count == want, f"{name} {u} → {v} {key}: drawn {edge.count}, history {want}"
+        assert f"{d['label']} ({want:,})" in labels, f"{key}: the SVG does not say {want:,}"
+    stray = sum(n for g, n in groups.items() if g not in claimed)
+    undeclared = sum(e.count or 0 for e in drawn.ir.edges if not e.declared)
+    assert undeclared == stray
+    assert sum(e.count or 0 for e in drawn.ir.edges) == sum(groups.values())
+
+
+def test_the_demo_covers_every_edge_kind(demo_url: str) -> None:
+    wfs = load_workflows([WORKFLOWS])
+    taken: set[str] = set()
+    for wf in wfs.values():
+        heat = edge_heat(history_counts(demo_url, wf), wf)
+        kinds = {k: d["kind"] for _, _, k, d in graph(wf).edges(keys=True, data=True)}
+        taken |= {str(kinds[k]) for (_, _, k), n in heat.edges.items() if n}
+    assert taken >= {
+        "step", "override", "rejection", "claim", "claim_release", "janitor", "observed",
+        "timer", "failure",
+    }  # fmt: skip
+
+
+def test_bank_feed_observations_and_claim_failures_sit_on_their_own_edges(demo_url: str) -> None:
+    wf = load_workflows([WORKFLOWS])["invoice"]
+    groups = _groups(demo_url, "invoice")
+    heat = edge_heat(history_counts(demo_url, wf), wf)
+    observed = groups[("observed", "sent", "paid", None, "bank_feed")]
+    assert heat.edges[("sent", "paid", "observed:bank_feed")] == observed
+    assert (
+        heat.edges[("sent", "paid", "step:record_payment")]
+        == groups[("initiated", "sent", "paid", "record_payment", None)]
+    )
+    failed = groups[("initiated", "sending", "undeliverable", "send", None)]
+    assert failed > 0
+    assert heat.edges[("sending", "undeliverable", "failure:sending")] == failed
+    assert heat.undeclared == {}
