@@ -132,7 +132,7 @@ def diagram(
     title = wf.name
     if requester_type is not None:
         g = requester_view(g, requester_type)
-        title += f" as {requester_type}"
+        title += f": the edges {requester_type} can trigger (at any status)"
     if focus is not None:
         g = _region(g, focus, depth)
         title += f" around {focus} (depth {depth})"

@@ -131,7 +131,7 @@ def test_a_requester_sees_only_its_own_edges():
         "failure:pending_documents",  # admin's own use cases failing permanently
         "failure:registering_at_hub",
     }  # the janitor's edges are the owning module's, not admin's
-    assert "as admin" in d.ir.title
+    assert "the edges admin can trigger" in d.ir.title
 
 
 @pytest.mark.parametrize(
