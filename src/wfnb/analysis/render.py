@@ -18,10 +18,13 @@ from types import ModuleType
 from wfnb.analysis.ir import DiagramIR
 from wfnb.exceptions import WfnbUsageError
 
-__all__ = ["DOT_ENV", "find_dot", "render", "to_dot", "to_mermaid", "use_dot"]
+__all__ = ["DOT_ENV", "LABEL_PT", "find_dot", "render", "to_dot", "to_mermaid", "use_dot"]
 
 DOT_ENV = "WFNB_DOT"
 """Environment variable naming a dot-compatible binary to use before any other."""
+
+LABEL_PT = "10"
+"""The smallest font of a drawing (edge labels), in points: the viewer keeps it legible."""
 
 _PURE = "graphviz-pure.exe" if sys.platform == "win32" else "graphviz-pure"
 _HINT = "install the drawing extra: pip install 'wfnb[graph]' (graphviz + graphviz-pure)"
@@ -107,8 +110,8 @@ def to_dot(ir: DiagramIR) -> str:
             "nodesep": "0.3",
             "ranksep": "0.45",
         },
-        node_attr={"fontname": "Helvetica", "fontsize": "11", "height": "0.35"},
-        edge_attr={"fontname": "Helvetica", "fontsize": "9", "arrowsize": "0.7"},
+        node_attr={"fontname": "Helvetica", "fontsize": "12", "height": "0.35"},
+        edge_attr={"fontname": "Helvetica", "fontsize": LABEL_PT, "arrowsize": "0.7"},
     )
     for n in ir.nodes:
         d.node(
