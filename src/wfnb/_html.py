@@ -21,7 +21,9 @@ __all__ = [
     "SMALLEST_LABEL_PX",
     "VIEWER_SCRIPT",
     "diagram_viewer",
+    "step_name_html",
     "table",
+    "use_case_html",
     "workflow_html",
     "workflows_html",
 ]
@@ -42,27 +44,61 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], caption: str = 
     )
 
 
+def use_case_html(name: str | None, module: str | None = None) -> str:
+    """A use case by its function name, its full Python path on hover (``title``)."""
+    if not name:
+        return ""
+    short = name.rsplit(":", 1)[-1] if ":" in name else name
+    full = name if ":" in name or not module else f"{module}:{name}"
+    return (
+        f"<span title='{escape(full, quote=True)}' style='border-bottom:1px dotted #8a93a6;"
+        f"cursor:help'>{escape(short)}</span>"
+    )
+
+
+def step_name_html(key: str, description: str | None) -> str:
+    """A step as people read it: its name in words, its description, then its key."""
+    title = key.replace("_", " ").capitalize()
+    words = f"<br><span style='color:#4a5263'>{escape(description)}</span>" if description else ""
+    return f"<b>{escape(title)}</b> <code>{escape(key)}</code>{words}"
+
+
 def workflow_html(wf: Workflow) -> str:
-    """A workflow as a heading and a steps table."""
+    """A workflow as a heading and a steps table.
+
+    Each step's name and description come first; its use cases show by name, with the
+    Python path on hover.
+    """
     title = f"<b>{escape(wf.name)}</b> <code>{wf.config_hash[:12]}</code>"
     if wf.description:
         title += f" — {escape(wf.description)}"
-    rows = [
-        (
-            s.key,
-            s.status,
-            ", ".join(s.requester_types or ["(all)"]),
-            s.validation,
-            s.action,
-            s.successful_state,
-            s.rejection.state if s.rejection else None,
-            s.claim.status if s.claim else None,
-            ", ".join(s.overrides),
-        )
-        for s in wf.steps
-    ]
-    headers = ["step", "at", "who", "validation", "action", "→ success", "→ rejection", "claim"]
-    return f"<div>{title}<br>" + table([*headers, "overrides"], rows) + "</div>"
+    module = wf.use_cases
+    cell = "<td style='text-align:left;vertical-align:top;padding:3px 8px'>"
+    head = "".join(
+        f"<th style='text-align:left;padding:3px 8px'>{escape(h)}</th>"
+        for h in ("step", "at", "who", "→ success", "→ rejection", "claim", "validation",
+                  "action", "overrides")
+    )  # fmt: skip
+    rows = []
+    for s in wf.steps:
+        values = [
+            step_name_html(s.key, s.description),
+            escape(s.status),
+            escape(", ".join(s.requester_types or ["(all)"])),
+            escape(s.successful_state),
+            escape(s.rejection.state) if s.rejection else "",
+            escape(s.claim.status) if s.claim else "",
+            use_case_html(s.validation, module),
+            use_case_html(s.action, module),
+            escape(", ".join(s.overrides)),
+        ]
+        rows.append("<tr>" + "".join(f"{cell}{v}</td>" for v in values) + "</tr>")
+    note = "<small style='color:#6b7385'>Hover a use case for its Python path.</small>"
+    steps = (
+        f"<table style='{_STYLE}'><thead><tr>{head}</tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+    return f"<div>{title}<br>{note}{steps}</div>"
 
 
 def workflows_html(wfs: Workflows) -> str:

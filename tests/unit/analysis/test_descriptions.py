@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from tests.conftest import WORKFLOWS
@@ -33,3 +34,13 @@ def test_descriptions_do_not_change_the_config_hash(tmp_path: Path) -> None:
     assert described.config_hash == bare.config_hash
     data["steps"][0]["description"] = "something else entirely"
     assert Workflow.model_validate(data).config_hash == bare.config_hash
+
+
+def test_a_workflow_in_a_notebook_shows_steps_in_words_and_paths_on_hover() -> None:
+    html = load_workflows([WORKFLOWS])["invoice"]._repr_html_()
+    assert "<b>Mark undeliverable</b> <code>mark_undeliverable</code>" in html
+    assert "Record that the invoice cannot be delivered" in html
+    visible = re.sub(r"<[^>]+>", " ", html)  # the text a reader sees, attributes left out
+    assert "wfnb.examples.energy.notifications:notify" not in visible
+    assert "title='wfnb.examples.energy.notifications:notify'" in html
+    assert "title='wfnb.examples.energy.invoicing:validate_invoice'" in html
