@@ -11,7 +11,8 @@ the janitor edges are checked on rows too.
 from __future__ import annotations
 
 import re
-from html import unescape
+from html import escape, unescape
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -128,3 +129,39 @@ def test_bank_feed_observations_and_claim_failures_sit_on_their_own_edges(demo_u
     assert failed > 0
     assert heat.edges[("sending", "undeliverable", "failure:sending")] == failed
     assert heat.undeclared == {}
+
+
+def test_the_magic_the_explorer_the_report_and_edge_counts_draw_the_same_numbers(
+    demo_url: str, tmp_path: Path
+) -> None:
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from wfnb.analysis.report import report
+    from wfnb.jupyter.explorer import WorkflowExplorer
+
+    wfs = load_workflows([WORKFLOWS])
+    wf = wfs["invoice"]
+    reference = diagram(wf, highlight=edge_counts(demo_url, wf))
+    counted = sorted(
+        (e.source, e.target, e.key, e.count) for e in reference.ir.edges if e.count is not None
+    )
+    labels = [t for t in _svg_labels(reference.svg()) if t.endswith(")")]
+    assert len(labels) >= len(counted) - 2  # self-loops share one label of several lines
+    shell = InteractiveShell.instance()
+    try:
+        shell.run_cell("%load_ext wfnb", store_history=False)
+        shell.run_cell(f"%wfnb connect {demo_url}", store_history=False)
+        shell.run_cell(f"%wfnb load {WORKFLOWS}", store_history=False)
+        drawn = shell.run_cell("%wfnb graph invoice --heat", store_history=False).result
+    finally:
+        shell.run_cell("%reset -f", store_history=False)
+        InteractiveShell.clear_instance()
+    assert sorted((e.source, e.target, e.key, e.count) for e in drawn.ir.edges) == counted
+    explorer = WorkflowExplorer(wfs, counts=lambda w: edge_counts(demo_url, w))
+    explorer.workflow.value = "invoice"
+    explorer.heat.value = True
+    shown = _svg_labels(explorer.diagram.value)
+    page = report(wfs, tmp_path / "r.html", db=demo_url).read_text(encoding="utf-8")
+    for label in labels:
+        assert label in shown, label
+        assert f">{escape(label, quote=False)}</text>" in page, label

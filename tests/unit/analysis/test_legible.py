@@ -48,3 +48,15 @@ def test_auto_direction_keeps_the_narrower_layout() -> None:
     }
     auto = diagram(wf, direction="auto")
     assert auto.ir.direction == min(widths, key=lambda d: widths[d])
+
+
+def test_several_self_loops_of_a_status_are_one_loop_listing_each_edge() -> None:
+    wf = load_workflows([WORKFLOWS])["user_registration"]
+    drawn = diagram(wf)
+    loops = [e for e in drawn.ir.edges if e.source == e.target == "pending_email_verification"]
+    assert len(loops) >= 3  # the IR keeps every edge
+    dot = drawn.dot
+    assert dot.count("pending_email_verification -> pending_email_verification") == 1
+    texts = re.findall(r"<text[^>]*>([^<]*)</text>", drawn.svg())
+    for edge in loops:
+        assert edge.label in texts  # each on its own line, in its own colour
