@@ -140,3 +140,22 @@ MEASURE = """() => Array.from(document.querySelectorAll('.wfnb-diagram')).map(bo
           overflow: getComputedStyle(view).overflowX, scrollLeft: view.scrollLeft,
           smallest_label_px: Math.min(...sizes)};
 })"""
+
+
+def test_no_table_of_the_report_is_wider_than_the_page_at_1400_px(
+    chromium: Path, page: Path
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(chromium), args=FLAGS)
+        try:
+            tab = browser.new_page(viewport={"width": 1400, "height": 1000})
+            tab.goto(page.as_uri())
+            wide = tab.evaluate(
+                "Array.from(document.querySelectorAll('.scroll'))"
+                ".filter(d => d.scrollWidth > d.clientWidth).length"
+            )
+        finally:
+            browser.close()
+    assert wide == 0

@@ -26,7 +26,16 @@ from wfnb.analysis.diagram import diagram
 from wfnb.analysis.heat import history_counts
 from wfnb.analysis.paths import PathReport, alone, paths
 from wfnb.analysis.render import LABEL_PT
-from wfnb.analysis.report_html import Raw, cells, inline_svg, page, section, slug, use_case
+from wfnb.analysis.report_html import (
+    Raw,
+    breakable,
+    cells,
+    inline_svg,
+    page,
+    section,
+    slug,
+    use_case,
+)
 from wfnb.exceptions import WfnbUsageError
 from wfnb.problems import Problem
 from wfnb.spec import Step, Workflow
@@ -77,21 +86,20 @@ def _steps(wf: Workflow) -> str:
     rows = [
         (
             _named(s),
-            s.status,
+            breakable(s.status),
             ", ".join(s.requester_types) if s.requester_types else "(all)",
-            s.successful_state,
-            f"{s.rejection.state}" if s.rejection else None,
-            f"{s.claim.status} (stale after {s.claim.stale_after})" if s.claim else None,
+            breakable(s.successful_state + (" (auto-advances)" if s.auto_advance else "")),
+            breakable(s.rejection.state) if s.rejection else None,
+            breakable(f"{s.claim.status} (stale after {s.claim.stale_after})") if s.claim else None,
             use_case(s.validation, module),
             use_case(s.action, module),
             use_case(s.rejection.action if s.rejection else None, module),
-            "yes" if s.auto_advance else "",
-            _overrides(s),
+            breakable(_overrides(s)),
         )
         for s in wf.steps
     ]
     headers = ["step", "at", "who", "→ success", "→ rejection", "claim", "validation", "action"]
-    table = cells([*headers, "on rejection", "auto-advance", "overrides"], rows)
+    table = cells([*headers, "on rejection", "overrides"], rows)
     hint = "<p class='muted'>Hover a use case for its Python path.</p>"
     return hint + table
 

@@ -12,7 +12,17 @@ from collections.abc import Iterable, Sequence
 from html import escape
 from typing import Any
 
-__all__ = ["STYLE", "Raw", "cells", "inline_svg", "page", "section", "slug", "use_case"]
+__all__ = [
+    "STYLE",
+    "Raw",
+    "breakable",
+    "cells",
+    "inline_svg",
+    "page",
+    "section",
+    "slug",
+    "use_case",
+]
 
 STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0;
@@ -23,7 +33,7 @@ h3 { font-size: 1.05rem; margin-bottom: .3rem; }
 .scroll { overflow-x: auto; }
 table { border-collapse: collapse; margin: .4rem 0 1rem; font-size: 14px; }
 th, td { border: 1px solid #d0d7e2; padding: .3rem .55rem; text-align: left;
-         vertical-align: top; overflow-wrap: anywhere; }
+         vertical-align: top; overflow-wrap: break-word; }
 td { max-width: 34rem; }
 th { background: #eef2f8; }
 caption { text-align: left; font-weight: 600; padding: .2rem 0; }
@@ -43,6 +53,17 @@ class Raw(str):
     __slots__ = ()
 
 
+def breakable(text: str | None) -> Raw | None:
+    """``text`` escaped, with a line-break opportunity after each ``_``.
+
+    Long identifiers such as ``pending_admin_approval`` then wrap in a narrow column
+    instead of widening the table past the page.
+    """
+    if text is None:
+        return None
+    return Raw(escape(text).replace("_", "_<wbr>"))
+
+
 def use_case(name: str | None, module: str | None = None) -> Raw | None:
     """A use case by its function name; its full Python path on hover (``title``).
 
@@ -52,7 +73,8 @@ def use_case(name: str | None, module: str | None = None) -> Raw | None:
         return None
     short = name.rsplit(":", 1)[-1] if ":" in name else name
     full = name if ":" in name or not module else f"{module}:{name}"
-    return Raw(f"<span class='uc' title='{escape(full, quote=True)}'>{escape(short)}</span>")
+    shown = escape(short).replace("_", "_<wbr>")
+    return Raw(f"<span class='uc' title='{escape(full, quote=True)}'>{shown}</span>")
 
 
 def slug(name: str) -> str:

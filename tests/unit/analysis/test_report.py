@@ -198,7 +198,7 @@ def test_steps_read_as_words_first_and_use_case_paths_on_hover(tmp_path: Path) -
     assert (
         "<span class='uc' title='wfnb.examples.energy.notifications:notify'>notify</span>" in text
     )
-    assert "title='wfnb.examples.energy.invoicing:send_invoice'>send_invoice</span>" in text
+    assert "title='wfnb.examples.energy.invoicing:send_invoice'>send_<wbr>invoice</span>" in text
     words = " ".join(parse(text).text)
     assert "wfnb.examples.energy.notifications:notify" not in words  # shown on demand only
     assert "Could not be delivered (failure status)." in words
