@@ -126,6 +126,9 @@ class ConformanceReport:
         ents = self.deviations[~self.deviations["kind"].isin([str(k) for k in ROW_KINDS])]
         return int(ents[["workflow", "entity_id"]].drop_duplicates().shape[0])
 
+    def _entity_findings(self) -> int:
+        return int((~self.deviations["kind"].isin([str(k) for k in ROW_KINDS])).sum())
+
     def judged_at(self) -> str:
         """``"2026-11-01 00:00 UTC (the last history row, ...)"``."""
         stamp = f"{self.now:%Y-%m-%d %H:%M} UTC" if self.now.tzinfo else str(self.now)
@@ -138,9 +141,10 @@ class ConformanceReport:
             f"fitness {self.fitness:.4f}: {good:,} of {self.rows:,} history rows follow the "
             f"config in force when they were written ({self.row_deviations:,} rows do not: "
             "undeclared moves, requesters not allowed, gaps, reruns, unknown configs)",
-            f"{self.entity_deviations:,} entities are where the config says they should not "
-            "be at the moment judged (a timer past due, a stale claim, a status that differs "
-            "from its history); these do not lower fitness",
+            f"{self._entity_findings():,} deviations concern {self.entity_deviations:,} "
+            "entities that are where the config says they should not be at the moment judged "
+            "(a timer past due, a stale claim, a status that differs from its history); these "
+            "count entities, not rows, and do not lower fitness",
             f"timers and claims judged at {self.judged_at()}",
         ]
 

@@ -75,7 +75,7 @@ def test_the_cli_conformance_takes_now_and_says_what_it_judged(
     assert "judged at" in out
     assert "(the last history row, as this is a simulated dataset)" in out
     assert "history rows follow the config in force" in out
-    assert "entities are where the config says they should not be" in out
+    assert "entities that are where the config says they should not be" in out
     main(["conformance", "--db", demo_url, str(WORKFLOWS), "--now", "wall"])
     assert "timer_overdue" in capsys.readouterr().out
     code = main(
