@@ -119,3 +119,15 @@ def test_alone_puts_each_requesters_reach_beside_where_it_acts() -> None:
 def test_a_requester_diagram_says_what_it_shows() -> None:
     d = diagram(registration(), requester_type="admin")
     assert d.ir.title == "user_registration: the edges admin can trigger (at any status)"
+
+
+def test_a_janitor_moving_a_claim_on_is_a_way_into_a_final_status() -> None:
+    wf = load_workflows([WORKFLOWS])["user_registration"]
+    report = paths(wf)
+    ways = report.ways_in["deactivated"]
+    assert ("deregistering_at_hub", "janitor", "close_account: janitor on") in ways
+    assert ("deregistering_at_hub", "claim_release", "close_account done") in ways
+    assert "entered from deregistering_at_hub: close_account: janitor on (janitor)" in str(report)
+    # the janitor is the owning module's, not a requester's: not in anyone's view alone
+    user = paths(wf, "user")
+    assert all(kind != "janitor" for _, kind, _ in user.ways_in["deactivated"])
