@@ -13,7 +13,7 @@ import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -125,14 +125,14 @@ def _cmd_diff(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     from wfnb.analysis.report import report  # noqa: PLC0415
 
-    print(report(_workflows(args.paths), args.output, db=args.db))
+    print(report(_workflows(args.paths), args.output, db=args.db, now=args.now))
     return EXIT_OK
 
 
 def _cmd_conformance(args: argparse.Namespace) -> int:
     from wfnb.analysis.conformance import conformance  # noqa: PLC0415
 
-    result = conformance(args.db, _workflows(args.paths))
+    result = conformance(args.db, _workflows(args.paths), now=args.now)
     if args.format == "json":
         print(json.dumps(result.to_json(), indent=2, default=str))
     else:
@@ -242,11 +242,30 @@ def _add_analysis(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument("paths", nargs="*", help=_PATHS_HELP)
     p.add_argument("-o", "--output", default="report.html", help="default: report.html")
     p.add_argument("--db", help="add the conformance of this database's history")
+    p.add_argument("--now", type=_moment, help=_NOW_HELP)
 
     p = sub.add_parser("conformance", help="check recorded history against the configs")
     p.add_argument("paths", nargs="*", help=_PATHS_HELP)
     p.add_argument("--db", required=True, help="the database (SQLAlchemy URL)")
     p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument("--now", type=_moment, help=_NOW_HELP)
+
+
+_NOW_HELP = (
+    "judge timers and claims at this moment: an ISO date/datetime (naive = UTC), 'end' (the "
+    "last history row) or 'wall' (the clock); default: 'end' for the demo, else the clock"
+)
+
+
+def _moment(text: str) -> datetime | str:
+    """``--now``: an ISO date or datetime (naive means UTC), ``end`` or ``wall``."""
+    if text in {"end", "wall"}:
+        return text
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO date or datetime: {text!r}") from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from wfnb.analysis import Diagram
+    from wfnb.analysis.overlay import HistoryKey
 
 __all__ = ["Chart", "dwell_plot", "edge_counts", "heat_diagram", "transitions_plot"]
 
@@ -92,21 +93,20 @@ def transitions_plot(db: Any, workflow: str | Workflow, freq: str = "D", **filte
     return Chart(fig, f"{name} transitions")
 
 
-def edge_counts(db: Any, wf: Workflow | str, **filters: Any) -> dict[tuple[str, ...], int]:
-    """How often history took each edge: the heat overlay's input.
+def edge_counts(db: Any, wf: Workflow | str, **filters: Any) -> dict[HistoryKey, int]:
+    """How often history took each kind of move: the heat overlay's input.
 
-    Keys are ``(from, to, step)``, or ``(from, to)`` for moves without a step (observed);
-    creations (no ``from``) are left out.
+    Keys are :class:`~wfnb.analysis.overlay.HistoryKey` ``(kind, from_status, to_status,
+    step_key, requester_type, source)``, one per ``GROUP BY`` group of
+    ``workflow_history``; ``diagram(wf, highlight=edge_counts(db, wf))`` puts each on the
+    one edge of its own kind (a bank-feed observation on the observed edge, a claim
+    failure on the failure edge) and draws the rest as undeclared. Creations (no
+    ``from_status``) are left out. ``filters``: ``since``, ``until``, ``tenant_id``.
     """
-    counts = frames.transition_counts(db, wf, **filters)
-    out: dict[tuple[str, ...], int] = {}
-    for frm, to, step, n in counts[["from_status", "to_status", "step_key", "count"]].itertuples(
-        index=False
-    ):
-        if isinstance(frm, str):
-            key = (frm, str(to), step) if isinstance(step, str) else (frm, str(to))
-            out[key] = out.get(key, 0) + int(n)
-    return out
+    from wfnb.analysis.heat import history_counts  # noqa: PLC0415
+
+    counts = history_counts(db, wf, **filters)
+    return {key: n for key, n in counts.items() if key.from_status is not None}
 
 
 def heat_diagram(db: Any, wf: Workflow, *, direction: str = "LR", **filters: Any) -> Diagram:

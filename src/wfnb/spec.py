@@ -136,6 +136,10 @@ class Step(_Model):
 
     key: NonEmpty
     status: NonEmpty
+    description: str | None = Field(
+        default=None,
+        description="One line for people: what the step does, shown before its use cases.",
+    )
     requester_types: tuple[NonEmpty, ...] | None = None
     validation: NonEmpty | None = None
     action: NonEmpty | None = None
@@ -187,6 +191,10 @@ def _by_status(items: Iterable[_AtStatus]) -> dict[str, tuple[_AtStatus, ...]]:
     return {status: tuple(group) for status, group in groups.items()}
 
 
+_NOT_MEANING: Any = {"status_descriptions": True, "steps": {"__all__": {"description"}}}
+"""What ``canonical_json`` leaves out: the descriptions of steps and statuses."""
+
+
 class Workflow(_Model):
     """One workflow file."""
 
@@ -200,6 +208,10 @@ class Workflow(_Model):
     initial_status: NonEmpty
     terminal_statuses: tuple[NonEmpty, ...]
     failure_statuses: tuple[NonEmpty, ...] = ()
+    status_descriptions: dict[NonEmpty, str] = Field(
+        default_factory=dict,
+        description="Optional: one line for people per status (a subset of status_types).",
+    )
     steps: tuple[Step, ...]
     observed_transitions: tuple[ObservedTransition, ...] = ()
     timers: tuple[Timer, ...] = ()
@@ -230,9 +242,12 @@ class Workflow(_Model):
         """Sorted, compact JSON of the workflow's meaning (defaults left out).
 
         Leaving defaults out keeps the hash stable when a file spells out a default, and
-        when the format later gains optional fields.
+        when the format later gains optional fields. Step and status descriptions are
+        words for people, not behaviour: editing them makes no new config version.
         """
-        data = self.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+        data = self.model_dump(
+            mode="json", by_alias=True, exclude_defaults=True, exclude=_NOT_MEANING
+        )
         return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
     @cached_property

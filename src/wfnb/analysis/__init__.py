@@ -9,9 +9,10 @@ from wfnb.analysis.diagram import Diagram, diagram
 from wfnb.analysis.diff import WorkflowDiff, diff, diff_revisions, load_version
 from wfnb.analysis.graph import EdgeKind, graph, requester_view
 from wfnb.analysis.ir import DiagramIR, EdgeIR, NodeIR
-from wfnb.analysis.paths import PathReport, paths
+from wfnb.analysis.paths import AloneReport, PathReport, alone, paths
 
 __all__ = [
+    "AloneReport",
     "Change",
     "ChangeKind",
     "Diagram",
@@ -21,6 +22,7 @@ __all__ = [
     "NodeIR",
     "PathReport",
     "WorkflowDiff",
+    "alone",
     "diagram",
     "diff",
     "diff_revisions",

@@ -35,8 +35,16 @@ from wfnb.engine.clock import Clock
 from wfnb.exceptions import WfnbUsageError
 from wfnb.spec import Workflow, Workflows
 from wfnb.store import Store, audit
+from wfnb.store import simulation as simulation_sql
 
-__all__ = ["DEFAULT_GRACE", "ConformanceReport", "DeviationKind", "conformance"]
+__all__ = [
+    "DEFAULT_GRACE",
+    "NOW_CHOICES",
+    "ConformanceReport",
+    "DeviationKind",
+    "conformance",
+    "judging_moment",
+]
 
 DEFAULT_GRACE = timedelta(minutes=15)
 """How late a timer may fire before it counts as overdue (workers poll, queues lag)."""
@@ -215,12 +223,62 @@ def _by_config(df: pd.DataFrame, rows_flagged: pd.DataFrame, index: ConfigIndex)
     return out[["workflow", "config_hash", "config_rev", "rows", "deviations", "fitness"]]
 
 
+NOW_CHOICES = ("end", "wall")
+"""Words ``now`` may be instead of a moment: the data's own end, or the wall clock."""
+
+
+def _data_end(db: sa.Engine | str | sa.URL, workflows: Iterable[str]) -> datetime | None:
+    store = Store(db)
+    try:
+        with store.transaction(readonly=True) as conn:
+            last = audit.last_changed_at(conn, list(workflows))
+    finally:
+        store.dispose()
+    if last is None:
+        return None
+    return last if last.tzinfo else last.replace(tzinfo=UTC)
+
+
+def _is_simulated(db: sa.Engine | str | sa.URL) -> bool:
+    store = Store(db)
+    try:
+        with store.transaction(readonly=True) as conn:
+            return bool(simulation_sql.select_manifest_details(conn, "build"))
+    finally:
+        store.dispose()
+
+
+def judging_moment(
+    db: sa.Engine | str | sa.URL,
+    workflows: Iterable[str],
+    now: datetime | str | None = None,
+    clock: Clock | None = None,
+) -> tuple[datetime, str]:
+    """The moment timers and claims are judged at, and why that one (see :func:`conformance`).
+
+    Raises:
+        WfnbUsageError: ``now`` is a word other than ``"end"`` or ``"wall"``.
+    """
+    if isinstance(now, datetime):
+        return (now if now.tzinfo else now.replace(tzinfo=UTC)), "as asked"
+    if now is not None and now not in NOW_CHOICES:
+        raise WfnbUsageError(f"now must be a date, a datetime, 'end' or 'wall', got {now!r}")
+    if now is None and clock is not None:
+        return clock.now(), "the engine's clock"
+    if now == "end" or (now is None and _is_simulated(db)):
+        end = _data_end(db, workflows)
+        if end is not None:
+            why = "the last history row" + ("" if now else ", as this is a simulated dataset")
+            return end, why
+    return datetime.now(UTC), "the wall clock"
+
+
 def conformance(
     db: sa.Engine | str | sa.URL,
     wfs: WorkflowsLike,
     *,
     workflows_dir: str | Path | Iterable[str | Path] | None = None,
-    now: datetime | None = None,
+    now: datetime | str | None = None,
     clock: Clock | None = None,
     grace: timedelta = DEFAULT_GRACE,
     known_configs: Iterable[Workflow] | Mapping[str, Workflow] = (),
@@ -232,8 +290,11 @@ def conformance(
         wfs: the loaded workflows; only their history is read.
         workflows_dir: where older configs are found in git (default: the folders the
             workflows were loaded from).
-        now: the moment overdue timers and stale claims are judged at (default: ``clock``,
-            else the system clock, UTC).
+        now: the moment overdue timers and stale claims are judged at: a datetime,
+            ``"end"`` (the last history row's time) or ``"wall"`` (the system clock). By
+            default ``clock``'s time; else, for a simulated dataset (the demo, which records
+            itself in ``wfnb_demo_manifest``), the end of its history, since its virtual
+            clock stopped there; else the system clock, UTC. The report says which.
         clock: a clock to take ``now`` from (a virtual clock in simulations).
         grace: how late a timer may be before it is overdue.
         known_configs: older configs kept outside git (an archive, a deployment record,
@@ -246,7 +307,7 @@ def conformance(
         StoreError: the history or an entity table cannot be read.
     """
     workflows = _as_workflows(wfs)
-    moment = now or (clock.now() if clock is not None else datetime.now(UTC))
+    moment, why = judging_moment(db, workflows, now, clock)
     dirs = [workflows_dir] if isinstance(workflows_dir, str | Path) else workflows_dir
     index = ConfigIndex.of(workflows, dirs)
     extra = known_configs.values() if isinstance(known_configs, Mapping) else known_configs
@@ -291,4 +352,5 @@ def conformance(
         by_config=_by_config(df, rows_flagged, index),
         now=moment,
         workflows=tuple(sorted(workflows)),
+        now_source=why,
     )

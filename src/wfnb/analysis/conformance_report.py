@@ -73,6 +73,8 @@ class ConformanceReport:
             (rows with a row deviation) and ``fitness``.
         now: the moment overdue timers and stale claims were judged at.
         workflows: the workflows whose history was read.
+        now_source: why that moment (``"as asked"``, ``"the last history row, ..."``,
+            ``"the wall clock"``).
     """
 
     fitness: float
@@ -81,6 +83,7 @@ class ConformanceReport:
     by_config: pd.DataFrame
     now: datetime
     workflows: tuple[str, ...]
+    now_source: str = ""
 
     @property
     def ok(self) -> bool:
@@ -102,10 +105,48 @@ class ConformanceReport:
             "ok": self.ok,
             "fitness": self.fitness,
             "rows": self.rows,
+            "row_deviations": self.row_deviations,
+            "entity_deviations": self.entity_deviations,
+            "judged_at": self.now.isoformat(),
+            "judged_at_source": self.now_source,
             "counts": self.counts(),
             "deviations": records,
             "by_config": self.by_config.to_dict(orient="records"),
         }
+
+    @property
+    def row_deviations(self) -> int:
+        """History rows with a row deviation (what ``fitness`` counts)."""
+        rows = self.deviations[self.deviations["kind"].isin([str(k) for k in ROW_KINDS])]
+        return int(rows["history_id"].nunique())
+
+    @property
+    def entity_deviations(self) -> int:
+        """Entities with an entity deviation (overdue timer, stale claim, status mismatch)."""
+        ents = self.deviations[~self.deviations["kind"].isin([str(k) for k in ROW_KINDS])]
+        return int(ents[["workflow", "entity_id"]].drop_duplicates().shape[0])
+
+    def _entity_findings(self) -> int:
+        return int((~self.deviations["kind"].isin([str(k) for k in ROW_KINDS])).sum())
+
+    def judged_at(self) -> str:
+        """``"2026-11-01 00:00 UTC (the last history row, ...)"``."""
+        stamp = f"{self.now:%Y-%m-%d %H:%M} UTC" if self.now.tzinfo else str(self.now)
+        return f"{stamp} ({self.now_source})" if self.now_source else stamp
+
+    def explained(self) -> list[str]:
+        """What the numbers count, in words: fitness counts rows, the rest entities."""
+        good = self.rows - self.row_deviations
+        return [
+            f"fitness {self.fitness:.4f}: {good:,} of {self.rows:,} history rows follow the "
+            f"config in force when they were written ({self.row_deviations:,} rows do not: "
+            "undeclared moves, requesters not allowed, gaps, reruns, unknown configs)",
+            f"{self._entity_findings():,} deviations concern {self.entity_deviations:,} "
+            "entities that are where the config says they should not be at the moment judged "
+            "(a timer past due, a stale claim, a status that differs from its history); these "
+            "count entities, not rows, and do not lower fitness",
+            f"timers and claims judged at {self.judged_at()}",
+        ]
 
     def __repr__(self) -> str:
         return (
@@ -119,6 +160,7 @@ class ConformanceReport:
             f"fitness {self.fitness:.4f} over {self.rows} history rows, "
             f"{len(self.deviations)} deviation(s)"
         ]
+        lines += [f"  {line}" for line in self.explained()]
         lines += [f"  {kind}: {n}" for kind, n in sorted(self.counts().items())]
         for d in self.deviations.head(50).itertuples(index=False):
             lines.append(f"  {d.workflow}/{d.entity_id} #{d.history_id} {d.kind}: {d.detail}")
@@ -129,8 +171,9 @@ class ConformanceReport:
     def _repr_html_(self) -> str:
         head = (
             f"<b>conformance</b>: fitness {self.fitness:.4f} over {self.rows} history rows, "
-            f"{len(self.deviations)} deviation(s) (judged at {escape(str(self.now))})"
+            f"{len(self.deviations)} deviation(s) (judged at {escape(self.judged_at())})"
         )
+        words = "".join(f"<li>{escape(line)}</li>" for line in self.explained())
         counts = table(["kind", "deviations"], sorted(self.counts().items()))
         configs = table(
             ["workflow", "config", "rev", "rows", "deviations", "fitness"],
@@ -147,4 +190,4 @@ class ConformanceReport:
             ],
             caption="first 20 deviations",
         )
-        return f"<div>{head}<br>{counts}<br>{configs}<br>{top}</div>"
+        return f"<div>{head}<ul>{words}</ul>{counts}<br>{configs}<br>{top}</div>"

@@ -102,6 +102,8 @@ def rules_of(wf: Workflow) -> Rules:
         if d["kind"] == EdgeKind.OBSERVED:
             allowed.append(("observed", u, v, "", "", str(d["source"])))
             continue
+        if d["kind"] in (EdgeKind.JANITOR, EdgeKind.FAILURE):
+            continue  # allowed below and by the release kinds, for every requester
         key = str(d["step"])
         kinds = _EDGE_HISTORY_KINDS.get(d["kind"]) or _release_kinds(wf, key, v)
         for requester in d["requester_types"]:

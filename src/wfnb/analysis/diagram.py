@@ -7,21 +7,23 @@ Mermaid and lays DOT out with whichever ``dot`` binary it finds.
 
 from __future__ import annotations
 
+import re
 from functools import cached_property
 from pathlib import Path
 
 import networkx as nx
 
+from wfnb._html import diagram_viewer
 from wfnb.analysis.graph import graph, requester_view
 from wfnb.analysis.ir import SPLIT_FAN_IN, DiagramIR, extract
 from wfnb.analysis.overlay import EdgeCounts
-from wfnb.analysis.render import render, to_dot, to_mermaid
+from wfnb.analysis.render import LABEL_PT, render, to_dot, to_mermaid
 from wfnb.exceptions import WfnbUsageError
 from wfnb.spec import Workflow
 
 __all__ = ["Diagram", "diagram"]
 
-DIRECTIONS = ("LR", "TB", "RL", "BT")
+DIRECTIONS = ("LR", "TB", "RL", "BT", "AUTO")
 _RASTER = {".svg": "svg", ".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg"}
 
 
@@ -77,10 +79,26 @@ class Diagram:
     def _repr_svg_(self) -> str:
         return self.svg()
 
+    def html(self, *, script: bool = True) -> str:
+        """The drawing in a viewer that fits the column and keeps labels legible.
+
+        It scales down to the column, never below 11 px labels; larger drawings pan by
+        dragging, with zoom buttons (see :func:`wfnb._html.diagram_viewer`, ADR 0034).
+        """
+        return diagram_viewer(self.svg(), label_pt=float(LABEL_PT), script=script)
+
+    def _repr_html_(self) -> str:
+        return self.html()
+
     def __repr__(self) -> str:
         return (
             f"<Diagram {self.ir.name!r}: {len(self.ir.nodes)} statuses, {len(self.ir.edges)} edges>"
         )
+
+
+def _width(svg: str) -> float:
+    found = re.search(r'<svg\b[^>]*?\swidth="([\d.]+)pt"', svg)
+    return float(found.group(1)) if found else 0.0
 
 
 def _region(g: nx.MultiDiGraph, focus: str, depth: int) -> nx.MultiDiGraph:
@@ -116,7 +134,9 @@ def diagram(
         depth: the radius around ``focus``.
         requester_type: draw only the edges this requester type alone can trigger, after its
             overrides (see :func:`wfnb.analysis.graph.requester_view`).
-        direction: ``LR`` (default, readable for long workflows), ``TB``, ``RL`` or ``BT``.
+        direction: ``LR`` (default, readable for long workflows), ``TB``, ``RL``, ``BT``,
+            or ``auto``: whichever of ``LR`` and ``TB`` draws narrower (a page column is
+            narrow and long; the report uses it).
         history_edges: taken transitions as counts; any declared nowhere in the workflow is
             drawn red and dashed (a manual UPDATE, an old config).
         split_terminals: a terminal status entered from more than this many statuses
@@ -132,10 +152,19 @@ def diagram(
     title = wf.name
     if requester_type is not None:
         g = requester_view(g, requester_type)
-        title += f" as {requester_type}"
+        title += f": the edges {requester_type} can trigger (at any status)"
     if focus is not None:
         g = _region(g, focus, depth)
         title += f" around {focus} (depth {depth})"
+    if direction.upper() == "AUTO":
+        drawn = [
+            diagram(
+                wf, highlight, focus=focus, depth=depth, requester_type=requester_type,
+                direction=d, history_edges=history_edges, split_terminals=split_terminals,
+            )
+            for d in ("LR", "TB")
+        ]  # fmt: skip
+        return min(drawn, key=lambda d: (_width(d.svg()), d.ir.direction != "LR"))
     ir = extract(
         g,
         direction=direction.upper(),

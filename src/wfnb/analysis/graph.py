@@ -17,9 +17,21 @@ Each edge carries the same attribute keys, so analyses and renderers never guess
     whether the engine continues with the next step after this edge in the same call.
 ``label``
     a short human label.
+``steps``
+    the step keys whose use cases the edge follows (several for a ``failure`` edge).
+``moves``
+    the ``workflow_history`` rows the edge stands for, as ``(kind, from, to, step, source)``
+    patterns (a row's requester type picks among edges with the same pattern): what the
+    history heat counts on it, see :mod:`wfnb.analysis.overlay`.
 
 Edge keys are stable strings (``"step:approve"``, ``"override:approve:admin"``,
 ``"timer:hub_deadline"``), so the same declared edge has the same key in every graph.
+
+Besides what steps declare, the graph holds every route the engine itself can take: a
+claimed step's janitor outcomes (``janitor:send`` on, ``janitor:send:back``), a rejection
+out of the claim status (``rejection:send:claim``), and a permanent failure
+(``Result.fail(permanent=True)``) to the first failure status from every status where a
+use case runs (``failure:sending``). See docs/adr/0034 and 0032.
 """
 
 from __future__ import annotations
@@ -30,7 +42,7 @@ from typing import Any
 import networkx as nx
 
 from wfnb.exceptions import WfnbUsageError
-from wfnb.spec import Step, Workflow
+from wfnb.spec import Step, Timer, Workflow
 
 __all__ = ["SUCCESS_KINDS", "EdgeKind", "graph", "requester_view", "status_graph"]
 
@@ -54,12 +66,22 @@ class EdgeKind(StrEnum):
     """A declared observed transition: it happened outside and is only recorded."""
     TIMER = "timer"
     """A timer running its step after a delay (the target is the step's, as the timer's
-    requester type sees it)."""
+    requester type sees it). A timer whose step claims is drawn where its history row is
+    written: out of the claim status (the claim itself is the step's ``claim`` edge)."""
+    JANITOR = "janitor"
+    """The owning module's janitor resolving a stale claim: on to the target, or back."""
+    FAILURE = "failure"
+    """A use case failing permanently: the engine moves the entity to the first failure
+    status (one edge per status where a use case of some step runs)."""
 
 
 SUCCESS_KINDS = frozenset({EdgeKind.STEP, EdgeKind.AUTO_ADVANCE, EdgeKind.OVERRIDE})
 """Kinds of a step succeeding straight from its status. A claimed step succeeds out of its
 claim status instead: the ``claim_release`` edge whose key has no ``:back``."""
+
+
+Move = tuple[str, str, str, str | None, str | None]
+"""A history row's pattern: ``(kind, from_status, to_status, step_key, source)``."""
 
 
 def _edge(kind: EdgeKind, step: str | None = None, **attrs: Any) -> dict[str, Any]:
@@ -73,9 +95,15 @@ def _edge(kind: EdgeKind, step: str | None = None, **attrs: Any) -> dict[str, An
         "after": None,
         "auto_advance": False,
         "label": step or "",
+        "moves": (),
+        "steps": (step,) if step else (),
     }
     base.update(attrs)
     return base
+
+
+def _moves(kind: str, u: str, v: str, step: str) -> tuple[Move, ...]:
+    return ((kind, u, v, step, None),)
 
 
 _Ident = tuple[Any, ...]
@@ -86,32 +114,71 @@ def _edges_of(s: Step) -> list[tuple[_Ident, str, str, dict[str, Any]]]:
     """The edges one view of a step produces, each with its identity (requesters not set)."""
     cases = tuple(c for c in (s.validation, s.action) if c)
     out: list[tuple[_Ident, str, str, dict[str, Any]]] = []
+    target = s.successful_state
     if s.claim is None:
         kind = EdgeKind.AUTO_ADVANCE if s.auto_advance else EdgeKind.STEP
         attrs = {"use_cases": cases, "auto_advance": s.auto_advance}
-        out.append(((kind,), s.status, s.successful_state, _edge(kind, s.key, **attrs)))
+        attrs["moves"] = _moves("initiated", s.status, target, s.key)
+        out.append(((kind,), s.status, target, _edge(kind, s.key, **attrs)))
     else:
         c = s.claim.status
         release = _edge(
-            EdgeKind.CLAIM_RELEASE, s.key, auto_advance=s.auto_advance, label=f"{s.key} done"
+            EdgeKind.CLAIM_RELEASE,
+            s.key,
+            auto_advance=s.auto_advance,
+            label=f"{s.key} done",
+            moves=_moves("initiated", c, target, s.key),
         )
-        back = _edge(EdgeKind.CLAIM_RELEASE, s.key, label=f"{s.key} released")
-        out.append(((EdgeKind.CLAIM,), s.status, c, _edge(EdgeKind.CLAIM, s.key, use_cases=cases)))
-        out.append(((EdgeKind.CLAIM_RELEASE, s.auto_advance), c, s.successful_state, release))
+        back = _edge(
+            EdgeKind.CLAIM_RELEASE,
+            s.key,
+            label=f"{s.key} released",
+            moves=_moves("released", c, s.status, s.key),
+        )
+        claim = _edge(
+            EdgeKind.CLAIM, s.key, use_cases=cases, label=f"{s.key} (claims {c})",
+            moves=_moves("claimed", s.status, c, s.key),
+        )  # fmt: skip
+        on = _edge(
+            EdgeKind.JANITOR, s.key, label=f"{s.key}: janitor on",
+            moves=_moves("janitor", c, target, s.key),
+        )  # fmt: skip
+        off = _edge(
+            EdgeKind.JANITOR, s.key, label=f"{s.key}: janitor back",
+            moves=_moves("janitor", c, s.status, s.key),
+        )  # fmt: skip
+        out.append(((EdgeKind.CLAIM,), s.status, c, claim))
+        out.append(((EdgeKind.CLAIM_RELEASE, s.auto_advance), c, target, release))
         out.append((("back",), c, s.status, back))
+        out.append(((EdgeKind.JANITOR,), c, target, on))
+        out.append((("janitor_back",), c, s.status, off))
     if s.rejection is not None:
         cases = tuple(c for c in (s.validation, s.rejection.action) if c)
         label = f"{s.key} rejected"
-        rejection = _edge(EdgeKind.REJECTION, s.key, use_cases=cases, label=label)
-        out.append(((EdgeKind.REJECTION,), s.status, s.rejection.state, rejection))
+        state = s.rejection.state
+        rejection = _edge(
+            EdgeKind.REJECTION, s.key, use_cases=cases, label=label,
+            moves=_moves("rejected", s.status, state, s.key),
+        )  # fmt: skip
+        out.append(((EdgeKind.REJECTION,), s.status, state, rejection))
+        if s.claim is not None and s.action:  # the action said no inside the claim
+            inside = _edge(
+                EdgeKind.REJECTION, s.key, use_cases=cases, label=f"{s.key} rejected in claim",
+                moves=_moves("rejected", s.claim.status, state, s.key),
+            )  # fmt: skip
+            out.append((("claim_rejection",), s.claim.status, state, inside))
     return [((*ident, u, v), u, v, attrs) for ident, u, v, attrs in out]
 
 
+_ROLE = {"back": ("claim_release", ":back"), "janitor_back": ("janitor", ":back"),
+         "claim_rejection": ("rejection", ":claim")}  # fmt: skip
+"""Identities whose key is another kind's, with a tail."""
+
+
 def _key(step: str, ident: _Ident, requesters: tuple[str, ...] = ()) -> str:
-    role = "claim_release" if ident[0] == "back" else str(ident[0])
+    role, tail = _ROLE.get(str(ident[0]), (str(ident[0]), ""))
     if requesters and ident[0] in (EdgeKind.STEP, EdgeKind.AUTO_ADVANCE):
         role = EdgeKind.OVERRIDE
-    tail = ":back" if ident[0] == "back" else ""
     return f"{role}:{step}{tail}" + (f":{'+'.join(requesters)}" if requesters else "")
 
 
@@ -175,32 +242,111 @@ def graph(wf: Workflow) -> nx.MultiDiGraph:
             obs.from_,
             obs.to,
             key=f"observed:{obs.source}",
-            **_edge(EdgeKind.OBSERVED, source=obs.source, label=f"observed: {obs.source}"),
-        )
-    for timer in wf.timers:
-        timed = wf.step(timer.step)
-        if timed is None:
-            continue  # a timer naming no step is WF109; there is no edge to draw
-        seen = timed.for_requester(timer.requester_type)
-        g.add_edge(
-            timer.status,
-            seen.successful_state,
-            key=f"timer:{timer.key}",
             **_edge(
-                EdgeKind.TIMER,
-                timer.step,
-                requester_types=(timer.requester_type,),
-                use_cases=tuple(c for c in (seen.validation, seen.action) if c),
-                timer=timer.key,
-                after=timer.after,
-                auto_advance=seen.auto_advance,
-                label=f"{timer.step} after {timer.after}",
+                EdgeKind.OBSERVED,
+                source=obs.source,
+                label=f"observed: {obs.source}",
+                moves=(("observed", obs.from_, obs.to, None, obs.source),),
             ),
         )
+    for timer in wf.timers:
+        _add_timer(g, wf, timer)
+    _add_failures(g, wf)
     for status in list(g.nodes):
         if "declared" not in g.nodes[status]:
             g.nodes[status].update(_node(wf, status, declared=False))
     return g
+
+
+def _add_timer(g: nx.MultiDiGraph, wf: Workflow, timer: Timer) -> None:
+    """A timer's edge, where its history row (kind ``timer``) is written."""
+    timed = wf.step(timer.step)
+    if timed is None:
+        return  # a timer naming no step is WF109; there is no edge to draw
+    seen = timed.for_requester(timer.requester_type)
+    start, label = timer.status, f"{timer.step} after {timer.after}"
+    if seen.claim is not None:  # the timer's step claims first: its row leaves the claim
+        start, label = seen.claim.status, f"{label} at {timer.status}"
+    target = seen.successful_state
+    g.add_edge(
+        start,
+        target,
+        key=f"timer:{timer.key}",
+        **_edge(
+            EdgeKind.TIMER,
+            timer.step,
+            requester_types=(timer.requester_type,),
+            use_cases=tuple(c for c in (seen.validation, seen.action) if c),
+            timer=timer.key,
+            after=timer.after,
+            auto_advance=seen.auto_advance,
+            label=label,
+            moves=_moves("timer", start, target, timer.step),
+        ),
+    )
+
+
+def _fallible(wf: Workflow, step: Step) -> dict[str, set[str]]:
+    """Where a use case of ``step`` runs (status → requester types): where it may fail."""
+    at: dict[str, set[str]] = {}
+    for r in (r for r in wf.requester_types if step.allows(r)):
+        seen = step.for_requester(r)
+        rejecting = seen.rejection.action if seen.rejection else None
+        if seen.claim is None:
+            starts: list[tuple[str, tuple[str | None, ...]]] = [
+                (step.status, (seen.validation, seen.action, rejecting))
+            ]
+        else:
+            starts = [
+                (step.status, (seen.validation, rejecting)),
+                (seen.claim.status, (seen.action, rejecting)),
+            ]
+        for status, cases in starts:
+            if any(cases):
+                at.setdefault(status, set()).add(r)
+    return at
+
+
+def _add_failures(g: nx.MultiDiGraph, wf: Workflow) -> None:
+    """One edge per status where a use case runs, to the first failure status.
+
+    ``Result.fail(permanent=True)`` moves the entity there from wherever the failing use
+    case ran, with the step's key and the call's kind (``initiated``, or ``timer`` for a
+    step some timer runs). Rows another edge already stands for (a step whose target is the
+    failure status) stay there.
+    """
+    if not wf.failure_statuses:
+        return
+    failed = wf.failure_statuses[0]
+    taken = {m for _, _, ms in g.edges(data="moves") for m in ms}
+    by_status: dict[str, tuple[list[Move], list[str], list[str]]] = {}
+    for step in wf.steps:
+        for status, who in _fallible(wf, step).items():
+            if status == failed:
+                continue
+            moves, steps, requesters = by_status.setdefault(status, ([], [], []))
+            timed = any(t.step == step.key for t in wf.timers)
+            for kind in ("initiated", "timer") if timed else ("initiated",):
+                move = (kind, status, failed, step.key, None)
+                if move not in taken:
+                    moves.append(move)
+            steps.append(step.key)
+            requesters += [r for r in wf.requester_types if r in who and r not in requesters]
+    for status, (moves, steps, requesters) in by_status.items():
+        if not moves:
+            continue
+        g.add_edge(
+            status,
+            failed,
+            key=f"failure:{status}",
+            **_edge(
+                EdgeKind.FAILURE,
+                requester_types=tuple(r for r in wf.requester_types if r in requesters),
+                label="fails permanently",
+                moves=tuple(moves),
+                steps=tuple(dict.fromkeys(steps)),
+            ),
+        )
 
 
 def _node(wf: Workflow, status: str, *, declared: bool) -> dict[str, Any]:
@@ -216,9 +362,10 @@ def _node(wf: Workflow, status: str, *, declared: bool) -> dict[str, Any]:
 def requester_view(g: nx.MultiDiGraph, requester_type: str) -> nx.MultiDiGraph:
     """The edges ``requester_type`` alone can trigger, with every status kept.
 
-    "Alone" means: steps it may run (after its overrides), their rejections and claim
-    detours, and timers that run as it. Observed transitions are excluded: the outside
-    world, not a requester, triggers them.
+    "Alone" means: steps it may run (after its overrides), their rejections, claim
+    detours and permanent failures, and timers that run as it. Observed transitions and
+    janitor outcomes are excluded: the outside world and the owning module, not a
+    requester, trigger them.
 
     Raises:
         WfnbUsageError: the requester type is not declared by the workflow.
@@ -235,7 +382,7 @@ def requester_view(g: nx.MultiDiGraph, requester_type: str) -> nx.MultiDiGraph:
     view.add_edges_from(
         (u, v, k, d)
         for u, v, k, d in g.edges(keys=True, data=True)
-        if requester_type in d["requester_types"]
+        if requester_type in d["requester_types"] and d["kind"] != EdgeKind.JANITOR
     )
     return view
 

@@ -2,7 +2,9 @@
 
 Extraction decides every visual choice (shape, colour, dash, width, label) once, so the
 renderers (DOT, Mermaid) only translate. Counts from history are matched onto declared edges
-here: ``highlight`` keys are ``(from, to)`` or ``(from, to, step_key)``.
+here (see :mod:`wfnb.analysis.overlay`): ``highlight`` keys are exact
+:class:`~wfnb.analysis.overlay.HistoryKey` groups, or the older ``(from, to)`` /
+``(from, to, step_key)``.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 import networkx as nx
 
 from wfnb.analysis.graph import EdgeKind
-from wfnb.analysis.overlay import GREY, EdgeCounts, heat, match_counts
+from wfnb.analysis.overlay import GREY, EdgeCounts, count_edges, heat, is_exact, match_counts
 
 __all__ = ["RED", "SPLIT_FAN_IN", "DiagramIR", "EdgeIR", "NodeIR", "extract"]
 
@@ -35,6 +37,8 @@ _EDGE_STYLE: dict[str, tuple[str, str, bool]] = {
     EdgeKind.CLAIM_RELEASE: ("#777777", "dotted", True),
     EdgeKind.OBSERVED: ("#1f78b4", "dashed", True),
     EdgeKind.TIMER: ("#33a02c", "dotted", True),
+    EdgeKind.JANITOR: ("#777777", "dashed", False),
+    EdgeKind.FAILURE: ("#8c510a", "dotted", True),
     UNDECLARED: (RED, "dashed", False),
 }
 _PLAIN_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -229,8 +233,12 @@ def extract(
     edges = list(g.edges(keys=True, data=True))
     whole = set(known or ())
     ids = _Ids(g, _split(g, split), focus)
-    counts, stray = match_counts(highlight or {}, edges)
-    _, stray_history = match_counts(history_edges or {}, edges)
+    if highlight is not None and is_exact(highlight):
+        counts, stray = count_edges(highlight, edges)
+    else:
+        counts, stray = match_counts(highlight or {}, edges)
+    history = history_edges or {}
+    _, stray_history = (count_edges if is_exact(history) else match_counts)(history, edges)
     for pair, n in stray_history.items():
         stray[pair] = max(stray.get(pair, 0), n)
     top = max([*counts.values(), *stray.values(), 0])
@@ -243,7 +251,7 @@ def extract(
         if highlight is not None:
             count = counts.get((u, v, k), 0)
             color, width = heat(count, top) if count else (GREY, 1.0)
-            label = f"{label} ({count})"
+            label = f"{label} ({count:,})"
         drawn.append(
             EdgeIR(
                 ids.main(u), ids.target(u, v), k, str(d["kind"]), label, color, style, width,
@@ -259,7 +267,7 @@ def extract(
                 ids.target(u, v),
                 f"undeclared:{u}->{v}",
                 UNDECLARED,
-                f"undeclared ({n})",
+                f"undeclared ({n:,})",
                 RED,
                 "dashed",
                 heat(n, top)[1],

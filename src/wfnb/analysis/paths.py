@@ -7,7 +7,8 @@ edge per (from, to) pair; enumerations are bounded so a large workflow answers q
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from html import escape
 from itertools import islice
 from types import MappingProxyType
 
@@ -17,7 +18,7 @@ from wfnb._html import table
 from wfnb.analysis.graph import graph, requester_view, status_graph
 from wfnb.spec import Workflow
 
-__all__ = ["PathReport", "paths"]
+__all__ = ["AloneReport", "PathReport", "alone", "paths"]
 
 StatusPath = tuple[str, ...]
 
@@ -46,6 +47,12 @@ class PathReport:
         shortest: per terminal status, a shortest path (fewest transitions), or ``None``
             when it cannot be reached.
         max_paths: the bound used.
+        ways_in: per terminal status, every edge that enters it, as ``(from status, edge
+            kind, label)``: steps, observations, timers, janitors and permanent failures
+            (``failure``, e.g. ``sending → undeliverable`` when a claimed send fails for
+            good). Paths are status sequences; this says what moves along their last hop.
+        acts_at: the statuses where the followed edges start (for a requester: where it can
+            act at all, whether or not it gets there alone).
     """
 
     workflow: str
@@ -61,6 +68,10 @@ class PathReport:
     truncated: frozenset[str]
     shortest: Mapping[str, StatusPath | None]
     max_paths: int
+    ways_in: Mapping[str, tuple[tuple[str, str, str], ...]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    acts_at: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -83,10 +94,48 @@ class PathReport:
             f"{len(self.dead_ends)} dead ends, {len(self.cycles)} cycles>"
         )
 
+    def question(self) -> str:
+        """What this report answers, in words (for a requester: "alone" spelled out)."""
+        if self.requester_type is None:
+            return f"Where can an entity of {self.workflow} go from {self.initial}, by any edge?"
+        return (
+            f"Starting at {self.initial}, where can {self.requester_type} take an entity of "
+            f"{self.workflow} with nobody else acting (no other requester type, no outside "
+            "observation, no janitor; only its own steps and the timers that run as it)?"
+        )
+
+    def answer(self) -> str:
+        """The answer to :meth:`question` in one or two sentences."""
+        if self.requester_type is None:
+            return f"It can reach {len(self.reachable)} of its statuses."
+        rt = self.requester_type
+        order = {s: i for i, s in enumerate((self.initial, *self.acts_at))}
+        reached = sorted(self.reachable, key=lambda s: (order.get(s, len(order)), s))
+        reached.remove(self.initial)
+        reached.insert(0, self.initial)
+        if reached == [self.initial]:
+            text = (
+                f"Alone, {rt} cannot move an entity out of {self.initial}: "
+                f"none of its steps or timers applies there."
+            )
+        else:
+            text = f"Alone, {rt} takes an entity from {self.initial} to {', '.join(reached[1:])}"
+            stuck = [s for s in self.dead_ends if s != self.initial]
+            text += f", and no further than {', '.join(stuck)}." if stuck else "."
+        elsewhere = [s for s in self.acts_at if s not in self.reachable]
+        if elsewhere:
+            text += (
+                f" It also acts at {', '.join(elsewhere)}, once someone else has moved the "
+                "entity there."
+            )
+        return text
+
     def __str__(self) -> str:
         who = f" (as {self.requester_type})" if self.requester_type else ""
-        lines = [
-            f"paths of {self.workflow}{who}, from {self.initial}",
+        lines = [f"paths of {self.workflow}{who}, from {self.initial}"]
+        if self.requester_type:
+            lines += [f"  question: {self.question()}", f"  answer:   {self.answer()}"]
+        lines += [
             f"  unreachable: {', '.join(self.unreachable) or '-'}",
             f"  dead ends:   {', '.join(self.dead_ends) or '-'}",
             f"  cycles:      {len(self.cycles)}{'+' if self.cycles_truncated else ''}",
@@ -96,10 +145,18 @@ class PathReport:
             via = " -> ".join(path) if path else "unreachable"
             noun = "path" if self.count_text(terminal) == "1" else "paths"
             lines.append(f"  to {terminal}: {self.count_text(terminal)} {noun}; shortest {via}")
+            lines += [f"    entered from {u}: {label} ({kind})" for u, kind, label in
+                      self.ways_in.get(terminal, ())]  # fmt: skip
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        who = f" as <code>{self.requester_type}</code>" if self.requester_type else ""
+        who = f" as <code>{escape(self.requester_type)}</code>" if self.requester_type else ""
+        ask = ""
+        if self.requester_type:
+            ask = (
+                f"<p><b>Question:</b> {escape(self.question())}<br>"
+                f"<b>Answer:</b> {escape(self.answer())}</p>"
+            )
         facts = table(
             ["property", "statuses"],
             [
@@ -109,13 +166,19 @@ class PathReport:
             ],
         )
         terminals = table(
-            ["terminal", "paths", "shortest"],
+            ["terminal", "paths", "shortest", "entered by"],
             [
-                (t, self.count_text(t), " → ".join(p) if p else "unreachable")
+                (
+                    t,
+                    self.count_text(t),
+                    " → ".join(p) if p else "unreachable",
+                    "; ".join(f"{label} from {u}" for u, _, label in self.ways_in.get(t, ())),
+                )
                 for t, p in self.shortest.items()
             ],
         )
-        return f"<div><b>paths of {self.workflow}</b>{who}<br>{facts}<br>{terminals}</div>"
+        head = f"<b>paths of {escape(self.workflow)}</b>{who}"
+        return f"<div>{head}{ask}<br>{facts}<br>{terminals}</div>"
 
 
 def _dead_ends(g: nx.DiGraph, terminals: set[str], among: set[str]) -> tuple[str, ...]:
@@ -188,4 +251,82 @@ def paths(wf: Workflow, requester_type: str | None = None, *, max_paths: int = 1
             {t: tuple(from_initial[t]) if t in from_initial else None for t in found}
         ),
         max_paths=max_paths,
+        ways_in=MappingProxyType(
+            {
+                t: tuple(
+                    (u, str(d["kind"]), str(d["label"]))
+                    for u, _, d in multi.in_edges(t, data=True)
+                    if u != t
+                )
+                for t in wf.terminal_statuses
+            }
+        ),
+        acts_at=tuple(s for s in wf.status_types if any(v != s for _, v in multi.out_edges(s))),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class AloneReport:
+    """For each requester type of a workflow: what it can do on its own (see :func:`alone`)."""
+
+    workflow: str
+    initial: str
+    reports: Mapping[str, PathReport]
+    statuses: tuple[str, ...] = ()
+
+    QUESTION = (
+        "Starting at the initial status, where can each requester type take an entity with "
+        "nobody else acting (no other requester type, no outside observation, no janitor)? "
+        "And where can it act at all, once others have moved the entity there?"
+    )
+
+    def rows(self) -> list[tuple[str, str, str, str]]:
+        """``(requester, reaches alone from the start, stuck at, also acts at)`` per type."""
+        out = []
+        order = {s: i for i, s in enumerate(self.statuses)}
+        for rt, p in self.reports.items():
+            reached = sorted(p.reachable, key=lambda s: (order.get(s, len(order)), s))
+            elsewhere = [s for s in p.acts_at if s not in p.reachable]
+            out.append(
+                (
+                    rt,
+                    ", ".join(reached) or "-",
+                    ", ".join(p.dead_ends) or "-",
+                    ", ".join(elsewhere) or "-",
+                )
+            )
+        return out
+
+    def __str__(self) -> str:
+        lines = [f"{self.workflow}: {self.QUESTION}"]
+        for rt, p in self.reports.items():
+            lines.append(f"  {rt}: {p.answer()}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        headers = [
+            "requester type",
+            f"alone, from {self.initial}, reaches",
+            "stuck at",
+            "also acts at (after others)",
+        ]
+        return (
+            f"<div><b>{escape(self.workflow)}</b>: {escape(self.QUESTION)}"
+            + table(headers, self.rows())
+            + "</div>"
+        )
+
+    def __repr__(self) -> str:
+        return f"<AloneReport {self.workflow!r}: {', '.join(self.reports)}>"
+
+
+def alone(wf: Workflow, *, max_paths: int = 1000) -> AloneReport:
+    """What each requester type of ``wf`` can do alone, with the question in the display.
+
+    ``paths(wf, requester_type=rt).reachable`` answers one narrow question (from the
+    initial status, with nobody else acting); this puts it beside where ``rt`` acts at all,
+    so an answer like "admin reaches only pending_email_verification" is not read as
+    "admin can do nothing".
+    """
+    reports = {rt: paths(wf, rt, max_paths=max_paths) for rt in wf.requester_types}
+    return AloneReport(wf.name, wf.initial_status, MappingProxyType(reports), wf.status_types)

@@ -9,19 +9,24 @@ docs/adr/0030-finding-a-dot-binary.md.
 
 from __future__ import annotations
 
+import html
 import os
 import shutil
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
-from wfnb.analysis.ir import DiagramIR
+from wfnb.analysis.ir import DiagramIR, EdgeIR
 from wfnb.exceptions import WfnbUsageError
 
-__all__ = ["DOT_ENV", "find_dot", "render", "to_dot", "to_mermaid", "use_dot"]
+__all__ = ["DOT_ENV", "LABEL_PT", "find_dot", "render", "to_dot", "to_mermaid", "use_dot"]
 
 DOT_ENV = "WFNB_DOT"
 """Environment variable naming a dot-compatible binary to use before any other."""
+
+LABEL_PT = "10"
+"""The smallest font of a drawing (edge labels), in points: the viewer keeps it legible."""
 
 _PURE = "graphviz-pure.exe" if sys.platform == "win32" else "graphviz-pure"
 _HINT = "install the drawing extra: pip install 'wfnb[graph]' (graphviz + graphviz-pure)"
@@ -107,8 +112,8 @@ def to_dot(ir: DiagramIR) -> str:
             "nodesep": "0.3",
             "ranksep": "0.45",
         },
-        node_attr={"fontname": "Helvetica", "fontsize": "11", "height": "0.35"},
-        edge_attr={"fontname": "Helvetica", "fontsize": "9", "arrowsize": "0.7"},
+        node_attr={"fontname": "Helvetica", "fontsize": "12", "height": "0.35"},
+        edge_attr={"fontname": "Helvetica", "fontsize": LABEL_PT, "arrowsize": "0.7"},
     )
     for n in ir.nodes:
         d.node(
@@ -123,7 +128,13 @@ def to_dot(ir: DiagramIR) -> str:
             penwidth=f"{n.penwidth:g}",
             tooltip=graphviz.escape(n.tooltip),
         )
+    loops: dict[str, list[EdgeIR]] = {}
     for e in ir.edges:
+        if e.source == e.target:
+            loops.setdefault(e.source, []).append(e)
+    for e in ir.edges:
+        if e.source == e.target and len(loops[e.source]) > 1:
+            continue  # drawn below, as one loop
         d.edge(
             e.source,
             e.target,
@@ -133,9 +144,34 @@ def to_dot(ir: DiagramIR) -> str:
             style=e.style,
             penwidth=f"{e.penwidth:g}",
             constraint="true" if e.constraint else "false",
+            tooltip=graphviz.escape(e.label),
         )
+    for node, edges in loops.items():
+        if len(edges) > 1:
+            _one_loop(d, node, edges)
     source: str = d.source
     return source
+
+
+def _one_loop(d: Any, node: str, edges: list[EdgeIR]) -> None:
+    """Several self-loops of one status as one loop with one line per edge.
+
+    dot places the labels of a status's loops on top of each other; one loop whose
+    label lists each edge (in its own colour, with its own count) stays readable.
+    """
+    lines = "".join(
+        f'<font color="{e.color}">{html.escape(e.label)}</font><br align="left"/>' for e in edges
+    )
+    busiest = max(edges, key=lambda e: (e.penwidth, e.count or 0))
+    d.edge(
+        node,
+        node,
+        label=f"<{lines}>",
+        color=busiest.color,
+        style=busiest.style,
+        penwidth=f"{busiest.penwidth:g}",
+        tooltip="; ".join(e.label for e in edges),
+    )
 
 
 def _mermaid_text(text: str) -> str:

@@ -1,29 +1,46 @@
 """``report()``: one self-contained HTML file a reviewer reads instead of the JSON.
 
-Per workflow: the diagram (inline SVG), its statuses, steps (overrides, claims, use
-cases), timers, observed transitions, paths (shortest path per terminal status, counts,
-unreachable statuses, dead ends), the validator's findings, and, given a database, the
-conformance of its recorded history.
+Per workflow: the diagram (inline SVG in a viewer that keeps labels legible; with a
+database, weighted by history exactly as ``%wfnb graph --heat`` draws it), its statuses
+and steps described in words first (the use cases' Python paths on hover), timers,
+observed transitions, paths (every way into each final status), what each requester
+type can do alone, the validator's findings, and, given a database, the conformance of
+its recorded history judged at a stated moment.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from html import escape
-from pathlib import Path
+from pathlib import Path, PosixPath, WindowsPath
+from urllib.parse import quote
 
 import sqlalchemy as sa
 
+from wfnb._html import VIEWER_SCRIPT, diagram_viewer
 from wfnb.analysis.conformance import ConformanceReport, conformance
 from wfnb.analysis.diagram import diagram
-from wfnb.analysis.paths import PathReport, paths
-from wfnb.analysis.report_html import cells, inline_svg, page, section, slug
+from wfnb.analysis.heat import history_counts
+from wfnb.analysis.paths import PathReport, alone, paths
+from wfnb.analysis.render import LABEL_PT
+from wfnb.analysis.report_html import (
+    Raw,
+    breakable,
+    cells,
+    inline_svg,
+    page,
+    section,
+    slug,
+    use_case,
+)
 from wfnb.exceptions import WfnbUsageError
 from wfnb.problems import Problem
 from wfnb.spec import Step, Workflow
 
-__all__ = ["report", "report_html"]
+__all__ = ["ReportPath", "report", "report_html"]
 
 _TOP_DEVIATIONS = 50
 
@@ -52,30 +69,39 @@ def _statuses(wf: Workflow) -> str:
         ]
         steps = ", ".join(s.key for s in wf.steps_at(status))
         timers = ", ".join(f"{t.key} ({t.after})" for t in wf.timers_at(status))
-        rows.append((status, ", ".join(roles), steps, timers))
-    return cells(["status", "role", "steps", "timers"], rows)
+        words = wf.status_descriptions.get(status)
+        rows.append((status, words, ", ".join(roles), steps, timers))
+    return cells(["status", "what it means", "role", "steps", "timers"], rows)
+
+
+def _named(step: Step) -> Raw:
+    """The step's name in words, its description, and its key (as it appears in history)."""
+    title = step.key.replace("_", " ").capitalize()
+    words = f"<br><span class='desc'>{escape(step.description)}</span>" if step.description else ""
+    return Raw(f"<b>{escape(title)}</b> <code>{escape(step.key)}</code>{words}")
 
 
 def _steps(wf: Workflow) -> str:
+    module = wf.use_cases
     rows = [
         (
-            s.key,
-            s.status,
+            _named(s),
+            breakable(s.status),
             ", ".join(s.requester_types) if s.requester_types else "(all)",
-            s.validation,
-            s.action,
-            s.successful_state,
-            f"{s.rejection.state}" + (f" ({s.rejection.action})" if s.rejection.action else "")
-            if s.rejection
-            else None,
-            f"{s.claim.status} (stale after {s.claim.stale_after})" if s.claim else None,
-            "yes" if s.auto_advance else "",
-            _overrides(s),
+            breakable(s.successful_state + (" (auto-advances)" if s.auto_advance else "")),
+            breakable(s.rejection.state) if s.rejection else None,
+            breakable(f"{s.claim.status} (stale after {s.claim.stale_after})") if s.claim else None,
+            use_case(s.validation, module),
+            use_case(s.action, module),
+            use_case(s.rejection.action if s.rejection else None, module),
+            breakable(_overrides(s)),
         )
         for s in wf.steps
     ]
-    headers = ["step", "at", "who", "validation", "action", "→ success", "→ rejection", "claim"]
-    return cells([*headers, "auto-advance", "overrides"], rows)
+    headers = ["step", "at", "who", "→ success", "→ rejection", "claim", "validation", "action"]
+    table = cells([*headers, "on rejection", "overrides"], rows)
+    hint = "<p class='muted'>Hover a use case for its Python path.</p>"
+    return hint + table
 
 
 def _timers_and_observed(wf: Workflow) -> str:
@@ -92,7 +118,7 @@ def _timers_and_observed(wf: Workflow) -> str:
     return section("Timers", timers) + section("Observed transitions", observed)
 
 
-def _paths(p: PathReport) -> str:
+def _paths(p: PathReport, wf: Workflow) -> str:
     facts = cells(
         ["property", "value"],
         [
@@ -102,13 +128,25 @@ def _paths(p: PathReport) -> str:
         ],
     )
     terminals = cells(
-        ["terminal status", "paths", "shortest path"],
+        ["final status", "paths", "shortest path", "entered by (every way in)"],
         [
-            (t, p.count_text(t), " → ".join(path) if path else "unreachable")
+            (
+                t,
+                p.count_text(t),
+                " → ".join(path) if path else "unreachable",
+                "; ".join(f"{label} from {u}" for u, _, label in p.ways_in.get(t, ())),
+            )
             for t, path in p.shortest.items()
         ],
     )
-    return facts + terminals
+    who = alone(wf)
+    reach = cells(
+        ["requester type", f"alone, from {wf.initial_status}, reaches", "stuck at",
+         "also acts at (after others)"],
+        who.rows(),
+        caption="What can each requester type do alone?",
+    )  # fmt: skip
+    return facts + terminals + f"<p class='muted'>{escape(who.QUESTION)}</p>" + reach
 
 
 def _problems(problems: Iterable[Problem]) -> str:
@@ -139,7 +177,27 @@ def _conformance(k: ConformanceReport, name: str) -> str:
     return summary + top
 
 
-def _workflow(wf: Workflow, problems: list[Problem], k: ConformanceReport | None) -> str:
+def _drawing(wf: Workflow, db: sa.Engine | str | sa.URL | None) -> str:
+    """The diagram; with a database, each edge carries its history rows (the heat)."""
+    counts = history_counts(db, wf) if db is not None else None
+    drawn = diagram(wf, highlight=counts, direction="auto")
+    svg = inline_svg(drawn.svg(), slug(wf.name) + "-")
+    note = (
+        "<p class='muted'>Each arrow's number is the count of history rows of its own kind "
+        "(step, rejection, claim, release, janitor, observation, timer, permanent failure); "
+        "red dashed arrows are rows no declared edge stands for.</p>"
+        if counts is not None
+        else ""
+    )
+    return note + diagram_viewer(svg, label_pt=float(LABEL_PT), script=False)
+
+
+def _workflow(
+    wf: Workflow,
+    problems: list[Problem],
+    k: ConformanceReport | None,
+    db: sa.Engine | str | sa.URL | None = None,
+) -> str:
     head = f"<h2 id='{slug(wf.name)}'>{escape(wf.name)}</h2>"
     meta = cells(
         ["description", "owning module", "entity table", "use cases", "config", "revision"],
@@ -154,15 +212,15 @@ def _workflow(wf: Workflow, problems: list[Problem], k: ConformanceReport | None
             )
         ],
     )
-    drawing = f"<div class='diagram'>{inline_svg(diagram(wf).svg(), slug(wf.name) + '-')}</div>"
+    drawing = _drawing(wf, db)
     parts = [
         head,
         meta,
-        section("Diagram", drawing),
+        section("Diagram" + (" with the history heat" if db is not None else ""), drawing),
         section("Statuses", _statuses(wf)),
         section("Steps", _steps(wf)),
         _timers_and_observed(wf),
-        section("Paths", _paths(paths(wf))),
+        section("Paths: every way to a final status", _paths(paths(wf), wf)),
         section("Validation", _problems(problems)),
     ]
     if k is not None:
@@ -184,57 +242,96 @@ def _summary(
     nav = "".join(f"<li><a href='#{slug(n)}'>{escape(n)}</a></li>" for n in wfs)
     body = cells(headers, rows) + f"<nav><ul>{nav}</ul></nav>"
     if k is not None:
+        words = "".join(f"<li>{escape(line)}</li>" for line in k.explained())
         body += (
-            f"<p>Conformance: fitness <b>{k.fitness:.4f}</b> over {k.rows} history rows, "
-            f"{len(k.deviations)} deviation(s), judged at {escape(str(k.now))}.</p>"
+            f"<p>Conformance: fitness <b>{k.fitness:.4f}</b> over {k.rows:,} history rows, "
+            f"{len(k.deviations)} deviation(s), judged at <b>{escape(k.judged_at())}</b>.</p>"
+            f"<ul>{words}</ul>"
         )
         body += cells(["deviation kind", "count"], sorted(k.counts().items()))
     return body
 
 
-def report_html(wfs: Mapping[str, Workflow], db: sa.Engine | str | sa.URL | None = None) -> str:
+def report_html(
+    wfs: Mapping[str, Workflow],
+    db: sa.Engine | str | sa.URL | None = None,
+    *,
+    now: datetime | str | None = None,
+) -> str:
     """The report as one HTML string (see :func:`report`)."""
     from wfnb.validation import validate  # noqa: PLC0415  # validation imports analysis helpers
 
     if not wfs:
         raise WfnbUsageError("report() needs at least one workflow")
     problems = list(validate(list(wfs.values())).problems)
-    k = conformance(db, wfs) if db is not None else None
+    k = conformance(db, wfs, now=now) if db is not None else None
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     title = f"wfnb review: {', '.join(wfs)}"
+    judged = f" Conformance judged at {escape(k.judged_at())}." if k is not None else ""
     body = (
-        f"<header><h1>{escape(title)}</h1><p class='muted'>Generated {stamp}.</p></header>"
+        f"<header><h1>{escape(title)}</h1><p class='muted'>Generated {stamp}.{judged}</p>"
+        "</header>"
         + section("Summary", _summary(wfs, problems, k), level=2)
         + "".join(
-            _workflow(wf, [p for p in problems if p.workflow == name], k)
+            _workflow(wf, [p for p in problems if p.workflow == name], k, db)
             for name, wf in wfs.items()
         )
     )
-    return page(title, body)
+    return page(title, body, VIEWER_SCRIPT)
+
+
+if sys.platform == "win32":  # pragma: no cover - the concrete Path class of the platform
+    _PathBase = WindowsPath
+else:
+    _PathBase = PosixPath
+
+
+class ReportPath(_PathBase):
+    """The written report's path (a ``pathlib.Path``) that a notebook shows as a link."""
+
+    def _repr_html_(self) -> str:
+        try:
+            shown = os.path.relpath(self)
+        except ValueError:  # another drive (Windows)
+            shown = str(self.absolute())
+        if shown.startswith(".."):  # outside the notebook's folder: an absolute file link
+            shown = str(self.absolute())
+        href = self.absolute().as_uri() if Path(shown).is_absolute() else quote(shown)
+        size = f" ({self.stat().st_size // 1024:,} KiB)" if self.exists() else ""
+        return (
+            f"<a href='{escape(href, quote=True)}' target='_blank' rel='noopener'>"
+            f"{escape(shown)}</a> — the reviewers' report{size}; open it in a browser tab"
+        )
 
 
 def report(
     wfs: Mapping[str, Workflow] | Iterable[Workflow],
     path: str | Path,
     db: sa.Engine | str | sa.URL | None = None,
-) -> Path:
+    *,
+    now: datetime | str | None = None,
+) -> ReportPath:
     """Write the reviewers' report of ``wfs`` to ``path``: one self-contained HTML file.
 
     Args:
         wfs: loaded workflows (a ``Workflows`` mapping or an iterable of ``Workflow``).
         path: where to write (parent folders are created).
-        db: a database URL or Engine: adds the conformance of its recorded history.
+        db: a database URL or Engine: adds the history heat to each diagram and the
+            conformance of the recorded history.
+        now: when timers and claims are judged (see :func:`wfnb.conformance`): a datetime,
+            ``"end"`` or ``"wall"``; by default the end of the data for the demo, else the
+            wall clock. The report states the moment and why.
 
     Returns:
-        The path written.
+        The path written, a ``pathlib.Path`` that displays as a link in a notebook.
 
     Raises:
         WfnbUsageError: no workflow given.
         StoreError: with ``db``, the history cannot be read.
     """
     models = dict(wfs) if isinstance(wfs, Mapping) else {w.name: w for w in wfs}
-    target = Path(path)
-    text = report_html(models, db)
+    target = ReportPath(path)
+    text = report_html(models, db, now=now)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text, encoding="utf-8")
     return target

@@ -30,6 +30,8 @@ __all__ = [
     "STATUS_COLUMNS",
     "count_entities_at",
     "count_history",
+    "count_moves",
+    "last_changed_at",
     "migration_update",
     "select_changed_at",
     "select_entity_statuses",
@@ -101,6 +103,48 @@ def count_history(conn: sa.Connection, workflows: Sequence[str]) -> int:
     stmt = sa.select(sa.func.count()).where(HISTORY.c.workflow.in_(sorted(workflows)))
     with wrap_errors("count history"):
         return int(conn.execute(stmt).scalar_one())
+
+
+def count_moves(
+    conn: sa.Connection,
+    workflow: str,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    tenant_id: str | None = None,
+) -> list[tuple[Any, ...]]:
+    """How often each kind of move happened: what the history heat draws.
+
+    ::
+
+        SELECT kind, from_status, to_status, step_key, requester_type, source, count(*)
+        FROM workflow_history WHERE workflow = :workflow
+          [AND tenant_id = :tenant] [AND changed_at >= :since] [AND changed_at < :until]
+        GROUP BY kind, from_status, to_status, step_key, requester_type, source
+    """
+    c = HISTORY.c
+    keys = (c.kind, c.from_status, c.to_status, c.step_key, c.requester_type, c.source)
+    stmt = sa.select(*keys, sa.func.count()).where(c.workflow == workflow).group_by(*keys)
+    if tenant_id is not None:
+        stmt = stmt.where(c.tenant_id == tenant_id)
+    if since is not None:
+        stmt = stmt.where(c.changed_at >= since)
+    if until is not None:
+        stmt = stmt.where(c.changed_at < until)
+    with wrap_errors("count history moves"):
+        return [tuple(row) for row in conn.execute(stmt)]
+
+
+def last_changed_at(conn: sa.Connection, workflows: Sequence[str]) -> datetime | None:
+    """``SELECT max(changed_at) FROM workflow_history WHERE workflow IN (...)``: the data's end."""
+    stmt = sa.select(sa.func.max(HISTORY.c.changed_at)).where(
+        HISTORY.c.workflow.in_(sorted(workflows))
+    )
+    with wrap_errors("read the last history timestamp"):
+        value = conn.execute(stmt).scalar_one()
+    if isinstance(value, str):  # SQLite's max() returns the stored text
+        value = datetime.fromisoformat(value)
+    return value  # type: ignore[no-any-return]
 
 
 def select_changed_at(conn: sa.Connection, ids: Sequence[int]) -> dict[int, datetime]:

@@ -37,6 +37,15 @@ def test_registration_has_exactly_the_edges_of_its_steps_claims_timers_and_obser
         ("pending_hub_registration", "rejected", "step:expire"): "step",
         ("pending_hub_registration", "rejected", "timer:hub_deadline"): "timer",
         ("pending_hub_registration", "active", "observed:datahub_poller"): "observed",
+        # routes the engine takes on its own: a janitor resolving a stale claim, and a use
+        # case failing permanently (to the failure status, from wherever it ran)
+        ("registering_at_hub", "pending_hub_registration", "janitor:approve"): "janitor",
+        ("registering_at_hub", "pending_admin_approval", "janitor:approve:back"): "janitor",
+        ("pending_email_verification", "rejected", "failure:pending_email_verification"): (
+            "failure"
+        ),
+        ("pending_documents", "rejected", "failure:pending_documents"): "failure",
+        ("registering_at_hub", "rejected", "failure:registering_at_hub"): "failure",
     }
 
 
