@@ -36,6 +36,7 @@ __all__ = [
     "check_context",
     "check_json",
     "check_request",
+    "check_tenant",
     "copy_json",
     "entity_key",
     "parse_payload",
@@ -95,6 +96,11 @@ def check_context(ctx: RequestContext) -> None:
         )
         if problem is not None:
             raise InvalidPayloadError(f"{name} {problem}", field=name)
+
+
+def check_tenant(tenant_id: Any) -> None:
+    """A tenant id given alone (``explain``) fits the history (``InvalidPayloadError``)."""
+    check_context(RequestContext(correlation_id="", tenant_id=tenant_id))
 
 
 def check_request(ctx: RequestContext, table: sa.Table, id_column: str, entity_id: Any) -> Any:

@@ -306,3 +306,14 @@ def test_each_entity_gets_its_own_copy_and_the_callers_payload_is_unchanged(
     assert engine.execute_step("ticket", "e2", "admin", data=payload).ok
     assert payload == before
     assert seen == [before, before, before]
+
+
+@pytest.mark.parametrize("bad", [{"id": "e0"}, 1.5, "e\x00", "e" * 256])
+def test_explain_answers_wf208_for_a_bad_id_instead_of_a_store_error(
+    build: Build, bad: Any
+) -> None:
+    engine, _ = build(entities=1)
+    explanation = engine.explain("ticket", bad, "admin")
+    assert explanation.error is not None
+    assert explanation.error.code == "WF208"
+    assert engine.explain("ticket", "e0", "admin", tenant_id="t\x00").error is not None
