@@ -39,6 +39,7 @@ __all__ = [
     "check_tenant",
     "copy_json",
     "entity_key",
+    "holds_nul",
     "parse_payload",
     "payload",
     "text_limit",
@@ -188,7 +189,7 @@ def check_json(
         text = json.dumps(value, separators=(",", ":"), allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise InvalidPayloadError(f"{what} is not JSON-serialisable: {exc}") from exc
-    if "\\u0000" in text and _holds_nul(value):
+    if "\\u0000" in text and holds_nul(value):
         raise InvalidPayloadError(f"{what} holds a NUL character, which PostgreSQL cannot store")
     return text
 
@@ -219,7 +220,8 @@ def _check_shape(value: Any, what: str, max_depth: int, max_values: int | None) 
         stack.extend((child, depth + 1) for child in children if _children(child) is not None)
 
 
-def _holds_nul(value: Any) -> bool:
+def holds_nul(value: Any) -> bool:
+    """Whether any text (or key) inside ``value`` holds a NUL character."""
     stack = [value]
     while stack:
         node = stack.pop()

@@ -8,6 +8,7 @@ roll it back, it carries the ``StepError`` the caller returns in its ``StepResul
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from time import perf_counter
@@ -215,13 +216,19 @@ def as_result(out: Any) -> Result:
             raise TypeError(f"returned a Result whose {name} is {type(value).__name__}, not text")
     if out.code is not None and len(out.code) > _CODE_LIMIT:
         raise ValueError(f"returned a failure code over {_CODE_LIMIT} characters")
-    if out.metadata or out.reason or out.message:
-        checked = {**out.metadata, "reason": out.reason, "message": out.message}
-        try:
-            inputs.check_json(checked, what="the Result's metadata")
-        except InvalidPayloadError as exc:
-            raise ValueError(exc.message) from None
+    if out.metadata or out.reason is not None or out.message is not None:
+        _check_recordable(out)
     return out
+
+
+def _check_recordable(out: Result) -> None:
+    """ValueError unless history (JSON, JSONB on PostgreSQL) can hold what ``out`` carries."""
+    try:
+        text = json.dumps([dict(out.metadata), out.reason, out.message], allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise ValueError(f"returned a Result JSON cannot hold: {exc}") from None
+    if "\\u0000" in text and inputs.holds_nul([dict(out.metadata), out.reason, out.message]):
+        raise ValueError("returned a Result holding a NUL character, which PostgreSQL cannot store")
 
 
 _CODE_LIMIT = inputs.text_limit("error_code", PERMANENT_FAILURE_LOG)
