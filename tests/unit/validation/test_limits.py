@@ -110,3 +110,11 @@ def test_a_fifo_named_json_is_refused_without_reading_it(tmp_path: Path) -> None
     assert reports, "validate() blocked on a FIFO"
     (problem,) = reports[0].problems
     assert (problem.code, problem.message) == ("WF100", "cannot read workflow: not a regular file")
+
+
+def test_checking_a_missing_sqlite_database_creates_nothing(tmp_path: Path) -> None:
+    missing = tmp_path / "nosuch.db"
+    report = validate(sample(), f"sqlite:///{missing}")
+    assert [p.code for p in report.errors] == ["WF112"]
+    assert "no such database file" in report.errors[0].message
+    assert not missing.exists()
