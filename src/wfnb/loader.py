@@ -1,8 +1,9 @@
 """Reading workflow sources: a file, a folder, a dict, or the files at a git revision.
 
 The loader turns sources into ``Workflow`` models and reports what breaks while doing it
-(WF100 bad JSON, WF101 schema violation, WF111 malformed duration) as ``Problem``s. The
-cross-reference checks live in ``wfnb.validation``, which is what ``load_workflows`` calls.
+(WF100 unreadable, not a regular file, bad JSON or nested deeper than ``MAX_FILE_DEPTH``;
+WF101 schema violation; WF111 malformed duration) as ``Problem``s, never as an exception.
+The cross-reference checks live in ``wfnb.validation``, which is what ``load_workflows`` calls.
 
 Git revisions are read with the ``git`` command (``git ls-tree`` + ``git cat-file``), see
 docs/adr/0002-reading-git-revisions.md.
@@ -22,7 +23,17 @@ from pydantic import ValidationError
 from wfnb.problems import Problem, Severity, pointer
 from wfnb.spec import DURATION_ERROR, Workflow
 
-__all__ = ["Source", "SourceLike", "git_revisions", "parse_source", "read_sources"]
+__all__ = [
+    "MAX_FILE_DEPTH",
+    "Source",
+    "SourceLike",
+    "git_revisions",
+    "parse_source",
+    "read_sources",
+]
+
+MAX_FILE_DEPTH = 64
+"""How deeply a workflow document's objects and arrays may nest (a real one needs about 6)."""
 
 SourceLike = str | Path | Mapping[str, Any] | Workflow
 """What ``load_workflows``/``validate`` accept: a path (file or folder), a dict, or a model."""
@@ -92,6 +103,9 @@ def _from_path(path: Path, work_tree: _WorkTree) -> list[Source]:
     files = sorted(path.glob("*.json")) if path.is_dir() else [path]
     out = []
     for f in files:
+        if not f.is_file():  # a FIFO or a device would block the read, or never end
+            out.append(Source(file=str(f), data={"__unreadable__": "not a regular file"}))
+            continue
         try:
             text = f.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
@@ -147,12 +161,19 @@ def read_sources(
         elif rev is not None:
             out.extend(_from_rev(Path(item), rev))
         else:
-            path = Path(item)
-            if not path.exists():
-                out.append(Source(file=str(path), data={"__unreadable__": "no such file"}))
-            else:
-                out.extend(_from_path(path, work_tree))
+            out.extend(_from_item(item, work_tree))
     return out
+
+
+def _from_item(item: str | Path, work_tree: _WorkTree) -> list[Source]:
+    """The sources of one path; a path the system cannot even look at is unreadable."""
+    path = Path(item)
+    try:
+        if not path.exists():
+            return [Source(file=str(path), data={"__unreadable__": "no such file"})]
+        return _from_path(path, work_tree)
+    except (OSError, ValueError) as exc:  # a NUL in the path, a name too long, no permission
+        return [Source(file=str(path), data={"__unreadable__": str(exc)})]
 
 
 def _pydantic_problems(file: str, exc: ValidationError) -> list[Problem]:
@@ -172,30 +193,66 @@ def _pydantic_problems(file: str, exc: ValidationError) -> list[Problem]:
     return problems
 
 
-def parse_source(source: Source) -> tuple[Workflow | None, dict[str, Any] | None, list[Problem]]:
-    """Parse one source: the model (or None), the raw dict (for pointers), and its problems."""
-    if source.model is not None:
-        return source.model, source.model.model_dump(mode="json", by_alias=True), []
+def _document(source: Source) -> tuple[Any, Problem | None]:
+    """The JSON value of a text or dict source, or the WF100/WF101 problem of reading it."""
     data: Any
     if source.text is not None:
         try:
             data = json.loads(source.text)
         except json.JSONDecodeError as exc:
             msg = f"not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
-            return None, None, [Problem("WF100", Severity.ERROR, source.file, "", msg)]
+            return None, Problem("WF100", Severity.ERROR, source.file, "", msg)
+        except RecursionError:  # the parser recurses per level: far past MAX_FILE_DEPTH
+            return None, Problem("WF100", Severity.ERROR, source.file, "", _too_deep())
     else:
         data = dict(source.data or {})
         if "__unreadable__" in data:
             msg = f"cannot read workflow: {data['__unreadable__']}"
-            return None, None, [Problem("WF100", Severity.ERROR, source.file, "", msg)]
+            return None, Problem("WF100", Severity.ERROR, source.file, "", msg)
     if not isinstance(data, dict):
         msg = f"a workflow file holds one JSON object, got {type(data).__name__}"
-        return None, None, [Problem("WF101", Severity.ERROR, source.file, "", msg)]
+        return None, Problem("WF101", Severity.ERROR, source.file, "", msg)
+    if _deeper_than(data, MAX_FILE_DEPTH):
+        return None, Problem("WF100", Severity.ERROR, source.file, "", _too_deep())
+    return data, None
+
+
+def parse_source(source: Source) -> tuple[Workflow | None, dict[str, Any] | None, list[Problem]]:
+    """Parse one source: the model (or None), the raw dict (for pointers), and its problems."""
+    if source.model is not None:
+        return source.model, source.model.model_dump(mode="json", by_alias=True), []
+    data, problem = _document(source)
+    if problem is not None:
+        return None, None, [problem]
     try:
         wf = Workflow.model_validate(data)
     except ValidationError as exc:
         return None, data, _pydantic_problems(source.file, exc)
     return wf.with_origin(source.file, source.rev), data, []
+
+
+def _too_deep() -> str:
+    return f"nested more than {MAX_FILE_DEPTH} levels deep: not a workflow document"
+
+
+def _deeper_than(data: Any, limit: int) -> bool:
+    """Whether objects and arrays nest more than ``limit`` levels.
+
+    Measured without recursion; a cycle (a dict source referring to itself) is too deep.
+    """
+    stack = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, Mapping):
+            children: Iterable[Any] = node.values()
+        elif isinstance(node, list | tuple):
+            children = node
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def git_revisions(path: str | Path, *, limit: int = 200) -> list[str]:

@@ -22,6 +22,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from wfnb.engine.batch_inputs import checked_batch
 from wfnb.engine.batch_items import Item, run_stage
 from wfnb.engine.context import use
 from wfnb.engine.effects import after_commit
@@ -53,10 +54,13 @@ __all__ = ["run_batch"]
 _QUIET = (HistoryKind.CLAIMED, HistoryKind.RELEASED)  # statuses entered without timers
 
 
-def run_batch(rt: Runtime, call: Call, entity_ids: Sequence[Any]) -> list[StepResult]:
-    """Run the step over ``entity_ids``; one ``StepResult`` per id, in input order."""
+def run_batch(rt: Runtime, call: Call, entity_ids: Any) -> list[StepResult]:
+    """Run the step over ``entity_ids``; one ``StepResult`` per id, in input order.
+
+    Bad ids (and a bad id list) are refused first, each alone (``batch_inputs``).
+    """
     with use(call.context):
-        return _Batch(rt, call, entity_ids).run()
+        return checked_batch(rt, call, entity_ids, lambda ids: _Batch(rt, call, ids).run())
 
 
 class _Batch:

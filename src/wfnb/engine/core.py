@@ -182,7 +182,7 @@ class Engine:
             user_id=user_id,
             correlation_id=correlation_id,
         )
-        return run_batch(self._rt, call, list(entity_ids))
+        return run_batch(self._rt, call, entity_ids)  # the id list is checked there
 
     def observe(
         self,

@@ -7,6 +7,7 @@ from html import escape
 from typing import Any
 
 from wfnb._html import table
+from wfnb.engine import inputs
 from wfnb.engine.runtime import Runtime
 from wfnb.engine.selection import select_step, why_not
 from wfnb.exceptions import EntityNotFoundError, StepError
@@ -108,9 +109,14 @@ def explain(
     tenant_id: str | None,
 ) -> Explanation:
     """Read the entity and explain the selection for ``requester_type`` (and ``step``)."""
+    try:  # a bad id or tenant is WF208 (WF201: an id the table cannot hold), nothing read
+        inputs.check_tenant(tenant_id)
+        key = inputs.entity_key(rt.store.entity_table(wf.entity), wf.entity.id_column, entity_id)
+    except StepError as exc:
+        return Explanation(wf.name, str(entity_id), requester_type, None, (), None, exc)
     with rt.store.transaction(tenant_id, readonly=True) as conn:
         table_ = rt.store.entity_table(wf.entity)
-        row = queries.select_entity(conn, table_, wf.entity, entity_id, tenant_id)
+        row = queries.select_entity(conn, table_, wf.entity, key, tenant_id)
     if row is None:
         missing = EntityNotFoundError(
             f"{wf.name}: no entity {entity_id!r}", entity_id=str(entity_id)

@@ -12,7 +12,7 @@ from wfnb.engine.context import use
 from wfnb.engine.pipeline import StepRun
 from wfnb.engine.results import HistoryKind, StepResult
 from wfnb.engine.runtime import Runtime
-from wfnb.engine.transitions import AbortStepError, Call, Transition, check_payload, load, write
+from wfnb.engine.transitions import AbortStepError, Call, Transition, check_call, load, write
 from wfnb.exceptions import UndeclaredObservationError
 from wfnb.spec import Workflow
 
@@ -44,7 +44,8 @@ def run_observe(rt: Runtime, call: Call, entity_id: Any, to_status: str, source:
     run = StepRun(rt, call, entity_id)
     with use(call.context):
         try:
-            data = check_payload(call.data, rt.max_payload_bytes)
+            call = run.call = check_call(call, rt.max_payload_bytes)
+            data = call.data or {}
             with rt.store.transaction(call.context.tenant_id) as conn:
                 run.row = load(rt, conn, call, entity_id)
                 _check_declared(wf, run.status, to_status, source)

@@ -24,7 +24,7 @@ from wfnb.engine.transitions import (
     AbortStepError,
     Call,
     Transition,
-    check_payload,
+    check_call,
     entity_tenant,
     failure_code,
     invoke,
@@ -79,10 +79,7 @@ class StepRun:
     def run(self) -> StepResult:
         """The pipeline: everything up to the commit, then the effects."""
         try:
-            if self.call.data is not None:  # none given: the use cases see an empty dict
-                self.call = replace(
-                    self.call, data=check_payload(self.call.data, self.rt.max_payload_bytes)
-                )
+            self.call = check_call(self.call, self.rt.max_payload_bytes)  # WF208 aborts
             with self.rt.store.transaction(self.call.context.tenant_id) as conn:
                 self.row = load(self.rt, conn, self.call, self.entity_id)
                 self.check_expected(conn)

@@ -15,12 +15,13 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from wfnb.engine import inputs
 from wfnb.engine.clock import as_utc
 from wfnb.engine.context import RequestContext
 from wfnb.engine.results import HistoryKind, Outcome, StepResult
 from wfnb.engine.runtime import Runtime
 from wfnb.engine.transitions import Call, Transition, history_row
-from wfnb.exceptions import EntityNotFoundError, NoStepAppliesError
+from wfnb.exceptions import EntityNotFoundError, NoStepAppliesError, StepError
 from wfnb.spec import Workflow
 from wfnb.store import bulk, queries
 from wfnb.timers.arming import arm_timers
@@ -40,9 +41,15 @@ def created(rt: Runtime, call: Call, entity_id: str) -> StepResult:
     """
     wf = call.workflow
     spec = wf.entity
+    try:  # over-long ids, an id the table cannot hold: WF208 / WF201, nothing written
+        key = inputs.check_request(
+            call.context, rt.store.entity_table(spec), spec.id_column, entity_id
+        )
+    except StepError as exc:
+        return _result(call, entity_id, Outcome.FAILED, None, exc)
     with rt.store.transaction(call.context.tenant_id) as conn:
         table = rt.store.entity_table(spec)
-        row = queries.select_entity_for_update(conn, table, spec, entity_id, call.context.tenant_id)
+        row = queries.select_entity_for_update(conn, table, spec, key, call.context.tenant_id)
         if row is None:
             missing = EntityNotFoundError(
                 f"{wf.name}: no entity {entity_id!r}", entity_id=entity_id

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from time import perf_counter
 from types import MappingProxyType
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 
+from wfnb.engine import guard, inputs
 from wfnb.engine.context import RequestContext
 from wfnb.engine.results import HistoryKind
 from wfnb.engine.runtime import Runtime
@@ -31,6 +32,7 @@ from wfnb.exceptions import (
 )
 from wfnb.spec import Step, Workflow
 from wfnb.store import queries
+from wfnb.store.tables import PERMANENT_FAILURE_LOG
 
 __all__ = [
     "AbortStepError",
@@ -38,6 +40,7 @@ __all__ = [
     "Transition",
     "as_result",
     "call_use_case",
+    "check_call",
     "check_payload",
     "entity_tenant",
     "failure_code",
@@ -112,24 +115,29 @@ class Transition:
 
 
 def check_payload(data: Any, limit: int) -> dict[str, Any]:
-    """The payload as a dict, or ``AbortStepError`` with WF208 (nothing has run yet)."""
-    if data is None:
-        return {}
-    if not isinstance(data, Mapping):
-        raise AbortStepError(
-            InvalidPayloadError(f"payload must be a JSON object, not {type(data).__name__}")
-        )
+    """The payload as the engine's own deep copy, or ``AbortStepError`` with WF208.
+
+    Nothing has run yet; see ``wfnb.engine.inputs.payload`` for what is checked.
+    """
     try:
-        size = len(json.dumps(data, separators=(",", ":"), allow_nan=False).encode())
-    except (TypeError, ValueError) as exc:
-        raise AbortStepError(
-            InvalidPayloadError(f"payload is not JSON-serialisable: {exc}")
-        ) from exc
-    if size > limit:
-        raise AbortStepError(
-            InvalidPayloadError(f"payload is {size} bytes, over the {limit}-byte limit", size=size)
-        )
-    return dict(data)
+        return inputs.payload(data, limit)
+    except InvalidPayloadError as exc:
+        raise AbortStepError(exc) from None
+
+
+def check_call(call: Call, limit: int) -> Call:
+    """``call`` with its request context's ids and its payload checked (WF208 aborts).
+
+    The payload becomes the engine's own copy; with none given it stays None (each use
+    case then sees an empty dict).
+    """
+    try:
+        inputs.check_context(call.context)
+        if call.data is None:
+            return call
+        return replace(call, data=inputs.payload(call.data, limit))
+    except InvalidPayloadError as exc:
+        raise AbortStepError(exc) from None
 
 
 def entity_tenant(workflow: Workflow, row: Mapping[str, Any], call: Call) -> str | None:
@@ -145,7 +153,11 @@ def load(rt: Runtime, conn: sa.Connection, call: Call, entity_id: Any) -> dict[s
     """The entity row (tenant-filtered), or ``AbortStepError`` with WF201."""
     wf = call.workflow
     table = rt.store.entity_table(wf.entity)
-    row = queries.select_entity(conn, table, wf.entity, entity_id, call.context.tenant_id)
+    try:
+        key = inputs.entity_key(table, wf.entity.id_column, entity_id)
+    except (InvalidPayloadError, EntityNotFoundError) as exc:
+        raise AbortStepError(exc) from None
+    row = queries.select_entity(conn, table, wf.entity, key, call.context.tenant_id)
     if row is None:
         raise AbortStepError(
             EntityNotFoundError(
@@ -164,13 +176,17 @@ def load(rt: Runtime, conn: sa.Connection, call: Call, entity_id: Any) -> dict[s
 def make_context(
     rt: Runtime, conn: sa.Connection, call: Call, step: Step, row: Mapping[str, Any]
 ) -> StepContext:
-    """The ``StepContext`` a use case receives for ``row``."""
+    """The ``StepContext`` a use case receives for ``row``.
+
+    Its ``data`` is its own copy of the (checked) payload, so what one use case changes no
+    other entity sees; its ``conn`` cannot end the transaction (``wfnb.engine.guard``).
+    """
     wf = call.workflow
     return StepContext(
         entity=row,
-        data={} if call.data is None else call.data,
+        data={} if not call.data else inputs.copy_json(call.data),
         requester=call.requester(entity_tenant(wf, row, call)),
-        conn=conn,
+        conn=cast("sa.Connection", guard.guarded(conn)),
         workflow=wf,
         step=step,
         now=rt.clock.now(),
@@ -178,18 +194,45 @@ def make_context(
 
 
 def as_result(out: Any) -> Result:
-    """A use case's return value as a ``Result`` (None → ok), its metadata checked as JSON.
+    """A use case's return value as a checked ``Result`` (None → ok).
+
+    A ``Result`` whose kind is not a ``ResultKind`` (built around ``__init__``), whose
+    texts are not text, whose failure code is longer than the failure log stores, or whose
+    metadata (with the reason) JSON or PostgreSQL cannot hold is refused: the step fails
+    with WF206, never "ok" and never a store error later.
 
     Raises:
-        TypeError, ValueError: not a Result, or metadata that JSON cannot hold.
+        TypeError, ValueError: not a Result, or one the engine cannot record.
     """
     if out is None:
         return Result.ok()
     if not isinstance(out, Result):
         raise TypeError(f"returned {type(out).__name__}, not a Result")
-    if out.metadata:
-        json.dumps(dict(out.metadata), allow_nan=False)
+    if type(out.kind) is not ResultKind:
+        raise TypeError(f"returned a Result of kind {out.kind!r}, not a ResultKind")
+    for name in ("reason", "code", "message"):
+        value = getattr(out, name)
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"returned a Result whose {name} is {type(value).__name__}, not text")
+    if out.code is not None and len(out.code) > _CODE_LIMIT:
+        raise ValueError(f"returned a failure code over {_CODE_LIMIT} characters")
+    if out.metadata or out.reason is not None or out.message is not None:
+        _check_recordable(out)
     return out
+
+
+def _check_recordable(out: Result) -> None:
+    """ValueError unless history (JSON, JSONB on PostgreSQL) can hold what ``out`` carries."""
+    try:
+        text = json.dumps([dict(out.metadata), out.reason, out.message], allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise ValueError(f"returned a Result JSON cannot hold: {exc}") from None
+    if "\\u0000" in text and inputs.holds_nul([dict(out.metadata), out.reason, out.message]):
+        raise ValueError("returned a Result holding a NUL character, which PostgreSQL cannot store")
+
+
+_CODE_LIMIT = inputs.text_limit("error_code", PERMANENT_FAILURE_LOG)
+"""A failure code is at most as long as ``workflow_permanent_failure_log.error_code``."""
 
 
 def use_case_error(label: str, exc: BaseException) -> AbortStepError:
@@ -205,10 +248,22 @@ def call_use_case(fn: Any, ctx: Any, label: str) -> Result:
     Returns:
         The use case's ``Result`` (ok, reject or fail).
     """
+    conn = getattr(ctx, "conn", None)
+    if not isinstance(conn, guard.StepConnection):
+        conn = None
+    refusals = conn.refusals if conn else 0
+    was_open = conn is not None and guard.transaction_open(conn.wrapped)
     try:
-        return as_result(fn(ctx))
+        result = as_result(fn(ctx))
     except Exception as exc:  # a use case's bug becomes WF206, never a crash
         raise use_case_error(label, exc) from exc
+    if conn is not None and (
+        conn.refusals != refusals or (was_open and not guard.transaction_open(conn.wrapped))
+    ):
+        raise use_case_error(
+            label, RuntimeError("it tried to end the step's transaction through ctx.conn")
+        )
+    return result
 
 
 _NOTHING_TO_RUN = Result(ResultKind.OK, MappingProxyType({}))

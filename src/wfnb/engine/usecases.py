@@ -49,7 +49,11 @@ class ResultKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Result:
-    """What a use case returns. Build it with ``ok``, ``reject`` or ``fail``."""
+    """What a use case returns. Build it with ``ok``, ``reject`` or ``fail``.
+
+    ``kind`` may be given as its text (``Result("failed", ...)`` is ``ResultKind.FAILED``);
+    any other kind raises ``ValueError``, which the engine reports as WF206.
+    """
 
     kind: ResultKind
     metadata: Mapping[str, Any] = field(default_factory=dict)
@@ -57,6 +61,10 @@ class Result:
     code: str | None = None
     message: str | None = None
     permanent: bool = False
+
+    def __post_init__(self) -> None:
+        if type(self.kind) is not ResultKind:  # the text of a kind is that kind, never "ok"
+            object.__setattr__(self, "kind", _kind(self.kind))
 
     @classmethod
     def ok(cls, **metadata: Any) -> Result:
@@ -77,6 +85,17 @@ class Result:
     def is_ok(self) -> bool:
         """Whether the use case said go on."""
         return self.kind is ResultKind.OK
+
+
+def _kind(value: object) -> ResultKind:
+    """``value`` as a ``ResultKind`` (its member or its text); ``ValueError`` otherwise."""
+    if isinstance(value, str):
+        try:
+            return ResultKind(value)
+        except ValueError:
+            pass
+    kinds = ", ".join(repr(k.value) for k in ResultKind)
+    raise ValueError(f"Result kind must be one of {kinds}, not {value!r}")
 
 
 @dataclass(frozen=True, slots=True)

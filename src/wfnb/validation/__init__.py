@@ -7,9 +7,12 @@ offending value and a message naming it.
 
 Codes and severities (warnings never block):
 
-- WF100 file unreadable or not JSON; WF101 schema violation; WF111 malformed duration
-  (from ``wfnb.loader``). A file with schema problems is still checked for everything else
+- WF100 file unreadable, not a regular file, not JSON, or nested deeper than
+  ``wfnb.loader.MAX_FILE_DEPTH``; WF101 schema violation; WF111 malformed duration (from
+  ``wfnb.loader``). A file with schema problems is still checked for everything else
   when its broken parts can be set aside (see ``context``).
+- WF101 also: a status, step key, requester type, observed source, workflow or table name
+  longer than the ``workflow_history`` column that stores it (``lengths``).
 - WF102 duplicate status, step key or timer key (error); a requester type, terminal or
   failure status listed twice (warning).
 - WF103 a status named that ``status_types`` lacks (error).
@@ -42,6 +45,7 @@ from wfnb.spec import Workflow, Workflows
 from wfnb.validation.context import Checked, recover
 from wfnb.validation.database import DatabaseLike, check_database
 from wfnb.validation.graphcheck import check_auto_advance, check_orphans, transition_graph
+from wfnb.validation.lengths import check_lengths
 from wfnb.validation.references import check_duplicates, check_requesters, check_statuses
 from wfnb.validation.report import ValidationReport
 from wfnb.validation.rules import check_across, check_claims, check_terminals, check_timers
@@ -55,7 +59,8 @@ Sources = SourceLike | Iterable[SourceLike]
 
 
 def check_workflow(c: Checked, resolver: UseCaseResolver | None = None) -> Iterator[Problem]:
-    """Every per-workflow check (WF102-WF110), in the order of the codes."""
+    """Every per-workflow check (WF101 lengths, WF102-WF110), in the order of the codes."""
+    yield from check_lengths(c)
     yield from check_duplicates(c)
     yield from check_statuses(c)
     yield from check_requesters(c)

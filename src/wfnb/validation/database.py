@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -144,7 +145,13 @@ def _engine(db: DatabaseLike) -> tuple[sa.Engine, bool]:
     """The engine to inspect with, and whether it is ours to dispose of."""
     if isinstance(db, sa.Engine):
         return db, False
-    return sa.create_engine(db), True
+    url = sa.make_url(db)
+    path = url.database or ":memory:"
+    on_disk = url.get_backend_name() == "sqlite" and not path.startswith((":memory:", "file:"))
+    if on_disk and not Path(path).is_file():
+        # Checking must not create: SQLite would make an empty file and report on it.
+        raise OSError(f"no such database file {path!r}")
+    return sa.create_engine(url), True
 
 
 def check_database(checked: Sequence[Checked], db: DatabaseLike) -> list[Problem]:
