@@ -196,3 +196,14 @@ def test_an_adopted_correlation_id_reaches_the_record_and_the_history(
     with engine.db.connect() as conn:
         stored = conn.execute(sa.text("SELECT correlation_id, user_id FROM workflow_history")).all()
     assert [tuple(r) for r in stored] == [("incoming-7", "u-in")]
+
+
+def test_a_batch_gives_one_record_per_entity(build: Build, json_lines: Lines) -> None:
+    engine, _ = build(entities=3, status="resolved")
+    results = engine.execute_batch(
+        "ticket", ["e0", "e1", "e2"], "admin", step="close", correlation_id="c-batch"
+    )
+    assert all(r.ok for r in results)
+    steps = runs(json_lines, "step")
+    assert sorted(r["entity_id"] for r in steps) == ["e0", "e1", "e2"]
+    assert {(r["correlation_id"], r["to_status"]) for r in steps} == {("c-batch", "closed")}
