@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from wfnb.analysis.conformance import ConformanceReport, conformance
     from wfnb.analysis.report import report
     from wfnb.engine import Engine, Explanation, HistoryKind, Outcome, StepResult
+    from wfnb.engine.context import use
     from wfnb.engine.usecases import Requester, Result, StepContext, batch
     from wfnb.exceptions import (
         AmbiguousStepError,
@@ -33,7 +34,9 @@ if TYPE_CHECKING:
         WfnbError,
         WfnbUsageError,
     )
+    from wfnb.http import async_http_client, http_client
     from wfnb.jupyter import load_ipython_extension
+    from wfnb.logs import configure_logging
     from wfnb.problems import Problem, Severity
     from wfnb.sandbox import DryRun, Sandbox, dry_run, sandbox
     from wfnb.simulation import (
@@ -117,6 +120,10 @@ _LAZY: dict[str, str] = {
     "Sandbox": "wfnb.sandbox",
     "dry_run": "wfnb.sandbox",
     "sandbox": "wfnb.sandbox",
+    "configure_logging": "wfnb.logs",
+    "http_client": "wfnb.http",
+    "async_http_client": "wfnb.http",
+    "use": "wfnb.engine.context",
 }
 
 __all__ = [
@@ -163,13 +170,16 @@ __all__ = [
     "Workflow",
     "WorkflowDiff",
     "Workflows",
+    "async_http_client",
     "batch",
     "build_demo",
+    "configure_logging",
     "conformance",
     "diagram",
     "diff",
     "dry_run",
     "graph",
+    "http_client",
     "load_ipython_extension",
     "load_workflow",
     "load_workflows",
@@ -177,6 +187,7 @@ __all__ = [
     "report",
     "sandbox",
     "simulate",
+    "use",
     "validate",
     "what_if",
 ]

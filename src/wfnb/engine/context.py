@@ -98,8 +98,28 @@ def require(boundary: str) -> RequestContext:
     return ctx
 
 
-def use(ctx: RequestContext) -> AbstractContextManager[RequestContext]:
-    """Make ``ctx`` the current context for the ``with`` block (restored afterwards)."""
+def use(
+    ctx: RequestContext | None = None,
+    *,
+    correlation_id: str | None = None,
+    tenant_id: str | None = None,
+    user_id: str | None = None,
+    requester_type: str | None = None,
+) -> AbstractContextManager[RequestContext]:
+    """Make ``ctx`` the current context for the ``with`` block (restored afterwards).
+
+    Without ``ctx``, the keywords make one as ``resolve`` does: an incoming request's
+    correlation id is adopted with ``use(correlation_id=...)`` (ADR 0101).
+    """
+    if ctx is None:
+        ctx = resolve(
+            correlation_id=correlation_id,
+            tenant_id=tenant_id,
+            user_id=user_id,
+            requester_type=requester_type,
+        )
+    elif correlation_id or tenant_id or user_id or requester_type:
+        raise TypeError("use(): pass a RequestContext or keywords, not both")
     return _Using(ctx)
 
 

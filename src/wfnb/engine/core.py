@@ -197,7 +197,12 @@ class Engine:
     ) -> StepResult:
         """Record a transition that happened outside (declared in ``observed_transitions``)."""
         call = self._call(
-            workflow, None, data=data, tenant_id=tenant_id, correlation_id=correlation_id
+            workflow,
+            None,
+            data=data,
+            tenant_id=tenant_id,
+            correlation_id=correlation_id,
+            kind=HistoryKind.OBSERVED,  # the run record says "observation" (ADR 0100)
         )
         return run_observe(self._rt, call, entity_id, to_status, source)
 

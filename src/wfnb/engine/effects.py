@@ -1,4 +1,4 @@
-"""After-commit effects: domain events, timers armed, hooks, and one log line per call.
+"""After-commit effects: domain events, timers armed, hooks, and one run record per call.
 
 All best-effort: an effect that fails is logged and never changes the result of a step
 that has already committed.
@@ -10,14 +10,14 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from wfnb.engine.results import Outcome, StepResult
+from wfnb.engine.results import StepResult
 from wfnb.engine.runtime import Runtime
 from wfnb.engine.transitions import Call
 from wfnb.engine.usecases import Event
-from wfnb.exceptions import UseCaseError
+from wfnb.logs import log_step
 from wfnb.timers.arming import arm_timers
 
-__all__ = ["Entered", "after_commit", "log_line"]
+__all__ = ["Entered", "after_commit"]
 
 log = logging.getLogger("wfnb.engine")
 Emitted = Sequence[tuple[str, dict[str, Any]]]
@@ -48,7 +48,7 @@ def after_commit(
         _guard("timers", result, _arm_timers, rt, call, result, entered)
     for hook in list(rt.hooks):
         _guard("hook", result, hook, result)
-    log_line(result)
+    log_step(result, call.context, call.kind.value)  # the run record (ADR 0100)
 
 
 def _event(result: StepResult, name: str, payload: dict[str, Any], envelope: Any) -> Event:
@@ -100,23 +100,3 @@ def _fields(result: StepResult) -> dict[str, Any]:
         "duration_ms": round(result.duration_ms, 3),
         "chain": len(result.chain),
     }
-
-
-def log_line(result: StepResult) -> None:
-    """One structured line per call: the fields ride in ``record.wfnb`` (JSON-friendly)."""
-    level = logging.INFO
-    if result.outcome is Outcome.FAILED and isinstance(result.error, UseCaseError):
-        level = logging.WARNING
-    if log.isEnabledFor(level):
-        log.log(
-            level,
-            "%s %s:%s %s %s->%s%s",
-            result.outcome.value,
-            result.workflow,
-            result.entity_id,
-            result.step or "-",
-            result.from_status,
-            result.to_status,
-            f" {result.error.one_line()}" if result.error is not None else "",
-            extra={"wfnb": _fields(result)},
-        )

@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 from wfnb.exceptions import QueueError, WfnbError
+from wfnb.logs import log_timer
 from wfnb.timers.port import TimerJob, TimerRunner
 
 __all__ = ["log_line", "outcome_of", "run_job"]
@@ -64,15 +65,15 @@ def run_job(runner: TimerRunner | None, job: TimerJob, *, queue: str) -> object:
     except Exception as exc:
         error = exc.code if isinstance(exc, WfnbError) else type(exc).__name__
         elapsed = round((time.perf_counter() - started) * 1000, 3)
-        logger.error(  # noqa: TRY400  # the traceback is the worker's to log, once
-            log_line("timer_failed", **fields, error=error, duration_ms=elapsed),
-            extra={"wfnb_timer": {**fields, "error": error}},
+        message = log_line("timer_failed", **fields, error=error, duration_ms=elapsed)
+        log_timer(  # the run record (ADR 0100); the traceback is the worker's to log
+            logging.ERROR, message, job, queue=queue, duration_ms=elapsed, error_code=error
         )
         raise
     elapsed = round((time.perf_counter() - started) * 1000, 3)
     outcome = outcome_of(result)
-    logger.info(
-        log_line("timer_ran", **fields, outcome=outcome, duration_ms=elapsed),
-        extra={"wfnb_timer": {**fields, "outcome": outcome, "duration_ms": elapsed}},
+    message = log_line("timer_ran", **fields, outcome=outcome, duration_ms=elapsed)
+    log_timer(  # the run record (ADR 0100)
+        logging.INFO, message, job, queue=queue, duration_ms=elapsed, outcome=outcome, result=result
     )
     return result

@@ -11,6 +11,10 @@ seconds: jobs of workers silent for ``--stalled-after`` seconds (killed inside a
 to the queue, then the runner re-arms lost timers and hands stale claims to janitors.
 ``--recovery-cron CRON`` schedules the pass as a procrastinate periodic job instead;
 ``--recovery-cron ''`` or ``--recovery-interval 0`` turns recovery off.
+
+``--log-format json`` writes every record as one JSON object per line on standard output
+(run records carry the correlation id, tenant, user, requester, workflow, entity, step,
+statuses, outcome, error code and duration); ``text`` (the default) writes lines on stderr.
 """
 
 from __future__ import annotations
@@ -20,9 +24,10 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from importlib import import_module
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from wfnb.exceptions import WfnbError, WfnbUsageError
+from wfnb.logs import configure_logging
 from wfnb.timers.port import TimerRunner
 
 if TYPE_CHECKING:
@@ -30,6 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "RunnerFactory",
+    "add_log_format_argument",
     "add_recovery_arguments",
     "build_parser",
     "load_factory",
@@ -38,8 +44,6 @@ __all__ = [
 ]
 
 RunnerFactory = Callable[["ProcrastinateQueue"], TimerRunner]
-
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
 
 def load_factory(spec: str) -> RunnerFactory:
@@ -80,7 +84,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--install", action="store_true", help="install the schema first")
     parser.add_argument("--once", action="store_true", help="stop when no job is due")
     parser.add_argument("--verbose", action="store_true", help="procrastinate's own logs too")
+    add_log_format_argument(parser)
     return parser
+
+
+def add_log_format_argument(parser: argparse.ArgumentParser) -> None:
+    """``--log-format json|text``: JSON lines on standard output, or text on stderr."""
+    parser.add_argument(
+        "--log-format",
+        choices=["text", "json"],
+        default="text",
+        help="json: one JSON object per line on stdout (ADR 0100); text: lines on stderr",
+    )
 
 
 def add_recovery_arguments(parser: argparse.ArgumentParser) -> None:
@@ -122,12 +137,16 @@ def recovery_options(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def _configure_logging(*, verbose: bool) -> None:
-    """INFO lines on stderr (a no-op where logging is already set up, e.g. under pytest)."""
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, stream=sys.stderr)
+def _configure_logging(*, verbose: bool, log_format: Literal["json", "text"]) -> None:
+    """INFO records of every logger: JSON lines on stdout, or text lines on stderr.
+
+    The handler goes on the root logger, so procrastinate's records (WARNING and up,
+    everything with ``--verbose``) come out in the same format as wfnb's run records.
+    """
+    stream = sys.stdout if log_format == "json" else sys.stderr
+    configure_logging(log_format, logging.INFO, stream, logger="")
     logging.getLogger("wfnb").setLevel(logging.INFO)
-    if not verbose:
-        logging.getLogger("procrastinate").setLevel(logging.WARNING)
+    logging.getLogger("procrastinate").setLevel(logging.NOTSET if verbose else logging.WARNING)
 
 
 def engine_factory(paths: Sequence[str], janitors: str | None) -> RunnerFactory:
@@ -165,7 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 queue.install()
             runner = factory(queue)
             queue.bind(runner)
-            _configure_logging(verbose=args.verbose)
+            _configure_logging(verbose=args.verbose, log_format=args.log_format)
             # --once: the start-up pass repairs, then everything due runs.
             queue.run_worker(wait=not args.once, poll_interval=args.poll_interval)
     except WfnbError as exc:

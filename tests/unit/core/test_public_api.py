@@ -27,7 +27,8 @@ def test_core_imports_without_heavy_optional_packages() -> None:
     code = (
         "import sys, wfnb\n"
         "wfnb.Workflow; wfnb.Result; wfnb.WfnbError\n"
-        "heavy = {'pandas', 'IPython', 'ipywidgets', 'graphviz', 'procrastinate'}\n"
+        "heavy = {'pandas', 'IPython', 'ipywidgets', 'graphviz', 'procrastinate', 'httpx',"
+        " 'pythonjsonlogger'}\n"
         "print(sorted(heavy & set(sys.modules)))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -36,3 +37,10 @@ def test_core_imports_without_heavy_optional_packages() -> None:
 
 def test_all_lists_exactly_the_lazy_names() -> None:
     assert set(wfnb.__all__) == set(wfnb._LAZY)
+
+
+def test_the_operational_names_are_public() -> None:
+    """Issue 16 items 3 and 6: logging, outbound HTTP and adopting a correlation id."""
+    assert {"configure_logging", "http_client", "async_http_client", "use"} <= set(wfnb.__all__)
+    with wfnb.use(correlation_id="c-public") as ctx:
+        assert ctx.correlation_id == "c-public"

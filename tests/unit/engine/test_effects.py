@@ -81,8 +81,8 @@ def test_one_structured_log_line_per_step(build: Build, caplog: pytest.LogCaptur
     engine, _ = build(entities=1)
     with caplog.at_level(logging.INFO, logger="wfnb.engine"):
         engine.execute_step("ticket", "e0", "admin", correlation_id="c-log")
-    (record,) = [r for r in caplog.records if hasattr(r, "wfnb")]
-    fields = record.wfnb
+    (record,) = [r for r in caplog.records if hasattr(r, "run")]
+    fields = record.__dict__  # the run record's fields are the record's attributes (ADR 0100)
     assert fields["outcome"] == "transitioned"
     assert fields["correlation_id"] == "c-log"
     assert (fields["from_status"], fields["to_status"], fields["step"]) == (
