@@ -34,8 +34,10 @@ __all__ = [
     "display_frame",
     "duration_text",
     "frame_html",
+    "html_cells",
     "html_table",
     "limit_note",
+    "text_cells",
 ]
 
 DISPLAY_LIMIT = 500
@@ -45,6 +47,8 @@ _SHORT = 12
 _HIDDEN = ("id", "entity_table", "correlation_id", "config_rev", "entity_version")
 _FIRST = ("changed_at", "failed_at", "workflow", "entity_id", "transition", "status")
 _CELL = "padding:3px 10px;text-align:left;vertical-align:top;border-bottom:1px solid #e5e5e5"
+_WRAPS = frozenset({"error_message", "metadata", "deviation", "detail", "payload", "reason"})
+"""Columns whose long text wraps; every other cell stays on one line."""
 _TABLE = "border-collapse:collapse;font-size:90%"
 
 
@@ -164,10 +168,14 @@ def _caption(frame: pd.DataFrame, shown: int) -> str:
     rows = len(frame)
     parts = [limit_note(frame) or f"{rows:,} row{'s' * (rows != 1)}"]
     if shown < rows:
-        parts.append(f"showing the first {shown:,} of {rows:,} (the frame holds all {rows:,})")
+        parts.append(f"this table shows the first {shown:,} (all {rows:,} are in the frame)")
     if any(pd.api.types.is_datetime64_any_dtype(t) for t in frame.dtypes):
         parts.append("times in UTC")
     return " · ".join(parts)
+
+
+def _cell_style(column: str) -> str:
+    return _CELL if column in _WRAPS else f"{_CELL};white-space:nowrap"
 
 
 def html_table(
@@ -204,6 +212,16 @@ def html_cells(frame: pd.DataFrame) -> pd.DataFrame:
     shown = display_frame(frame)
     return pd.DataFrame(
         {c: [cell_html(v, c) for v in shown[c].tolist()] for c in shown.columns},
+        index=range(len(shown)),
+        dtype=object,
+    )
+
+
+def text_cells(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every cell of ``display_frame(frame)`` as plain text (for a pager that escapes)."""
+    shown = display_frame(frame)
+    return pd.DataFrame(
+        {c: [cell_text(v, c) for v in shown[c].tolist()] for c in shown.columns},
         index=range(len(shown)),
         dtype=object,
     )

@@ -20,7 +20,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from wfnb.exceptions import WfnbError
-from wfnb.frames.display import MISSING, display_frame, html_cells, html_table
+from wfnb.frames.display import display_frame, html_table, text_cells
 from wfnb.spec import Workflow, Workflows
 
 __all__ = ["EntityTimeline", "FailureBrowser", "StepRunner", "coded_line", "timeline_html"]
@@ -277,7 +277,6 @@ class FailureBrowser(widgets.VBox):  # type: ignore[misc]
         self.table = ITable(
             pd.DataFrame({c: [] for c in _FAILURE_COLUMNS}),
             select={"style": "single"},
-            allow_html=True,
             showIndex=False,
             maxBytes=0,
             pageLength=10,
@@ -314,12 +313,13 @@ class FailureBrowser(widgets.VBox):  # type: ignore[misc]
             f"<b>{n:,} failure{'s' * (n != 1)}</b> <span style='color:#555'>· newest first"
             " · times in UTC</span>"
         )
-        self.table.update(html_cells(self.frame[_FAILURE_COLUMNS]), selected_rows=[])
+        cells = text_cells(self.frame[_FAILURE_COLUMNS])
+        cells["failed_at"] = cells["failed_at"].str.replace(" ", "\u00a0")  # one line
+        self.table.update(cells, selected_rows=[])
 
     def rows(self) -> list[list[str]]:
         """What the table shows, row by row (readable text; for tests and exports)."""
-        shown = display_frame(self.frame[_FAILURE_COLUMNS])
-        return [[MISSING if v is None else str(v) for v in r] for r in shown.values.tolist()]
+        return [list(map(str, r)) for r in text_cells(self.frame[_FAILURE_COLUMNS]).values.tolist()]
 
     def drill(self, workflow: str, entity_id: str) -> None:
         """Show this entity's timeline under the table."""

@@ -74,7 +74,10 @@ def dry_run_html(dr: DryRun) -> str:
     if mistake is not None:
         return mistake
     r = dr.result
-    move = " → ".join(cell_text(s) for s in (r.from_status, r.final_status) if s is not None)
+    if r.from_status is not None and r.from_status == r.final_status:
+        move = f"(stays at {r.from_status})"
+    else:
+        move = " → ".join(cell_text(s) for s in (r.from_status, r.final_status) if s is not None)
     headline = (
         f"<b>dry-run</b> {escape(r.workflow)} / {escape(str(r.entity_id))}: "
         f"<b>{escape(r.outcome.value)}</b> {escape(move)}"

@@ -116,7 +116,7 @@ def test_derived_frames_keep_the_readable_display(history: Frame) -> None:
 def test_the_display_pages_the_first_rows_and_says_so(history: Frame) -> None:
     many = Frame(pd.concat([history] * 40, ignore_index=True))
     html = frame_html(many, limit=25)
-    assert f"showing the first 25 of {len(many):,}" in html
+    assert f"this table shows the first 25 (all {len(many):,} are in the frame)" in html
     assert "pageLength" in html  # itables' pager
     assert html.count("wfnb_") >= 1
 

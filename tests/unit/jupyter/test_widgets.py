@@ -9,9 +9,9 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import WORKFLOWS
+from tests.unit.frames.test_display import assert_readable
 from wfnb.engine import Engine
 from wfnb.examples.energy import schema
-from tests.unit.frames.test_display import assert_readable
 from wfnb.jupyter.widgets import EntityTimeline, FailureBrowser, StepRunner
 from wfnb.spec import Workflows
 from wfnb.validation import load_workflows
