@@ -49,7 +49,7 @@ _FIRST = ("changed_at", "failed_at", "workflow", "entity_id", "transition", "sta
 _CELL = "padding:3px 10px;text-align:left;vertical-align:top;border-bottom:1px solid #e5e5e5"
 _WRAPS = frozenset({"error_message", "metadata", "deviation", "detail", "payload", "reason"})
 """Columns whose long text wraps; every other cell stays on one line."""
-_TABLE = "border-collapse:collapse;font-size:90%"
+_TABLE = "border-collapse:collapse;font-size:90%;margin:4px 0 10px 0"
 
 
 def duration_text(value: timedelta | pd.Timedelta | float | None, unit: str = "s") -> str:
@@ -200,7 +200,10 @@ def html_table(
         + "</tr>"
         for r in rows
     )
-    cap = f"<caption style='text-align:left;caption-side:top'>{escape(caption)}</caption>"
+    cap = (
+        "<caption style='text-align:left;caption-side:top;font-weight:bold;padding:2px 0'>"
+        f"{escape(caption)}</caption>"
+    )
     return (
         f"<table style='{_TABLE}'>{cap if caption else ''}<thead><tr>{head}</tr></thead>"
         f"<tbody>{body}</tbody></table>"

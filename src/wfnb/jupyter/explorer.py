@@ -8,13 +8,24 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from wfnb._html import table
+from wfnb.frames.display import html_table as table
 from wfnb.spec import Workflow, Workflows
 
 __all__ = ["WorkflowExplorer", "status_panel"]
 
 EdgeCounts = Mapping[tuple[str, ...], int]
 CountsSource = Callable[[Workflow], EdgeCounts]
+
+
+def _after(iso: str) -> str:
+    """``P14D`` as ``14 d (P14D)``; months and years stay as written."""
+    from datetime import timedelta  # noqa: PLC0415
+
+    from wfnb.frames.display import duration_text  # noqa: PLC0415
+    from wfnb.spec import parse_duration  # noqa: PLC0415
+
+    span = parse_duration(iso)
+    return f"{duration_text(span)} ({iso})" if isinstance(span, timedelta) else iso
 
 
 def status_panel(wf: Workflow, status: str) -> str:
@@ -48,7 +59,7 @@ def status_panel(wf: Workflow, status: str) -> str:
             )
     headers = ["step", "requester", "validation", "action", "→ success", "→ rejection", "claim"]
     parts.append(table([*headers, "auto"], rows) if rows else "<p>No step is declared here.</p>")
-    timers = [(t.key, t.after, t.step, t.requester_type) for t in wf.timers_at(status)]
+    timers = [(t.key, _after(t.after), t.step, t.requester_type) for t in wf.timers_at(status)]
     if timers:
         parts.append(table(["timer", "after", "runs step", "as"], timers, "Timers"))
     observed = [(o.to, o.source) for o in wf.observed_transitions if o.from_ == status]
