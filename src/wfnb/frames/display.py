@@ -195,7 +195,8 @@ def html_table(
     body = "".join(
         "<tr>"
         + "".join(
-            f"<td style='{_CELL}'>{cell_html(v, c)}</td>" for c, v in zip(names, r, strict=False)
+            f"<td style='{_cell_style(c)}'>{cell_html(v, c)}</td>"
+            for c, v in zip(names, r, strict=False)
         )
         + "</tr>"
         for r in rows

@@ -258,6 +258,29 @@ _FAILURE_COLUMNS = [
 ]  # fmt: skip
 
 
+_MESSAGE = _FAILURE_COLUMNS.index("error_message")
+_PAGER: dict[str, Any] = {
+    "select": {"style": "single"},
+    "selected_rows": [],
+    "showIndex": False,
+    "maxBytes": 0,
+    "pageLength": 10,
+    "lengthMenu": [10, 25, 100],
+    "order": [],
+    "scrollX": True,
+    "classes": "display cell-border",
+    "style": "width:100%;margin:0",
+    "columnDefs": [
+        {
+            "targets": [i for i in range(len(_FAILURE_COLUMNS)) if i != _MESSAGE],
+            "className": "dt-nowrap",
+        },
+        {"targets": [_MESSAGE], "width": "26em"},
+    ],
+}
+"""The failure table's options, given again on every update (itables drops columnDefs)."""
+
+
 class FailureBrowser(widgets.VBox):  # type: ignore[misc]
     """Failures filtered by workflow, code, user and time, paged; select one for its timeline."""
 
@@ -266,25 +289,18 @@ class FailureBrowser(widgets.VBox):  # type: ignore[misc]
 
         self.db, self.wfs = db, wfs
         self.frame: Any = None
+        narrow = widgets.Layout(width="210px")
         self.workflow = widgets.Dropdown(
-            options=[("(all)", "")] + [(n, n) for n in sorted(wfs)], description="Workflow"
+            options=[("(all)", "")] + [(n, n) for n in sorted(wfs)],
+            description="Workflow",
+            layout=widgets.Layout(width="260px"),
         )
-        self.code = widgets.Text(description="Code", placeholder="e.g. hub_refused")
-        self.user = widgets.Text(description="User", placeholder="user id")
-        self.since = widgets.Text(description="Since", placeholder="2026-06-01")
-        self.apply = widgets.Button(description="Filter")
+        self.code = widgets.Text(description="Code", placeholder="e.g. hub_refused", layout=narrow)
+        self.user = widgets.Text(description="User", placeholder="user id", layout=narrow)
+        self.since = widgets.Text(description="Since", placeholder="2026-06-01", layout=narrow)
+        self.apply = widgets.Button(description="Filter", layout=widgets.Layout(width="80px"))
         self.summary = widgets.HTML()
-        self.table = ITable(
-            pd.DataFrame({c: [] for c in _FAILURE_COLUMNS}),
-            select={"style": "single"},
-            showIndex=False,
-            maxBytes=0,
-            pageLength=10,
-            lengthMenu=[10, 25, 100],
-            order=[],
-            classes="display cell-border",
-            style="width:100%;margin:0",
-        )
+        self.table = ITable(pd.DataFrame({c: [] for c in _FAILURE_COLUMNS}), **_PAGER)
         self.timeline = EntityTimeline(db, wfs)
         self.apply.on_click(lambda _b: self.refresh())
         self.table.observe(self._on_select, names="selected_rows")
@@ -314,8 +330,7 @@ class FailureBrowser(widgets.VBox):  # type: ignore[misc]
             " · times in UTC</span>"
         )
         cells = text_cells(self.frame[_FAILURE_COLUMNS])
-        cells["failed_at"] = cells["failed_at"].str.replace(" ", "\u00a0")  # one line
-        self.table.update(cells, selected_rows=[])
+        self.table.update(cells, **_PAGER)
 
     def rows(self) -> list[list[str]]:
         """What the table shows, row by row (readable text; for tests and exports)."""

@@ -68,6 +68,15 @@ def _mistake(dr: DryRun) -> str | None:
     return _ERROR.format(escape(line), where)
 
 
+def _why(dr: DryRun) -> str | None:
+    """``dr.why``; a rejection whose use case gave a ``code`` shows it first."""
+    why = dr.why
+    code = dr.result.metadata.get("code") if dr.result.error is None else None
+    if why and isinstance(code, str) and code and not why.startswith(code):
+        return f"{code}: {why}"
+    return why
+
+
 def dry_run_html(dr: DryRun) -> str:
     """The dry-run as HTML: headline, why, entity diff (changed cells marked), then logs."""
     mistake = _mistake(dr)
@@ -84,8 +93,9 @@ def dry_run_html(dr: DryRun) -> str:
         " <span style='color:#555'>(in a sandbox: nothing was written)</span>"
     )
     parts = [headline]
-    if dr.why:
-        parts.append(f"<div style='color:#a00'>why: {escape(dr.why)}</div>")
+    why = _why(dr)
+    if why:
+        parts.append(f"<div style='color:#a00'>why: {escape(why)}</div>")
     parts.append(_diff(dr))
     if dr.history:
         rows = [[row.get(c) for c in _LOG_COLUMNS] for row in dr.history]

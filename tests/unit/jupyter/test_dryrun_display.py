@@ -73,3 +73,20 @@ def test_a_rejection_reads_why_without_none(world) -> None:  # type: ignore[no-u
     assert_readable(html)
     assert "why:" in html
     assert "(stays at pending_email_verification)" in html
+
+
+def test_a_rejection_with_a_code_shows_the_code(world) -> None:  # type: ignore[no-untyped-def]
+    from wfnb import Result
+
+    db, wfs, _, user = world
+    step = next(s for s in wfs["user_registration"].steps if s.key == "verify_email")
+    assert step.validation is not None
+
+    def missing_token(ctx):  # type: ignore[no-untyped-def]
+        return Result.reject("a token is required", code="WF208")
+
+    dr = dry_run(
+        db, wfs, "user_registration", user, "user", step="verify_email",
+        use_cases={step.validation: missing_token},
+    )  # fmt: skip
+    assert "why: WF208: a token is required" in dr._repr_html_()
