@@ -206,8 +206,8 @@ def html_table(
         f"{escape(caption)}</caption>"
     )
     return (
-        f"<table style='{_TABLE}'>{cap if caption else ''}<thead><tr>{head}</tr></thead>"
-        f"<tbody>{body}</tbody></table>"
+        f"<div style='overflow-x:auto'><table style='{_TABLE}'>{cap if caption else ''}"
+        f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
     )
 
 

@@ -269,13 +269,13 @@ _PAGER: dict[str, Any] = {
     "order": [],
     "scrollX": True,
     "classes": "display cell-border",
-    "style": "width:100%;margin:0",
+    "style": "width:100%;margin:0;font-size:88%",
     "columnDefs": [
         {
             "targets": [i for i in range(len(_FAILURE_COLUMNS)) if i != _MESSAGE],
             "className": "dt-nowrap",
         },
-        {"targets": [_MESSAGE], "width": "26em"},
+        {"targets": [_MESSAGE], "width": "22em"},
     ],
 }
 """The failure table's options, given again on every update (itables drops columnDefs)."""
