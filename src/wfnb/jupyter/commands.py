@@ -126,10 +126,17 @@ def _limit(magics: WfnbMagics, args: argparse.Namespace) -> int | None:
         raise WfnbUsageError("give --limit N or --all, not both")
     if args.all:
         return None
-    limit = args.limit if args.limit is not None else (magics.row_limit or None)
-    if limit is not None and limit < 1:
-        raise WfnbUsageError(f"--limit must be 1 or more (got {limit}); --all reads every row")
-    return limit
+    if args.limit is not None:
+        if args.limit < 1:
+            raise WfnbUsageError(
+                f"--limit must be 1 or more (got {args.limit}); --all reads every row"
+            )
+        return int(args.limit)
+    if magics.row_limit < 0:
+        raise WfnbUsageError(
+            f"WfnbMagics.row_limit must be 0 (every row) or more (got {magics.row_limit})"
+        )
+    return magics.row_limit or None
 
 
 def _filters(magics: WfnbMagics, args: argparse.Namespace) -> dict[str, Any]:
