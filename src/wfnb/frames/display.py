@@ -44,6 +44,8 @@ DISPLAY_LIMIT = 500
 """Most rows a frame's notebook display carries (the frame itself always holds all)."""
 MISSING = "—"
 _SHORT = 12
+_LONG = 80
+"""JSON longer than this shows its start, the whole on hover."""
 _HIDDEN = ("id", "entity_table", "correlation_id", "config_rev", "entity_version")
 _FIRST = ("changed_at", "failed_at", "workflow", "entity_id", "transition", "status")
 _CELL = "padding:3px 10px;text-align:left;vertical-align:top;border-bottom:1px solid #e5e5e5"
@@ -130,10 +132,12 @@ def _is_hash(column: str) -> bool:
 
 
 def cell_html(value: Any, column: str = "") -> str:
-    """``cell_text`` escaped; a hash shows 12 characters with the whole value on hover."""
+    """``cell_text`` escaped; a hash shows 12 characters, long JSON 80, the whole on hover."""
     text = cell_text(value, column)
     if _is_hash(column) and len(text) > _SHORT and text != MISSING:
         return f"<span title='{escape(text)}'><code>{escape(text[:_SHORT])}</code></span>"
+    if isinstance(value, dict | list) and len(text) > _LONG:
+        return f"<span title='{escape(text)}'>{escape(text[: _LONG - 1])}…</span>"
     return escape(text)
 
 

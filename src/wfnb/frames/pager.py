@@ -33,7 +33,10 @@ def bundle_html() -> str:
     if _STATE["bundled"]:
         return ""
     _STATE["bundled"] = True
-    return generate_init_offline_itables_html(dt_bundle)
+    html = generate_init_offline_itables_html(dt_bundle)
+    # itables appends a <noscript> logo and "is your notebook trusted?" note: an untrusted
+    # notebook shows the static preview of each table instead, which says enough.
+    return html.split('<div style="vertical-align:middle', 1)[0]
 
 
 def _table_id(cells: pd.DataFrame, caption: str) -> str:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import sys
 from datetime import UTC, datetime, timedelta
@@ -141,3 +142,15 @@ def test_display_frame_puts_the_transition_where_from_and_to_were(history: Frame
     shown = display_frame(history)
     assert "from_status" not in shown.columns
     assert list(shown.columns[:4]) == ["changed_at", "workflow", "entity_id", "transition"]
+
+
+def test_long_metadata_shows_its_start_and_the_whole_on_hover() -> None:
+    meta = {"request": {"values": {f"k{i}": "v" * 10 for i in range(10)}}}
+    cell = display.cell_html(meta, "metadata")
+    assert cell.startswith("<span title='{&quot;request&quot;")
+    assert cell.endswith("…</span>")
+    assert len(html.unescape(re.sub(r"<[^>]+>", "", cell))) <= 80
+    assert (
+        display.cell_html({"reason": "late"}, "metadata")
+        == "{&quot;reason&quot;: &quot;late&quot;}"
+    )
