@@ -76,3 +76,29 @@ def test_a_cut_history_pages_offline_and_reads_as_words(chromium: Path, tmp_path
     assert "0123456789ab" in text
     assert "0123456789abcdef0123" not in text  # 12 characters, the rest on hover
     assert "inv_000010" in second
+
+
+def test_without_the_bundle_a_table_keeps_its_readable_preview(
+    chromium: Path, tmp_path: Path
+) -> None:
+    """The bundle's output cleared from a saved notebook: rows stay readable, no spinner."""
+    from playwright.sync_api import sync_playwright
+
+    pager._STATE["bundled"] = True  # as if an earlier (now cleared) output carried it
+    page_file = tmp_path / "alone.html"
+    page_file.write_text(
+        f"<!doctype html><meta charset='utf-8'><body>{_history(12)._repr_html_()}</body>",
+        encoding="utf-8",
+    )
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(chromium), args=FLAGS)
+        page = browser.new_page(viewport={"width": 1200, "height": 800})
+        page.goto(page_file.as_uri())
+        page.wait_for_timeout(1500)
+        text = page.inner_text("body")
+        page.screenshot(path=str(ARTIFACTS / "frame-display-no-bundle.png"), full_page=True)
+        browser.close()
+    assert "Loading ITables" not in text
+    assert "inv_000000" in text
+    assert "created → draft" in text
+    assert UNREADABLE.search(text) is None

@@ -15,7 +15,11 @@ from html import escape
 
 import pandas as pd
 from itables import to_html_datatable
-from itables.javascript import generate_init_offline_itables_html
+from itables.javascript import (
+    _itables_ready_event,
+    _itables_underscore_version,
+    generate_init_offline_itables_html,
+)
 from itables.options import dt_bundle
 
 __all__ = ["bundle_html", "pager_html"]
@@ -37,6 +41,29 @@ def bundle_html() -> str:
     # itables appends a <noscript> logo and "is your notebook trusted?" note: an untrusted
     # notebook shows the static preview of each table instead, which says enough.
     return html.split('<div style="vertical-align:middle', 1)[0]
+
+
+def _keep_preview_until_ready(html: str, table_id: str) -> str:
+    """Swap the static preview for the pager only once DataTables is there.
+
+    itables swaps at once; were the bundle's output cleared from a saved notebook, the
+    table would then read "Loading ITables..." forever. Waiting for the bundle keeps the
+    readable preview of the first rows in that case.
+    """
+    swap = (
+        f'<script>document.getElementById("{table_id}")?.removeAttribute("hidden");'
+        f'document.getElementById("{table_id}_fallback")?.setAttribute("hidden", "hidden");'
+        "</script>"
+    )
+    ready = (
+        "<script>(() => {const swap = () => {"
+        f'document.getElementById("{table_id}")?.removeAttribute("hidden");'
+        f'document.getElementById("{table_id}_fallback")?.setAttribute("hidden", "hidden");}};'
+        f"if (window.{_itables_underscore_version()}) swap();"
+        f' else window.addEventListener("{_itables_ready_event()}", swap, {{once: true}});'
+        "})();</script>"
+    )
+    return html.replace(swap, ready, 1)
 
 
 def _table_id(cells: pd.DataFrame, caption: str) -> str:
@@ -79,6 +106,6 @@ def pager_html(cells: pd.DataFrame, caption: str, *, hidden: Sequence[str] = ())
             "bottomStart": "info",
             "bottomEnd": "paging",
         }
-    html = to_html_datatable(cells, **options)  # type: ignore[arg-type]
+    html = _keep_preview_until_ready(to_html_datatable(cells, **options), str(options["table_id"]))  # type: ignore[arg-type]
     head = f"<div class='wfnb-caption'><b>{escape(caption)}</b></div>"
     return f"{bundle_html()}<style>{_CSS}</style><div>{head}{html}</div>"
