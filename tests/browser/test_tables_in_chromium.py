@@ -87,7 +87,7 @@ def test_without_the_bundle_a_table_keeps_its_readable_preview(
     pager._STATE["bundled"] = True  # as if an earlier (now cleared) output carried it
     page_file = tmp_path / "alone.html"
     page_file.write_text(
-        f"<!doctype html><meta charset='utf-8'><body>{_history(12)._repr_html_()}</body>",
+        f"<!doctype html><meta charset='utf-8'><body>{_history(40)._repr_html_()}</body>",
         encoding="utf-8",
     )
     with sync_playwright() as pw:

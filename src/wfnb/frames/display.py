@@ -29,6 +29,9 @@ import pandas as pd
 
 __all__ = [
     "DISPLAY_LIMIT",
+    "MISSING",
+    "PAGE",
+    "STATIC_ROWS",
     "Frame",
     "cell_text",
     "display_frame",
@@ -42,6 +45,10 @@ __all__ = [
 
 DISPLAY_LIMIT = 500
 """Most rows a frame's notebook display carries (the frame itself always holds all)."""
+PAGE = 10
+"""Rows per page of a paged display."""
+STATIC_ROWS = 25
+"""A frame of at most this many rows is drawn as a static table (no script, no pager)."""
 MISSING = "—"
 _SHORT = 12
 _LONG = 80
@@ -235,18 +242,34 @@ def text_cells(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def _static(head: pd.DataFrame, caption: str) -> str:
+    """A plain readable table; the rarely needed columns are named, not drawn."""
+    shown = display_frame(head)
+    left_out = [c for c in _HIDDEN if c in shown.columns]
+    if left_out:
+        shown = shown.drop(columns=left_out)
+        caption += f" · also in the frame: {', '.join(left_out)}"
+    names = list(shown.columns)
+    return html_table(names, shown.itertuples(index=False), caption)
+
+
 def frame_html(frame: pd.DataFrame, *, limit: int | None = None) -> str:
-    """The frame as a paged, searchable table (itables, offline), or a static one."""
+    """The frame as a paged, searchable table (itables, offline), or a static one.
+
+    A frame of at most ``STATIC_ROWS`` rows is a static table: no script, readable
+    anywhere a notebook is shown. Longer ones page, up to ``limit`` rows.
+    """
     limit = DISPLAY_LIMIT if limit is None else limit
     head = frame.head(limit)
     caption = _caption(frame, len(head))
     if frame.empty:
         return f"<div><b>0 rows</b> {escape(caption) if limit_note(frame) else ''}</div>"
+    if len(head) <= STATIC_ROWS:
+        return _static(head, caption)
     try:
         from wfnb.frames.pager import pager_html  # noqa: PLC0415  # needs itables
     except ImportError:
-        shown = display_frame(head)
-        return html_table(list(shown.columns), shown.itertuples(index=False), caption)
+        return _static(head, caption)
     cells = html_cells(head)
     return pager_html(cells, caption, hidden=[c for c in _HIDDEN if c in cells.columns])
 

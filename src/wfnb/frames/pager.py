@@ -22,6 +22,8 @@ from itables.javascript import (
 )
 from itables.options import dt_bundle
 
+from wfnb.frames.display import PAGE
+
 __all__ = ["bundle_html", "pager_html"]
 
 _STATE = {"bundled": False}
@@ -90,7 +92,7 @@ def pager_html(cells: pd.DataFrame, caption: str, *, hidden: Sequence[str] = ())
         "table_id": _table_id(cells, caption),
         "classes": "display compact cell-border wfnb-table",
         "style": _STYLE,
-        "pageLength": 10,
+        "pageLength": PAGE,
         "lengthMenu": [10, 25, 100, 500],
         "order": [],
         "autoWidth": False,

@@ -116,8 +116,8 @@ def test_derived_frames_keep_the_readable_display(history: Frame) -> None:
 
 def test_the_display_pages_the_first_rows_and_says_so(history: Frame) -> None:
     many = Frame(pd.concat([history] * 40, ignore_index=True))
-    html = frame_html(many, limit=25)
-    assert f"this table shows the first 25 (all {len(many):,} are in the frame)" in html
+    html = frame_html(many, limit=30)
+    assert f"this table shows the first 30 (all {len(many):,} are in the frame)" in html
     assert "pageLength" in html  # itables' pager
     assert html.count("wfnb_") >= 1
 
@@ -154,3 +154,14 @@ def test_long_metadata_shows_its_start_and_the_whole_on_hover() -> None:
         display.cell_html({"reason": "late"}, "metadata")
         == "{&quot;reason&quot;: &quot;late&quot;}"
     )
+
+
+def test_a_short_frame_is_a_static_table_without_script(history: Frame) -> None:
+    html = history._repr_html_()
+    assert "<script" not in html
+    assert "<table" in html
+    assert "also in the frame: id, entity_table, correlation_id" in html
+    assert_readable(html)
+    longer = Frame(pd.concat([history] * 10, ignore_index=True))
+    assert len(longer) > display.STATIC_ROWS
+    assert "<script" in longer._repr_html_()
