@@ -69,9 +69,6 @@ def _filters(
     **more: Any,
 ) -> reads.Filters:
     """The filters every log read shares, plus the table's own (``more``)."""
-    if more.get("limit") is not None and more["limit"] < 1:
-        raise WfnbUsageError(f"limit must be 1 or more (got {more['limit']}); None reads every row")
-    more.pop("limit", None)
     name = workflow.name if isinstance(workflow, Workflow) else workflow
     return reads.Filters(
         workflow=name,
@@ -81,6 +78,13 @@ def _filters(
         until=moment(until),
         **more,
     )
+
+
+def _checked_limit(limit: int | None) -> int | None:
+    """``limit`` if it is None or at least 1; else one WF400 line."""
+    if limit is not None and limit < 1:
+        raise WfnbUsageError(f"limit must be 1 or more (got {limit}); without a limit, every row")
+    return limit
 
 
 def history(  # noqa: PLR0917  # api.md fixes the positional order
@@ -139,8 +143,8 @@ def history(  # noqa: PLR0917  # api.md fixes the positional order
         to_status=status,
         metadata=metadata,
         user_id=user,
-        limit=limit,
     )
+    limit = _checked_limit(limit)
     stmt = reads.select_history(f, dialect_of(db), limit, newest_first=newest_first)
     frame = read_frame(
         db,
@@ -197,8 +201,8 @@ def failures(  # noqa: PLR0917  # mirrors history's positional order
         error_code=code,
         metadata=metadata,
         user_id=user,
-        limit=limit,
     )
+    limit = _checked_limit(limit)
     stmt = reads.select_failures(f, dialect_of(db), limit, newest_first=newest_first)
     frame = read_frame(
         db,
