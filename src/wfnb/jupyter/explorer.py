@@ -9,6 +9,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from wfnb.frames.display import html_table as table
+from wfnb.jupyter.oneline import shows_errors_in
 from wfnb.spec import Workflow, Workflows
 
 __all__ = ["WorkflowExplorer", "status_panel"]
@@ -90,11 +91,12 @@ class WorkflowExplorer(widgets.VBox):  # type: ignore[misc]  # ipywidgets is unt
         )
         self.diagram = widgets.HTML()
         self.panel = widgets.HTML()
+        self.message = widgets.HTML()
         self.workflow.observe(self._on_workflow, names="value")
         self.status.observe(self._on_status, names="value")
         self.heat.observe(self._on_heat, names="value")
         controls = widgets.HBox([self.workflow, self.status, self.heat])
-        super().__init__([controls, self.diagram, self.panel])
+        super().__init__([controls, self.message, self.diagram, self.panel])
         self._on_workflow(None)
 
     @property
@@ -102,18 +104,23 @@ class WorkflowExplorer(widgets.VBox):  # type: ignore[misc]  # ipywidgets is unt
         """The selected workflow."""
         return self.wfs[self.workflow.value]
 
+    @shows_errors_in("message")
     def _on_workflow(self, _change: Any) -> None:
+        self.message.value = ""
         wf = self.current
         self.status.options = list(wf.status_types)
         self.status.value = wf.initial_status
         self._draw()
         self._on_status(None)
 
+    @shows_errors_in("message")
     def _on_status(self, _change: Any) -> None:
         if self.status.value is not None:
             self.panel.value = status_panel(self.current, self.status.value)
 
+    @shows_errors_in("message")
     def _on_heat(self, _change: Any) -> None:
+        self.message.value = ""
         self._draw()
 
     def _draw(self) -> None:

@@ -8,12 +8,10 @@ the wheel, so it works offline); short ones are readable static tables.
 
 from __future__ import annotations
 
-import argparse
 import json
 from collections.abc import Callable, Mapping
-from functools import wraps
 from html import escape
-from typing import Any, TypeVar
+from typing import Any
 
 import ipywidgets as widgets
 import pandas as pd
@@ -21,48 +19,14 @@ import sqlalchemy as sa
 
 from wfnb.exceptions import WfnbError
 from wfnb.frames.display import display_frame, html_table, text_cells
+from wfnb.jupyter.oneline import ERROR as _ERROR
+from wfnb.jupyter.oneline import coded_line
+from wfnb.jupyter.oneline import shows_errors_in as _shows_errors_in
 from wfnb.spec import Workflow, Workflows
 
 __all__ = ["EntityTimeline", "FailureBrowser", "StepRunner", "coded_line", "timeline_html"]
 
-_ERROR = "<div style='color:#b00020'><b>{}</b></div>"
 _NOTE = "<div style='color:#555'>{}</div>"
-_Fn = TypeVar("_Fn", bound=Callable[..., Any])
-
-
-def coded_line(exc: BaseException) -> str:
-    """An error as the one line a person sees: ``WF400: not an ISO date ...``.
-
-    A wfnb error keeps its code; a bad value typed into a field (``ValueError``,
-    ``argparse.ArgumentTypeError``) is a usage error, WF400; anything else, WF000.
-    """
-    if isinstance(exc, WfnbError):
-        return exc.one_line()
-    message = " ".join(str(exc).split()) or type(exc).__name__
-    if isinstance(exc, ValueError | argparse.ArgumentTypeError):
-        return f"WF400: {message}"
-    return f"WF000: {type(exc).__name__}: {message}"
-
-
-def _error(exc: BaseException) -> str:
-    return _ERROR.format(escape(coded_line(exc)))
-
-
-def _shows_errors_in(attribute: str) -> Callable[[_Fn], _Fn]:
-    """Run a widget callback; any exception becomes one coded line in ``self.<attribute>``."""
-
-    def decorate(fn: _Fn) -> _Fn:
-        @wraps(fn)
-        def guarded(self: Any, *args: Any, **kwargs: Any) -> Any:
-            try:
-                return fn(self, *args, **kwargs)
-            except Exception as exc:  # noqa: BLE001  # a widget shows one line, never a traceback
-                getattr(self, attribute).value = _error(exc)
-                return None
-
-        return guarded  # type: ignore[return-value]
-
-    return decorate
 
 
 def timeline_html(rows: Any, deviations: Any, hashes: Mapping[str, str]) -> str:
