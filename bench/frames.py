@@ -104,7 +104,7 @@ def run(kind: str, n: int) -> dict[str, float]:
         load(url, n)
         print(f"[{kind}] loaded {n} history rows in {time.perf_counter() - t:.1f}s")
         engine = sa.create_engine(url)
-        stmt = reads.select_history(reads.Filters(), engine.dialect.name)
+        stmt = reads.select_history(reads.Filters(), engine.dialect.name, newest_first=True)
 
         def floor() -> pd.DataFrame:
             with engine.connect() as conn:

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import sqlalchemy as sa
 
+from wfnb.exceptions import WfnbUsageError
+from wfnb.frames.display import Frame, as_frame
 from wfnb.frames.reading import (
     CHUNKSIZE,
     DbLike,
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
     from wfnb.timers.port import JobQueue
 
 __all__ = [
+    "Frame",
     "dwell_times",
     "entities",
     "failures",
@@ -54,7 +57,7 @@ _HISTORY_CATEGORIES = (
 )  # fmt: skip
 _HISTORY_STRINGS = ("entity_id", "tenant_id", "user_id", "correlation_id")
 _FAILURE_CATEGORIES = ("workflow", "entity_table", "status", "step_key", "error_code")
-_FAILURE_STRINGS = ("entity_id", "tenant_id", "error_message", "correlation_id")
+_FAILURE_STRINGS = ("entity_id", "tenant_id", "error_message", "correlation_id", "user_id")
 
 
 def _filters(
@@ -77,6 +80,13 @@ def _filters(
     )
 
 
+def _checked_limit(limit: int | None) -> int | None:
+    """``limit`` if it is None or at least 1; else one WF400 line."""
+    if limit is not None and limit < 1:
+        raise WfnbUsageError(f"limit must be 1 or more (got {limit}); without a limit, every row")
+    return limit
+
+
 def history(  # noqa: PLR0917  # api.md fixes the positional order
     db: DbLike,
     workflow: str | Workflow | Sequence[str] | None = None,
@@ -91,10 +101,17 @@ def history(  # noqa: PLR0917  # api.md fixes the positional order
     *,
     status: Many = None,
     from_status: Many = None,
+    user: Many = None,
+    newest_first: bool = True,
     chunksize: int = CHUNKSIZE,
     progress: bool | None = None,
-) -> pd.DataFrame:
-    """``workflow_history`` rows, oldest first, every filter applied in SQL.
+) -> Frame:
+    """``workflow_history`` rows, newest first, every filter applied in SQL.
+
+    Every matching row is returned unless ``limit`` is given; then the newest ``limit``
+    rows are, and a cut frame says so: ``attrs["wfnb_total"]`` is the number of rows that
+    matched (a ``COUNT(*)`` in the same transaction), ``attrs["wfnb_returned"]`` the rows
+    it holds, and its display reads "1,000 of 8,560 rows".
 
     Args:
         db: a URL or a SQLAlchemy engine.
@@ -106,9 +123,11 @@ def history(  # noqa: PLR0917  # api.md fixes the positional order
         step: one step key or several.
         kind: one history kind (``initiated``, ``rejected``, ...) or several.
         metadata: ``{json_path: value}``; a path is ``"a.b"`` or a tuple of keys.
-        limit: at most this many rows.
+        limit: at most this many rows (the newest, unless ``newest_first=False``).
         status: the status entered (``to_status``), one or several.
         from_status: the status left, one or several.
+        user: the ``user_id`` who asked, one or several.
+        newest_first: order by ``changed_at`` descending (False: oldest first).
         chunksize: rows per fetch while streaming.
         progress: show a tqdm bar (default: in a notebook or terminal only).
     """
@@ -123,18 +142,27 @@ def history(  # noqa: PLR0917  # api.md fixes the positional order
         from_status=from_status,
         to_status=status,
         metadata=metadata,
+        user_id=user,
     )
-    stmt = reads.select_history(f, dialect_of(db), limit)
+    limit = _checked_limit(limit)
+    stmt = reads.select_history(f, dialect_of(db), limit, newest_first=newest_first)
     frame = read_frame(
-        db, stmt, tenant_id=tenant_id, chunksize=chunksize, progress=progress, label="history"
+        db,
+        stmt,
+        tenant_id=tenant_id,
+        chunksize=chunksize,
+        progress=progress,
+        label="history",
+        limit=limit,
     )
-    return typed(
+    typed(
         frame,
         categories=_HISTORY_CATEGORIES,
         strings=_HISTORY_STRINGS,
         stamps=("changed_at",),
         numbers=("duration_ms",),
     )
+    return as_frame(frame, {"wfnb_table": "history"})
 
 
 def failures(  # noqa: PLR0917  # mirrors history's positional order
@@ -150,13 +178,17 @@ def failures(  # noqa: PLR0917  # mirrors history's positional order
     metadata: dict[Any, Any] | None = None,
     limit: int | None = None,
     *,
+    user: Many = None,
+    newest_first: bool = True,
     chunksize: int = CHUNKSIZE,
     progress: bool | None = None,
-) -> pd.DataFrame:
-    """``workflow_permanent_failure_log`` rows, oldest first, filtered in SQL.
+) -> Frame:
+    """``workflow_permanent_failure_log`` rows, newest first, filtered in SQL.
 
     Args are those of ``history``; ``status`` is the failure status, ``code`` the
-    use case's error code, and ``since``/``until`` bound ``failed_at``.
+    use case's error code, and ``since``/``until`` bound ``failed_at``. ``user_id`` (and
+    the ``user`` filter) is the user of the call that failed, from its history row. A
+    ``limit`` cuts as in ``history`` and says so in ``attrs["wfnb_total"]``.
     """
     f = _filters(
         workflow,
@@ -168,14 +200,21 @@ def failures(  # noqa: PLR0917  # mirrors history's positional order
         to_status=status,
         error_code=code,
         metadata=metadata,
+        user_id=user,
     )
-    stmt = reads.select_failures(f, dialect_of(db), limit)
+    limit = _checked_limit(limit)
+    stmt = reads.select_failures(f, dialect_of(db), limit, newest_first=newest_first)
     frame = read_frame(
-        db, stmt, tenant_id=tenant_id, chunksize=chunksize, progress=progress, label="failures"
+        db,
+        stmt,
+        tenant_id=tenant_id,
+        chunksize=chunksize,
+        progress=progress,
+        label="failures",
+        limit=limit,
     )
-    return typed(
-        frame, categories=_FAILURE_CATEGORIES, strings=_FAILURE_STRINGS, stamps=("failed_at",)
-    )
+    typed(frame, categories=_FAILURE_CATEGORIES, strings=_FAILURE_STRINGS, stamps=("failed_at",))
+    return as_frame(frame, {"wfnb_table": "failures"})
 
 
 def entities(
@@ -216,7 +255,7 @@ def transition_counts(
     stmt = reads.select_transition_counts(f, dialect_of(db))
     frame = read_frame(db, stmt, tenant_id=tenant_id, progress=False)
     frame["count"] = frame["count"].astype("int64")
-    return typed(frame, categories=("from_status", "to_status", "step_key", "kind"))
+    return as_frame(typed(frame, categories=("from_status", "to_status", "step_key", "kind")))
 
 
 def _timedelta(seconds: pd.Series) -> pd.Series:
@@ -244,7 +283,7 @@ def dwell_times(
         frame[name] = frame[name].astype("int64")
     for name in ("mean", "p50", "p95"):
         frame[name] = _timedelta(frame[name])
-    return typed(frame, strings=("status",))
+    return as_frame(typed(frame, strings=("status",)))
 
 
 def stays(
@@ -260,7 +299,7 @@ def stays(
     stmt = reads.select_completed_stays(f, dialect_of(db))
     frame = read_frame(db, stmt, tenant_id=tenant_id, label="stays")
     frame["duration"] = _timedelta(frame.pop("seconds"))
-    return typed(frame, categories=("status",))
+    return as_frame(typed(frame, categories=("status",)))
 
 
 def throughput(
@@ -278,7 +317,7 @@ def throughput(
     frame = read_frame(db, stmt, tenant_id=tenant_id, progress=False)
     for name in ("transitions", "entities"):
         frame[name] = frame[name].astype("int64")
-    return typed(frame, stamps=("bucket",))
+    return as_frame(typed(frame, stamps=("bucket",)))
 
 
 _TIMER_COLUMNS = (
@@ -307,9 +346,11 @@ def timers(queue_or_db: JobQueue | DbLike) -> pd.DataFrame:
     rows = [[*(getattr(j, c) for c in _TIMER_COLUMNS)] for j in jobs]
     frame = pd.DataFrame(rows, columns=list(_TIMER_COLUMNS))
     frame["entered_version"] = frame["entered_version"].astype("int64")
-    return typed(
-        frame,
-        categories=("workflow", "timer_key", "step", "requester_type", "status"),
-        strings=("entity_id", "dedup_key"),
-        stamps=("due_at",),
+    return as_frame(
+        typed(
+            frame,
+            categories=("workflow", "timer_key", "step", "requester_type", "status"),
+            strings=("entity_id", "dedup_key"),
+            stamps=("due_at",),
+        )
     )

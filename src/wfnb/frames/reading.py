@@ -139,11 +139,26 @@ def read_frame(
     chunksize: int = CHUNKSIZE,
     progress: bool | None = None,
     label: str = "rows",
+    limit: int | None = None,
 ) -> pd.DataFrame:
-    """Run ``stmt`` in a read transaction and return its rows as an untyped frame."""
+    """Run ``stmt`` in a read transaction and return its rows as an untyped frame.
+
+    With ``limit`` (``stmt`` is already limited to it) and a full answer, the same
+    transaction counts every row that matches: ``attrs["wfnb_total"]`` says the frame
+    is cut, ``attrs["wfnb_returned"]`` how many rows it holds.
+    """
+    total: int | None = None
     with connect(db, tenant_id) as conn, wrap_errors(label):
         rows, columns = fetch(conn, stmt, chunksize=chunksize, progress=progress, label=label)
-    return pd.DataFrame.from_records(rows, columns=columns, nrows=len(rows))
+        if limit is not None and len(rows) >= limit:
+            whole = stmt.limit(None).offset(None)
+            total = int(conn.execute(reads.count_rows(whole)).scalar_one())
+    frame = pd.DataFrame.from_records(rows, columns=columns, nrows=len(rows))
+    if limit is not None:
+        frame.attrs.update(
+            wfnb_total=len(rows) if total is None else total, wfnb_returned=len(rows)
+        )
+    return frame
 
 
 def dialect_of(db: DbLike) -> str:

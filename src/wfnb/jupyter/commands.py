@@ -120,6 +120,25 @@ def _diff(magics: WfnbMagics, args: argparse.Namespace) -> Any:
     return diff(args.old, args.new, db=db)
 
 
+def _limit(magics: WfnbMagics, args: argparse.Namespace) -> int | None:
+    """``--all``: none; ``--limit N``: N; else the ``row_limit`` option (0: none)."""
+    if args.all and args.limit is not None:
+        raise WfnbUsageError("give --limit N or --all, not both")
+    if args.all:
+        return None
+    if args.limit is not None:
+        if args.limit < 1:
+            raise WfnbUsageError(
+                f"--limit must be 1 or more (got {args.limit}); --all reads every row"
+            )
+        return int(args.limit)
+    if magics.row_limit < 0:
+        raise WfnbUsageError(
+            f"WfnbMagics.row_limit must be 0 (every row) or more (got {magics.row_limit})"
+        )
+    return magics.row_limit or None
+
+
 def _filters(magics: WfnbMagics, args: argparse.Namespace) -> dict[str, Any]:
     if args.workflow is not None:
         magics.session.workflow(args.workflow)  # WF200 for an unknown name
@@ -130,8 +149,15 @@ def _filters(magics: WfnbMagics, args: argparse.Namespace) -> dict[str, Any]:
         "since": args.since,
         "until": args.until,
         "step": args.step,
-        "limit": args.limit or magics.row_limit,
+        "user": args.user,
+        "limit": _limit(magics, args),
     }
+
+
+def _hinted(frame: Any) -> Any:
+    """A cut frame's display names the magic's way out: ``--limit N`` or ``--all``."""
+    frame.attrs["wfnb_hint"] = "--limit N or --all for more"
+    return frame
 
 
 @route("history")
@@ -139,8 +165,10 @@ def _history(magics: WfnbMagics, args: argparse.Namespace) -> Any:
     from wfnb import frames  # noqa: PLC0415
 
     db = magics.session.engine
-    return frames.history(
-        db, **_filters(magics, args), kind=args.kind, status=args.status, progress=False
+    return _hinted(
+        frames.history(
+            db, **_filters(magics, args), kind=args.kind, status=args.status, progress=False
+        )
     )
 
 
@@ -149,7 +177,7 @@ def _failures(magics: WfnbMagics, args: argparse.Namespace) -> Any:
     from wfnb import frames  # noqa: PLC0415
 
     db = magics.session.engine
-    return frames.failures(db, **_filters(magics, args), code=args.code, progress=False)
+    return _hinted(frames.failures(db, **_filters(magics, args), code=args.code, progress=False))
 
 
 @route("conformance")
@@ -171,7 +199,7 @@ def _dryrun(magics: WfnbMagics, args: argparse.Namespace) -> Any:
     step: Any = args.step
     if step is not None and step.lstrip().startswith("{"):
         step = json_object(step)
-    return dry_run(
+    result = dry_run(
         session.engine,
         session.require_workflows(),
         args.workflow,
@@ -182,6 +210,14 @@ def _dryrun(magics: WfnbMagics, args: argparse.Namespace) -> Any:
         use_cases=dict(session.use_cases),
         tenant_id=args.tenant,
     )
+    error = result.result.error
+    if error is not None and error.code in _MISTAKES:
+        raise error  # an unknown entity or step is one coded line, not an empty diff
+    return result
+
+
+_MISTAKES = frozenset({"WF200", "WF201", "WF202", "WF203", "WF208"})
+"""Step errors that mean the call itself was wrong: nothing ran, nothing to show."""
 
 
 def define_use_case(magics: WfnbMagics, name: str, cell: str) -> Callable[..., Any]:

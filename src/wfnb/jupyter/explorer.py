@@ -8,13 +8,25 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from wfnb._html import table
+from wfnb.frames.display import html_table as table
+from wfnb.jupyter.oneline import shows_errors_in
 from wfnb.spec import Workflow, Workflows
 
 __all__ = ["WorkflowExplorer", "status_panel"]
 
 EdgeCounts = Mapping[tuple[str, ...], int]
 CountsSource = Callable[[Workflow], EdgeCounts]
+
+
+def _after(iso: str) -> str:
+    """``P14D`` as ``14 d (P14D)``; months and years stay as written."""
+    from datetime import timedelta  # noqa: PLC0415
+
+    from wfnb.frames.display import duration_text  # noqa: PLC0415
+    from wfnb.spec import parse_duration  # noqa: PLC0415
+
+    span = parse_duration(iso)
+    return f"{duration_text(span)} ({iso})" if isinstance(span, timedelta) else iso
 
 
 def status_panel(wf: Workflow, status: str) -> str:
@@ -48,7 +60,7 @@ def status_panel(wf: Workflow, status: str) -> str:
             )
     headers = ["step", "requester", "validation", "action", "→ success", "→ rejection", "claim"]
     parts.append(table([*headers, "auto"], rows) if rows else "<p>No step is declared here.</p>")
-    timers = [(t.key, t.after, t.step, t.requester_type) for t in wf.timers_at(status)]
+    timers = [(t.key, _after(t.after), t.step, t.requester_type) for t in wf.timers_at(status)]
     if timers:
         parts.append(table(["timer", "after", "runs step", "as"], timers, "Timers"))
     observed = [(o.to, o.source) for o in wf.observed_transitions if o.from_ == status]
@@ -79,11 +91,12 @@ class WorkflowExplorer(widgets.VBox):  # type: ignore[misc]  # ipywidgets is unt
         )
         self.diagram = widgets.HTML()
         self.panel = widgets.HTML()
+        self.message = widgets.HTML()
         self.workflow.observe(self._on_workflow, names="value")
         self.status.observe(self._on_status, names="value")
         self.heat.observe(self._on_heat, names="value")
         controls = widgets.HBox([self.workflow, self.status, self.heat])
-        super().__init__([controls, self.diagram, self.panel])
+        super().__init__([controls, self.message, self.diagram, self.panel])
         self._on_workflow(None)
 
     @property
@@ -91,18 +104,23 @@ class WorkflowExplorer(widgets.VBox):  # type: ignore[misc]  # ipywidgets is unt
         """The selected workflow."""
         return self.wfs[self.workflow.value]
 
+    @shows_errors_in("message")
     def _on_workflow(self, _change: Any) -> None:
+        self.message.value = ""
         wf = self.current
         self.status.options = list(wf.status_types)
         self.status.value = wf.initial_status
         self._draw()
         self._on_status(None)
 
+    @shows_errors_in("message")
     def _on_status(self, _change: Any) -> None:
         if self.status.value is not None:
             self.panel.value = status_panel(self.current, self.status.value)
 
+    @shows_errors_in("message")
     def _on_heat(self, _change: Any) -> None:
+        self.message.value = ""
         self._draw()
 
     def _draw(self) -> None:

@@ -32,7 +32,9 @@ class WfnbMagics(Magics):
     database_url = Unicode(
         "", help="Database used when %wfnb connect was not called (a SQLAlchemy URL)."
     ).tag(config=True)
-    row_limit = Integer(1000, help="Most rows a magic returns in a DataFrame.").tag(config=True)
+    row_limit = Integer(
+        0, help="Most rows a magic returns in a DataFrame (0: every row; the display pages)."
+    ).tag(config=True)
     diagram_direction = CaselessStrEnum(
         ["LR", "TB", "RL", "BT"], default_value="LR", help="Direction of workflow diagrams."
     ).tag(config=True)

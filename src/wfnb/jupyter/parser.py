@@ -65,7 +65,9 @@ def _add_data_commands(sub: Any) -> None:
         p.add_argument("--since", type=moment, help="ISO date or datetime")
         p.add_argument("--until", type=moment, help="ISO date or datetime")
         p.add_argument("--step")
-        p.add_argument("--limit", type=int, help="default: the row_limit option")
+        p.add_argument("--limit", type=int, help="at most N rows, the newest (default: row_limit)")
+        p.add_argument("--all", action="store_true", help="every row, whatever row_limit says")
+        p.add_argument("--user", help="only rows of this user_id")
         if name == "history":
             p.add_argument("--kind")
             p.add_argument("--status", help="rows that entered this status")

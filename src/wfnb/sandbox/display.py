@@ -1,11 +1,16 @@
-"""How a ``DryRun`` shows itself in a notebook: the diff, history, events, timers, why."""
+"""How a ``DryRun`` shows itself in a notebook: the diff, history, events, timers, why.
+
+A dry-run that did nothing because of a mistake (unknown entity, unknown step, no step
+applies, a bad payload) reads as one coded line; one that ran shows its headline, the
+columns it changed (the others folded away), and only the tables that have rows.
+"""
 
 from __future__ import annotations
 
 from html import escape
 from typing import TYPE_CHECKING, Any
 
-from wfnb._html import table
+from wfnb.frames.display import cell_html, cell_text, html_table
 
 if TYPE_CHECKING:
     from wfnb.sandbox.dryrun import DryRun
@@ -13,50 +18,111 @@ if TYPE_CHECKING:
 __all__ = ["dry_run_html"]
 
 _CHANGED = "background:#fff3b0;font-weight:bold"
-_LOG_COLUMNS = ("kind", "step_key", "from_status", "to_status", "metadata", "changed_at")
+_CELL = "padding:3px 10px;text-align:left;vertical-align:top;border-bottom:1px solid #e5e5e5"
+_ERROR = "<div style='color:#b00020'><b>{}</b>{}</div>"
+_LOG_COLUMNS = ("changed_at", "kind", "step_key", "from_status", "to_status", "metadata")
+_LOG_HEADERS = ("when", "kind", "step", "from", "to", "metadata")
 
 
-def _cell(value: Any, style: str = "") -> str:
-    text = "" if value is None else escape(str(value))
-    return f"<td style='{style}'>{text}</td>" if style else f"<td>{text}</td>"
+def _row(key: str, before: Any, after: Any, style: str) -> str:
+    cells = "".join(
+        f"<td style='{_CELL}{';' + style if style else ''}'>{cell_html(v, key)}</td>"
+        for v in (before, after)
+    )
+    return f"<tr><th style='{_CELL}'>{escape(key)}</th>{cells}</tr>"
 
 
 def _diff(dr: DryRun) -> str:
+    """The changed columns, marked; the unchanged ones folded under a summary line."""
     before, after = dr.before or {}, dr.after or {}
     changed = dr.changes
-    rows = "".join(
-        f"<tr><th style='text-align:left'>{escape(k)}</th>"
-        + _cell(before.get(k), _CHANGED if k in changed else "")
-        + _cell(after.get(k), _CHANGED if k in changed else "")
-        + "</tr>"
-        for k in dict.fromkeys([*before, *after])
-    )
-    head = "<tr><th></th><th style='text-align:left'>before</th>"
-    head += "<th style='text-align:left'>after</th></tr>"
+    keys = list(dict.fromkeys([*before, *after]))
+    head = f"<tr><th style='{_CELL}'></th><th style='{_CELL}'>before</th>"
+    head += f"<th style='{_CELL}'>after</th></tr>"
     style = "border-collapse:collapse;font-size:90%"
-    return f"<table style='{style}'><thead>{head}</thead><tbody>{rows}</tbody></table>"
+
+    def block(names: list[str], mark: str) -> str:
+        rows = "".join(_row(k, before.get(k), after.get(k), mark) for k in names)
+        return f"<table style='{style}'><thead>{head}</thead><tbody>{rows}</tbody></table>"
+
+    moved = [k for k in keys if k in changed]
+    same = [k for k in keys if k not in changed]
+    parts = [block(moved, _CHANGED) if moved else "<div>no column of the entity changes</div>"]
+    if same:
+        parts.append(
+            f"<details><summary>{len(same)} column{'s' * (len(same) != 1)} unchanged"
+            f"</summary>{block(same, '')}</details>"
+        )
+    return "".join(parts)
+
+
+def _mistake(dr: DryRun) -> str | None:
+    """One coded line when the call stopped before running anything; else None."""
+    r = dr.result
+    if r.error is None or dr.history or dr.changes:
+        return None
+    line = dr.why or r.error.one_line()
+    where = ""
+    if r.from_status is not None:
+        where = f" — {escape(str(r.entity_id))} stays at {escape(str(r.from_status))}"
+    return _ERROR.format(escape(line), where)
+
+
+def _why(dr: DryRun) -> str | None:
+    """``dr.why``; a rejection whose use case gave a ``code`` shows it first."""
+    why = dr.why
+    code = dr.result.metadata.get("code") if dr.result.error is None else None
+    if why and isinstance(code, str) and code and not why.startswith(code):
+        return f"{code}: {why}"
+    return why
 
 
 def dry_run_html(dr: DryRun) -> str:
     """The dry-run as HTML: headline, why, entity diff (changed cells marked), then logs."""
+    mistake = _mistake(dr)
+    if mistake is not None:
+        return mistake
     r = dr.result
+    if r.from_status is not None and r.from_status == r.final_status:
+        move = f"(stays at {r.from_status})"
+    else:
+        move = " → ".join(cell_text(s) for s in (r.from_status, r.final_status) if s is not None)
     headline = (
-        f"<b>dry-run</b> {escape(r.workflow)} / {escape(r.entity_id)}: "
-        f"<b>{escape(r.outcome.value)}</b> "
-        f"{escape(str(r.from_status))} → {escape(str(r.final_status))}"
+        f"<b>dry-run</b> {escape(r.workflow)} / {escape(str(r.entity_id))}: "
+        f"<b>{escape(r.outcome.value)}</b> {escape(move)}"
+        " <span style='color:#555'>(in a sandbox: nothing was written)</span>"
     )
     parts = [headline]
-    if dr.why:
-        parts.append(f"<div style='color:#a00'>why: {escape(dr.why)}</div>")
+    why = _why(dr)
+    if why:
+        parts.append(f"<div style='color:#a00'>why: {escape(why)}</div>")
     parts.append(_diff(dr))
-    history = [[row.get(c) for c in _LOG_COLUMNS] for row in dr.history]
-    parts.append(table(list(_LOG_COLUMNS), history, caption="history rows it would write"))
+    if dr.history:
+        rows = [[row.get(c) for c in _LOG_COLUMNS] for row in dr.history]
+        parts.append(
+            html_table(_LOG_HEADERS, rows, "history rows it would write", columns=_LOG_COLUMNS)
+        )
     if dr.failures:
         cols = ["status", "step_key", "error_code", "error_message"]
         rows = [[row.get(c) for c in cols] for row in dr.failures]
-        parts.append(table(cols, rows, caption="failure-log rows"))
-    events = [[e.name, dict(e.payload)] for e in dr.events]
-    parts.append(table(["event", "payload"], events, caption="events it would emit"))
-    timers = [[t.timer_key, t.step, t.status, t.due_at.isoformat()] for t in dr.timers]
-    parts.append(table(["timer", "step", "at", "due"], timers, caption="timers it would arm"))
+        parts.append(html_table(cols, rows, "failure-log rows it would write"))
+    if dr.events:
+        events = [[e.name, dict(e.payload)] for e in dr.events]
+        parts.append(html_table(["event", "payload"], events, "events it would emit"))
+    if dr.timers:
+        timers = [[t.timer_key, t.step, t.status, t.due_at] for t in dr.timers]
+        parts.append(
+            html_table(["timer", "step", "at", "due"], timers, "timers it would arm (UTC)")
+        )
+    quiet = [
+        name
+        for name, rows in (
+            ("history rows", dr.history),
+            ("events", dr.events),
+            ("timers", dr.timers),
+        )
+        if not rows
+    ]
+    if quiet:
+        parts.append(f"<div style='color:#555'>no {', no '.join(quiet)}</div>")
     return "<div>" + "<br>".join(parts) + "</div>"

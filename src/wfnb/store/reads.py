@@ -60,6 +60,7 @@ class Filters:
     to_status: OneOrMany = None
     error_code: OneOrMany = None
     metadata: Mapping[Any, Any] | None = None
+    user_id: OneOrMany = None
 
 
 def _values(value: Any) -> list[Any]:
@@ -127,6 +128,7 @@ def _where(table: sa.Table, stamp: str, f: Filters, dialect: str) -> list[Any]:
         ("from_status", f.from_status),
         ("to_status", f.to_status),
         ("error_code", f.error_code),
+        ("user_id", f.user_id if "user_id" in c else None),
     ]
     where = [_match(c[name], value) for name, value in pairs if value is not None]
     if f.since is not None:
@@ -144,27 +146,60 @@ def _check_columns(table: sa.Table, f: Filters) -> None:
             raise WfnbUsageError(f"{table.name} has no {column!r} column to filter on")
 
 
-def select_history(f: Filters, dialect: str, limit: int | None = None) -> sa.Select[Any]:
-    """``SELECT * FROM workflow_history WHERE <filters> ORDER BY id [LIMIT n]``."""
+def _order(table: sa.Table, stamp: str, newest_first: bool) -> tuple[Any, ...]:
+    keys = (table.c[stamp], table.c.id)
+    return tuple(k.desc() for k in keys) if newest_first else keys
+
+
+def select_history(
+    f: Filters, dialect: str, limit: int | None = None, *, newest_first: bool = False
+) -> sa.Select[Any]:
+    """``SELECT * FROM workflow_history WHERE <filters> ORDER BY changed_at, id [LIMIT n]``.
+
+    ``newest_first`` orders by ``changed_at DESC, id DESC`` (a limit then keeps the newest).
+    """
     _check_columns(HISTORY, f)
     stmt = sa.select(HISTORY).where(*_where(HISTORY, "changed_at", f, dialect))
-    stmt = stmt.order_by(HISTORY.c.id)
+    stmt = stmt.order_by(*_order(HISTORY, "changed_at", newest_first))
     return stmt.limit(limit) if limit is not None else stmt
 
 
-def select_failures(f: Filters, dialect: str, limit: int | None = None) -> sa.Select[Any]:
-    """``SELECT * FROM workflow_permanent_failure_log WHERE <filters> ORDER BY id``.
+def _failure_user(table: sa.Table) -> sa.ScalarSelect[Any]:
+    """The ``user_id`` of the history row the failing call wrote (same correlation id)."""
+    h = HISTORY.alias("h")
+    return (
+        sa.select(h.c.user_id)
+        .where(
+            h.c.workflow == table.c.workflow,
+            h.c.entity_id == table.c.entity_id,
+            h.c.correlation_id == table.c.correlation_id,
+        )
+        .limit(1)
+        .scalar_subquery()
+    )
 
-    ``to_status`` filters the failure ``status``; ``kind`` and ``from_status`` do not apply.
+
+def select_failures(
+    f: Filters, dialect: str, limit: int | None = None, *, newest_first: bool = False
+) -> sa.Select[Any]:
+    """``SELECT *, <user_id of the call> FROM workflow_permanent_failure_log WHERE <filters>``.
+
+    Ordered by ``failed_at, id`` (``newest_first``: descending). ``to_status`` filters the
+    failure ``status``; ``kind`` and ``from_status`` do not apply. The failure log has no
+    user column: ``user_id`` is the one of the history row written by the same call.
     """
     table = PERMANENT_FAILURE_LOG
     if f.kind is not None or f.from_status is not None:
         raise WfnbUsageError("the failure log has no kind or from_status to filter on")
-    plain = Filters(**{**_asdict(f), "to_status": None})
+    plain = Filters(**{**_asdict(f), "to_status": None, "user_id": None})
     where = _where(table, "failed_at", plain, dialect)
     if f.to_status is not None:
         where.append(_match(table.c.status, f.to_status))
-    stmt = sa.select(table).where(*where).order_by(table.c.id)
+    user = _failure_user(table)
+    if f.user_id is not None:
+        where.append(_match(user, f.user_id))
+    stmt = sa.select(table, user.label("user_id")).where(*where)
+    stmt = stmt.order_by(*_order(table, "failed_at", newest_first))
     return stmt.limit(limit) if limit is not None else stmt
 
 

@@ -86,7 +86,7 @@ def test_dtypes(filled: tuple[str, InMemoryQueue]) -> None:
     for name in ("workflow", "kind", "to_status", "from_status", "step_key"):
         assert isinstance(h[name].dtype, pd.CategoricalDtype), name
     assert isinstance(h["entity_id"].dtype, pd.StringDtype)
-    assert h["id"].is_monotonic_increasing
+    assert h["changed_at"].is_monotonic_decreasing  # newest first
 
 
 @pytest.mark.parametrize(

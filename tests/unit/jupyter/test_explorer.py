@@ -45,3 +45,28 @@ def test_overrides_show_per_requester_and_the_heat_toggle_redraws() -> None:
 def test_without_history_the_heat_toggle_is_disabled() -> None:
     ex = WorkflowExplorer(load_workflows([WORKFLOWS]))
     assert ex.heat.disabled
+
+
+def test_the_status_panel_reads_as_words_with_padded_cells() -> None:
+    from tests.unit.frames.test_display import assert_readable
+    from wfnb.jupyter.explorer import status_panel
+
+    panel = status_panel(load_workflows([WORKFLOWS])["invoice"], "sent")
+    assert_readable(panel)
+    assert "14 d (P14D)" in panel
+    assert "padding:3px 10px" in panel
+    assert "—" in panel  # a step without a validation, not an empty cell
+
+
+def test_a_failing_heat_source_is_one_coded_line_in_the_explorer() -> None:
+    from wfnb.exceptions import StoreError
+
+    def counts(wf):  # type: ignore[no-untyped-def]
+        raise StoreError("no such database: demo.db")
+
+    ex = WorkflowExplorer(load_workflows([WORKFLOWS]), counts=counts)
+    ex.heat.value = True
+    assert "WF300: no such database: demo.db" in ex.message.value
+    assert "Traceback" not in ex.message.value
+    ex.heat.value = False
+    assert ex.message.value == ""

@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import WORKFLOWS
+from tests.unit.frames.test_display import assert_readable
 from wfnb.engine import Engine
 from wfnb.examples.energy import schema
 from wfnb.jupyter.widgets import EntityTimeline, FailureBrowser, StepRunner
@@ -27,11 +28,16 @@ def world(sqlite_url: str) -> tuple[sa.Engine, Workflows, dict[str, str]]:
     with engine.db.begin() as conn:
         ids = {k: schema.insert_invoice(conn) for k in ("paid", "lost", "manual")}
     for key in ids.values():
-        assert engine.execute_step("invoice", key, "admin", step="approve").ok
+        assert engine.execute_step("invoice", key, "admin", step="approve", user_id="adm-7").ok
     assert engine.execute_step("invoice", ids["paid"], "admin", step="send").ok
     assert engine.observe("invoice", ids["paid"], "paid", source="bank_feed").ok
     lost = engine.execute_step(
-        "invoice", ids["lost"], "admin", step="send", data={"delivery_error": "invalid_address"}
+        "invoice",
+        ids["lost"],
+        "admin",
+        step="send",
+        data={"delivery_error": "invalid_address"},
+        user_id="adm-9",
     )
     assert lost.to_status == "undeliverable"
     with engine.db.begin() as conn:
@@ -83,19 +89,98 @@ def test_the_step_runner_shows_a_diff_and_never_writes_the_source(world) -> None
     assert hashlib.sha256(path.read_bytes()).hexdigest() == before
 
 
-def test_the_failure_browser_filters_and_drills_into_an_entity(world) -> None:  # type: ignore[no-untyped-def]
+def test_the_timeline_reads_as_words_and_shows_who(world) -> None:  # type: ignore[no-untyped-def]
+    db, wfs, ids = world
+    tl = EntityTimeline(db, wfs)
+    tl.workflow.value = "invoice"
+    tl.entity.value = ids["lost"]
+    html = tl.output.value
+    assert "adm-7" in html
+    assert "adm-9" in html
+    assert "<th" in html
+    assert "user" in html
+    assert_readable(html)
+    config = wfs["invoice"].config_hash
+    assert f"<span title='{config}'><code>{config[:12]}</code></span>" in html
+
+
+def test_the_failure_browser_pages_filters_and_drills_into_an_entity(world) -> None:  # type: ignore[no-untyped-def]
     db, wfs, ids = world
     fb = FailureBrowser(db, wfs)
-    assert ids["lost"] in fb.table.value
-    assert "1 failure(s)" in fb.table.value
+    assert "1 failure" in fb.summary.value
+    (row,) = fb.rows()
+    assert ids["lost"] in row
+    assert "adm-9" in row
+    assert "error_message" in list(fb.table.df.columns)
+    assert fb.table._dt_args["pageLength"] == 10  # pages, never one long HTML table
     fb.code.value = "no_such_code"
     fb.apply.click()
-    assert "0 failure(s)" in fb.table.value
+    assert "0 failures" in fb.summary.value
     fb.code.value = ""
+    fb.user.value = "adm-7"
+    fb.apply.click()
+    assert "0 failures" in fb.summary.value
+    fb.user.value = "adm-9"
+    fb.apply.click()
+    assert "1 failure" in fb.summary.value
+    fb.table.selected_rows = [0]
+    assert "undeliverable" in fb.timeline.output.value
+
+
+def test_a_bad_date_in_the_failure_browser_is_one_coded_line(world) -> None:  # type: ignore[no-untyped-def]
+    db, wfs, _ = world
+    fb = FailureBrowser(db, wfs)
     fb.since.value = "not a date"
     fb.apply.click()
-    assert "not an ISO date" in fb.table.value
-    fb.since.value = ""
-    fb.apply.click()
-    fb.pick.value = ("invoice", ids["lost"])
-    assert "sent" in fb.timeline.output.value or "undeliverable" in fb.timeline.output.value
+    assert "WF400: not an ISO date" in fb.summary.value
+    assert "ArgumentTypeError" not in fb.summary.value
+
+
+def test_an_unexpected_error_in_a_widget_is_one_coded_line(world, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    db, wfs, ids = world
+    tl = EntityTimeline(db, wfs)
+
+    def broken(*_a: object, **_k: object) -> None:
+        raise RuntimeError("the disk is on fire\nsecond line")
+
+    monkeypatch.setattr(tl, "deviations", broken)
+    tl.workflow.value = "invoice"
+    tl.entity.value = ids["paid"]
+    assert "WF000: RuntimeError: the disk is on fire second line" in tl.output.value
+    assert "Traceback" not in tl.output.value
+
+
+def test_the_step_runner_preselects_what_applies_at_the_entitys_status(world) -> None:  # type: ignore[no-untyped-def]
+    db, wfs, _ = world
+    with db.begin() as conn:
+        draft = schema.insert_invoice(conn)
+    runner = StepRunner(db, wfs)
+    runner.workflow.value = "invoice"
+    assert runner.requester.value is not None  # never a blank dropdown
+    assert runner.step.value is not None
+    runner.entity.value = draft
+    assert runner.status == "draft"
+    wf = wfs["invoice"]
+    assert list(runner.requester.options) == [
+        rt for rt in wf.requester_types if wf.steps_for("draft", rt)
+    ]
+    assert list(runner.step.options) == [
+        s.key for s in wf.steps_for("draft", runner.requester.value)
+    ]
+    assert runner.step.value == runner.step.options[0]
+    runner.run.click()  # nothing touched: the preselected step runs, not WF203
+    assert runner.last is not None, runner.output.value
+    assert "WF203" not in runner.output.value
+    assert runner.last.result.from_status == "draft"
+
+
+def test_the_step_runner_says_an_unknown_entity_in_one_coded_line(world) -> None:  # type: ignore[no-untyped-def]
+    db, wfs, _ = world
+    runner = StepRunner(db, wfs)
+    runner.workflow.value = "invoice"
+    runner.entity.value = "inv_nobody"
+    assert "WF201" in runner.where.value
+    runner.run.click()
+    assert runner.output.value.count("WF201") == 1
+    assert "None" not in runner.output.value
+    assert "<table" not in runner.output.value

@@ -1,0 +1,296 @@
+"""How a wfnb DataFrame reads to a person: no ``nan``, plain durations, short hashes, pages.
+
+``Frame`` is a ``pandas.DataFrame`` whose values keep their full types for code; only its
+notebook display (``_repr_html_``) is the readable one. The rules live in ``cell_text``
+and ``display_frame``:
+
+- a missing value (``None``, ``NaN``, ``NaT``, ``<NA>``, an empty ``{}``) reads ``—``;
+- a duration reads ``19 d 17 h`` (a ``Timedelta``, or ``duration_ms``);
+- a moment reads ``2026-10-01 14:03:12`` (UTC, said in the caption);
+- a hash or a git revision shows 12 characters, the full value on hover;
+- ``from_status``/``to_status`` become one ``transition`` column: ``created → draft``.
+
+The display pages through ``itables`` (offline: its JavaScript is shipped in the wheel and
+embedded once per kernel); without ``itables`` it falls back to a static table of the first
+rows. Either way it says how many rows it shows of how many the frame holds, and whether
+the read itself was cut by a limit (``attrs["wfnb_total"]``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+from html import escape
+from typing import Any
+
+import pandas as pd
+
+__all__ = [
+    "DISPLAY_LIMIT",
+    "MISSING",
+    "PAGE",
+    "STATIC_ROWS",
+    "Frame",
+    "cell_text",
+    "display_frame",
+    "duration_text",
+    "frame_html",
+    "html_cells",
+    "html_table",
+    "limit_note",
+    "text_cells",
+]
+
+DISPLAY_LIMIT = 500
+"""Most rows a frame's notebook display carries (the frame itself always holds all)."""
+PAGE = 10
+"""Rows per page of a paged display."""
+STATIC_ROWS = 25
+"""A frame of at most this many rows is drawn as a static table (no script, no pager)."""
+MISSING = "—"
+_SHORT = 12
+_LONG = 80
+"""JSON longer than this shows its start, the whole on hover."""
+_HIDDEN = ("id", "entity_table", "correlation_id", "config_rev", "entity_version")
+_FIRST = ("changed_at", "failed_at", "workflow", "entity_id", "transition", "status")
+_CELL = "padding:3px 10px;text-align:left;vertical-align:top;border-bottom:1px solid #e5e5e5"
+_WRAPS = frozenset({"error_message", "metadata", "deviation", "detail", "payload", "reason"})
+"""Columns whose long text wraps; every other cell stays on one line."""
+_TABLE = "border-collapse:collapse;font-size:90%;margin:4px 0 10px 0"
+
+
+def duration_text(value: timedelta | pd.Timedelta | float | None, unit: str = "s") -> str:
+    """``19 d 17 h``, ``3 h 5 min``, ``4 min 10 s``, ``12 s``, ``340 ms``; missing: ``—``.
+
+    Args:
+        value: a timedelta, or a number of ``unit`` (``"s"`` or ``"ms"``).
+        unit: the unit of a plain number.
+    """
+    if value is None or _is_missing(value):
+        return MISSING
+    if isinstance(value, timedelta):  # pd.Timedelta is one too
+        seconds = value.total_seconds()
+    else:
+        seconds = float(value) / (1000 if unit == "ms" else 1)
+    sign, seconds = ("-" if seconds < 0 else ""), abs(seconds)
+    if seconds < 1:
+        return f"{sign}{seconds * 1000:.0f} ms"
+    if seconds < 60:  # a minute
+        return f"{sign}{seconds:.3g} s"
+    parts = []
+    for size, name in ((86_400, "d"), (3_600, "h"), (60, "min"), (1, "s")):
+        whole, seconds = divmod(seconds, size)
+        if whole:
+            parts.append(f"{whole:.0f} {name}")
+    return sign + " ".join(parts[:2])
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None or value is pd.NaT or value is pd.NA:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, dict | list) and not value
+
+
+def _number(value: float) -> str:
+    if float(value).is_integer() and abs(value) < 1e15:
+        return f"{int(value):,}"
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+
+
+def _stamp(value: datetime) -> str:
+    stamp = pd.Timestamp(value)
+    stamp = stamp.tz_convert("UTC") if stamp.tzinfo else stamp
+    return str(stamp.strftime("%Y-%m-%d %H:%M:%S"))
+
+
+def _json(value: dict[str, Any] | list[Any]) -> str:
+    return json.dumps(value, default=str, ensure_ascii=False, separators=(", ", ": "))
+
+
+_FORMATS: tuple[tuple[type | tuple[type, ...], Any], ...] = (
+    (bool, lambda v: "yes" if v else "no"),
+    (timedelta, duration_text),
+    (datetime, _stamp),
+    ((int, float), _number),
+    ((dict, list), _json),
+)
+
+
+def cell_text(value: Any, column: str = "") -> str:
+    """One value as a person reads it (plain text; a hash is cut to 12 characters)."""
+    if _is_missing(value):
+        return "created" if column == "from_status" else MISSING
+    if column == "duration_ms" and isinstance(value, int | float):
+        return duration_text(value, "ms")
+    if isinstance(value, int) and (column == "id" or column.endswith(("_id", "version"))):
+        return str(value)
+    for kind, fmt in _FORMATS:
+        if isinstance(value, kind):
+            return str(fmt(value))
+    return str(value)
+
+
+def _is_hash(column: str) -> bool:
+    return column.endswith(("_hash", "_rev")) or column in {"hash", "rev", "sha256"}
+
+
+def cell_html(value: Any, column: str = "") -> str:
+    """``cell_text`` escaped; a hash shows 12 characters, long JSON 80, the whole on hover."""
+    text = cell_text(value, column)
+    if _is_hash(column) and len(text) > _SHORT and text != MISSING:
+        return f"<span title='{escape(text)}'><code>{escape(text[:_SHORT])}</code></span>"
+    if isinstance(value, dict | list) and len(text) > _LONG:
+        return f"<span title='{escape(text)}'>{escape(text[: _LONG - 1])}…</span>"
+    return escape(text)
+
+
+def display_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The columns a person sees, in reading order: ``transition`` replaces from/to."""
+    columns = [str(c) for c in frame.columns]
+    out = frame.copy()
+    out.columns = pd.Index(columns)
+    if "from_status" in columns and "to_status" in columns:
+        moves = [
+            f"{cell_text(a, 'from_status')} → {cell_text(b, 'to_status')}"
+            for a, b in zip(out["from_status"], out["to_status"], strict=True)
+        ]
+        at = columns.index("from_status")
+        out = out.drop(columns=["from_status", "to_status"])
+        out.insert(min(at, len(out.columns)), "transition", moves)
+    first = [c for c in _FIRST if c in out.columns]
+    return out[first + [c for c in out.columns if c not in first]]
+
+
+def limit_note(frame: pd.DataFrame) -> str:
+    """``1,000 of 8,560 rows — …`` when the read was cut by a limit; else ``""``."""
+    total = frame.attrs.get("wfnb_total")
+    returned = frame.attrs.get("wfnb_returned")
+    if total is None or returned is None or returned >= total or len(frame) != returned:
+        return ""
+    hint = frame.attrs.get("wfnb_hint", "read without a limit for every row")
+    return f"{returned:,} of {total:,} rows — {hint}"
+
+
+def _caption(frame: pd.DataFrame, shown: int) -> str:
+    rows = len(frame)
+    parts = [limit_note(frame) or f"{rows:,} row{'s' * (rows != 1)}"]
+    if shown < rows:
+        parts.append(f"this table shows the first {shown:,} (all {rows:,} are in the frame)")
+    if any(pd.api.types.is_datetime64_any_dtype(t) for t in frame.dtypes):
+        parts.append("times in UTC")
+    return " · ".join(parts)
+
+
+def _cell_style(column: str) -> str:
+    return _CELL if column in _WRAPS else f"{_CELL};white-space:nowrap"
+
+
+def html_table(
+    headers: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    caption: str = "",
+    *,
+    columns: Sequence[str] | None = None,
+) -> str:
+    """A static, padded, readable HTML table.
+
+    Each value goes through ``cell_html`` under its column's name: ``columns`` (default:
+    the headers), so headers can read as words while the values keep their rules.
+    """
+    names = list(columns or headers)
+    head = "".join(f"<th style='{_CELL}'>{escape(h)}</th>" for h in headers)
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f"<td style='{_cell_style(c)}'>{cell_html(v, c)}</td>"
+            for c, v in zip(names, r, strict=False)
+        )
+        + "</tr>"
+        for r in rows
+    )
+    cap = (
+        "<caption style='text-align:left;caption-side:top;font-weight:bold;padding:2px 0'>"
+        f"{escape(caption)}</caption>"
+    )
+    return (
+        f"<div style='overflow-x:auto'><table style='{_TABLE}'>{cap if caption else ''}"
+        f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
+    )
+
+
+def html_cells(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every cell of ``display_frame(frame)`` as escaped HTML (what the pager shows)."""
+    shown = display_frame(frame)
+    return pd.DataFrame(
+        {c: [cell_html(v, c) for v in shown[c].tolist()] for c in shown.columns},
+        index=range(len(shown)),
+        dtype=object,
+    )
+
+
+def text_cells(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every cell of ``display_frame(frame)`` as plain text (for a pager that escapes)."""
+    shown = display_frame(frame)
+    return pd.DataFrame(
+        {c: [cell_text(v, c) for v in shown[c].tolist()] for c in shown.columns},
+        index=range(len(shown)),
+        dtype=object,
+    )
+
+
+def _static(head: pd.DataFrame, caption: str) -> str:
+    """A plain readable table; the rarely needed columns are named, not drawn."""
+    shown = display_frame(head)
+    left_out = [c for c in _HIDDEN if c in shown.columns]
+    if left_out:
+        shown = shown.drop(columns=left_out)
+        caption += f" · also in the frame: {', '.join(left_out)}"
+    names = list(shown.columns)
+    return html_table(names, shown.itertuples(index=False), caption)
+
+
+def frame_html(frame: pd.DataFrame, *, limit: int | None = None) -> str:
+    """The frame as a paged, searchable table (itables, offline), or a static one.
+
+    A frame of at most ``STATIC_ROWS`` rows is a static table: no script, readable
+    anywhere a notebook is shown. Longer ones page, up to ``limit`` rows.
+    """
+    limit = DISPLAY_LIMIT if limit is None else limit
+    head = frame.head(limit)
+    caption = _caption(frame, len(head))
+    if frame.empty:
+        return f"<div><b>0 rows</b> {escape(caption) if limit_note(frame) else ''}</div>"
+    if len(head) <= STATIC_ROWS:
+        return _static(head, caption)
+    try:
+        from wfnb.frames.pager import pager_html  # noqa: PLC0415  # needs itables
+    except ImportError:
+        return _static(head, caption)
+    cells = html_cells(head)
+    return pager_html(cells, caption, hidden=[c for c in _HIDDEN if c in cells.columns])
+
+
+class Frame(pd.DataFrame):
+    """A ``DataFrame`` from ``wfnb.frames``: full types for code, a readable display.
+
+    ``attrs`` may say the read was cut: ``wfnb_total`` (rows matching), ``wfnb_returned``.
+    """
+
+    @property
+    def _constructor(self) -> type[Frame]:
+        return Frame
+
+    def _repr_html_(self) -> str:
+        return frame_html(self)
+
+
+def as_frame(frame: pd.DataFrame, attrs: Mapping[str, Any] | None = None) -> Frame:
+    """``frame`` as a ``Frame`` (no copy of the data), with ``attrs`` added."""
+    out = Frame(frame)
+    out.attrs.update(frame.attrs)
+    out.attrs.update(attrs or {})
+    return out
