@@ -21,8 +21,7 @@ reg
 # Rejection edges are dashed, claim statuses are drawn apart, terminal statuses have a
 # double border, the failure status is red.
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 %wfnb graph user_registration
 
 # %% [markdown]
@@ -41,17 +40,14 @@ p
 # %%
 {rt: sorted(wfnb.paths(reg, requester_type=rt).reachable) for rt in reg.requester_types}
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 %wfnb graph user_registration --requester admin
 
 # %% [markdown]
 # ## 4. What changed between two versions?
 # Git is the version history of `workflows/`: the invoice workflow gained a step.
 
-# %%
-# NBVAL_IGNORE_OUTPUT
-# (which revisions exist depends on the clone)
+# %% tags=["nbval-ignore-output"]  (which revisions exist depends on the clone)
 from wfnb.analysis import diff_revisions
 from wfnb.loader import git_revisions
 
@@ -76,8 +72,7 @@ changes
 # One HTML file: diagrams (inline SVG), statuses, steps, paths, validation, and with a
 # database, the conformance summary. No network needed to open it.
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 path = wfnb.report(wfs, "report.html")
 path
 
