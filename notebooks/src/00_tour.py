@@ -58,3 +58,10 @@ print(x)
 dr = %wfnb dryrun invoice inv_000576 admin --step write_off --data '{"reason": "customer insolvent"}'
 assert dr.result.to_status == "written_off"  # in the sandbox only
 dr
+
+# %% [markdown]
+# ## 5. Every magic, with its purpose
+# `%wfnb help` lists the commands, each with what it is for.
+
+# %%
+%wfnb help
