@@ -32,7 +32,13 @@ p = %wfnb paths user_registration
 p
 
 # %%
-{terminal: " → ".join(path) for terminal, path in p.shortest.items()}
+import pandas as pd
+
+pd.set_option("display.max_colwidth", None)  # whole paths, not cut at 50 characters
+pd.DataFrame(
+    [(final, " → ".join(path)) for final, path in p.shortest.items()],
+    columns=["final status", "shortest way there"],
+).set_index("final status")
 
 # %% [markdown]
 # ## 3. What can each requester type do alone?
@@ -72,9 +78,13 @@ changes
 # One HTML file: diagrams (inline SVG), statuses, steps, paths, validation, and with a
 # database, the conformance summary. No network needed to open it.
 
-# %% tags=["nbval-ignore-output"]
+# %%
+from html import escape
+
+from IPython.display import HTML
+
 path = wfnb.report(wfs, "report.html")
-path
+HTML(f'The report: <a href="{escape(str(path))}" target="_blank">{escape(str(path))}</a>')
 
 # %%
 import re

@@ -175,6 +175,7 @@ def _screenshots(page: Any, notebook: str) -> None:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     page.screenshot(path=str(folder / "top.png"))
+    page.set_viewport_size({"width": 1400, "height": 3000})  # tall cells whole, same width
     cells = page.locator(".jp-Notebook .jp-CodeCell")
     for i in range(cells.count()):
         cell = cells.nth(i)
