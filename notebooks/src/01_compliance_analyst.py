@@ -57,8 +57,13 @@ pd.crosstab(calls["user_id"], calls["step_key"], margins=True, margins_name="tot
 # %% tags=["nbval-ignore-output"]
 failed = %wfnb failures --since 2026-10-01
 
+# %% [markdown]
+# By workflow and error code; a failure status reached by a step (an admin marking an
+# invoice undeliverable, a registration expiring) has no error code: "—".
+
 # %%
-failed.groupby(["workflow", "error_code"], observed=True, dropna=False).size()
+code = failed["error_code"].astype("object").fillna("—").rename("error code")
+failed.groupby([failed["workflow"], code], observed=True).size().rename("failures").to_frame()
 
 # %% [markdown]
 # How long do registrations wait at each status? (computed in SQL: a window function per
