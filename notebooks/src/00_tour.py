@@ -34,8 +34,7 @@ wfs = %wfnb load {WORKFLOWS}
 %wfnb connect sqlite:///demo.db
 wfs
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 %wfnb graph invoice --heat
 
 # %% [markdown]
@@ -55,9 +54,14 @@ explorer
 x = %wfnb explain invoice inv_000576 admin
 print(x)
 
-# %%
-# NBVAL_IGNORE_OUTPUT
-# (a dry-run stamps the moment it ran)
+# %% tags=["nbval-ignore-output"]  (a dry-run stamps the moment it ran)
 dr = %wfnb dryrun invoice inv_000576 admin --step write_off --data '{"reason": "customer insolvent"}'
 assert dr.result.to_status == "written_off"  # in the sandbox only
 dr
+
+# %% [markdown]
+# ## 5. Every magic, with its purpose
+# `%wfnb help` lists the commands, each with what it is for.
+
+# %%
+%wfnb help

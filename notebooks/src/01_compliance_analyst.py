@@ -32,27 +32,38 @@ wfs = %wfnb load {WORKFLOWS}
 # ## 1. Who changed what, when?
 # The last steps admins took on user registrations in October:
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 recent = %wfnb history --workflow user_registration --since 2026-10-01 --limit 5000
 
 # %%
-cols = ["changed_at", "entity_id", "step_key", "from_status", "to_status", "requester_type"]
+cols = ["changed_at", "entity_id", "step_key", "from_status", "to_status", "user_id"]
 admins = recent[recent["requester_type"] == "admin"]
 admins[cols].tail(8)
 
+# %% [markdown]
+# Who did what: every step a person runs carries their `user_id` (the community admins
+# here; a member on their own registration). One row per admin, one column per step, each
+# call counted once (a step with a claim writes two rows):
+
 # %%
-admins.groupby("step_key", observed=True).size().sort_values(ascending=False)
+import pandas as pd
+
+calls = admins.drop_duplicates(["correlation_id", "entity_id"])
+pd.crosstab(calls["user_id"], calls["step_key"], margins=True, margins_name="total")
 
 # %% [markdown]
 # ## 2. What failed this month?
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 failed = %wfnb failures --since 2026-10-01
 
+# %% [markdown]
+# By workflow and error code; a failure status reached by a step (an admin marking an
+# invoice undeliverable, a registration expiring) has no error code: "—".
+
 # %%
-failed.groupby(["workflow", "error_code"], observed=True, dropna=False).size()
+code = failed["error_code"].astype("object").fillna("—").rename("error code")
+failed.groupby([failed["workflow"], code], observed=True).size().rename("failures").to_frame()
 
 # %% [markdown]
 # How long do registrations wait at each status? (computed in SQL: a window function per
@@ -61,8 +72,7 @@ failed.groupby(["workflow", "error_code"], observed=True, dropna=False).size()
 # %%
 frames.dwell_times(DB, "user_registration")
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 from wfnb.plots import dwell_plot
 
 dwell_plot(DB, "user_registration")
@@ -74,14 +84,11 @@ dwell_plot(DB, "user_registration")
 # hash is not today's config are judged by the old config, found in the git history of
 # `workflows/`.
 
-# %%
-# NBVAL_IGNORE_OUTPUT
-# (the config revisions shown depend on the clone's git history)
+# %% tags=["nbval-ignore-output"]  (the config revisions shown depend on the clone's git history)
 k = %wfnb conformance --now 2026-11-01
 k
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 k.by_config[["workflow", "config_hash", "config_rev", "rows", "fitness"]].assign(
     config_hash=lambda d: d["config_hash"].str[:12], config_rev=lambda d: d["config_rev"].str[:12]
 )

@@ -1,10 +1,10 @@
 # %% [markdown]
-# # Engineer: prototype a new step, validate it, dry-run it
+# # Engineer: prototype a step, and a new status, validate them, dry-run them
 #
 # Finance wants overdue invoices that stay unpaid to go to a collection agency. Before
-# anything is merged, we write the use case here, add the step to a copy of the config,
-# validate it, and run it against the demo data in a **sandbox**: the source database is
-# never written.
+# anything is merged, we write the use case here, add a step (and then a whole new status)
+# to a copy of the config, validate it, and run it against the demo data in a
+# **sandbox**: the source database is never written.
 
 # %%
 %load_ext wfnb
@@ -12,13 +12,15 @@ import hashlib
 from pathlib import Path
 
 import wfnb
+from wfnb import frames
 from wfnb.examples.energy.schema import workflows_dir
 
 WORKFLOWS = workflows_dir()
+DB = "sqlite:///demo.db"
 if not Path("demo.db").exists():
-    wfnb.build_demo("sqlite:///demo.db", progress=False)
+    wfnb.build_demo(DB, progress=False)
 wfs = %wfnb load {WORKFLOWS}
-%wfnb connect sqlite:///demo.db
+%wfnb connect {DB}
 
 
 def checksum() -> str:
@@ -30,7 +32,7 @@ before = checksum()
 # %% [markdown]
 # ## 1. Write the use case
 # `%%wfnb_usecase` runs the cell and registers the function: dry-runs use it in place of a
-# use case of the same name.
+# use case of the same name. Invoices under 500.00 CZK are not worth an agency's fee.
 
 # %%
 %%wfnb_usecase
@@ -38,9 +40,22 @@ def check_collectable(ctx):
     from wfnb import Result
 
     amount = ctx.entity["amount_cents"]
-    if amount < 10_000:
-        return Result.reject("below the collection threshold", amount_cents=amount)
+    if amount < 50_000:
+        return Result.reject("below the collection threshold of 500.00 CZK", amount_cents=amount)
     return Result.ok(amount_cents=amount)
+
+# %% [markdown]
+# The overdue invoices of the demo, largest first: the largest will go to collection,
+# the smallest is under the threshold.
+
+# %%
+overdue = frames.entities(DB, wfs["invoice"], status="overdue").sort_values(
+    "amount_cents", ascending=False
+)
+large, small = overdue.iloc[0], overdue.iloc[-1]
+assert small.amount_cents < 50_000 <= large.amount_cents
+shown = overdue.assign(amount_czk=overdue.amount_cents / 100).set_index("id")
+shown[["customer_id", "amount_czk", "due_date"]].iloc[[0, 1, -2, -1]]
 
 # %% [markdown]
 # ## 2. Describe the step, and let the validator check it first
@@ -50,64 +65,108 @@ def check_collectable(ctx):
 bad = {"key": "send_to_collection", "status": "overdue", "requester_types": ["admin"],
        "validation": "check_collectable", "successful_state": "in_collection"}
 try:
-    wfnb.dry_run("sqlite:///demo.db", wfs, "invoice", "inv_000576", "admin", step=bad,
+    wfnb.dry_run(DB, wfs, "invoice", large.id, "admin", step=bad,
                  use_cases={"check_collectable": check_collectable})
 except wfnb.ConfigError as exc:
     problems = [(p.code, p.pointer, p.message) for p in exc.problems]
 problems
 
 # %% [markdown]
-# Fixed: collection is a write-off with a reason, so it targets `written_off`.
+# Fixed: collection is a write-off, so it targets `written_off`, and like the existing
+# `write_off` step it records why (`record_write_off` keeps the reason on the invoice).
 
-# %%
-# NBVAL_IGNORE_OUTPUT
-# (a dry-run stamps the moment it ran)
-step = {**bad, "successful_state": "written_off"}
-dr = wfnb.dry_run("sqlite:///demo.db", wfs, "invoice", "inv_000576", "admin", step=step,
+# %% tags=["nbval-ignore-output"]  (a dry-run stamps the moment it ran)
+step = {**bad, "successful_state": "written_off", "action": "record_write_off"}
+reason = {"reason": "handed to the collection agency"}
+dr = wfnb.dry_run(DB, wfs, "invoice", large.id, "admin", step=step, data=reason,
                   use_cases={"check_collectable": check_collectable})
 dr
 
 # %%
 assert dr.result.to_status == "written_off"
-dr.history[0]["metadata"], dr.changes
+assert dr.after["written_off_reason"] == reason["reason"]
+{column: change for column, change in dr.changes.items() if column != "version"}
 
 # %% [markdown]
-# A small invoice takes the rejection path instead (the validation said no):
+# The smallest overdue invoice takes the rejection path instead (the validation said no),
+# and stays `overdue`:
 
 # %%
-import sqlalchemy as sa
-
-with sa.create_engine("sqlite:///demo.db").connect() as conn:
-    small = conn.execute(sa.text(
-        "SELECT id FROM invoices WHERE status = 'overdue' AND amount_cents < 10000 ORDER BY id"
-    )).scalar()
-small
-
-# %%
-if small is not None:
-    no = wfnb.dry_run("sqlite:///demo.db", wfs, "invoice", small, "admin", step=step,
-                      use_cases={"check_collectable": check_collectable})
-    print(no.result.outcome, no.why)
+no = wfnb.dry_run(DB, wfs, "invoice", small.id, "admin", step=step, data=reason,
+                  use_cases={"check_collectable": check_collectable})
+assert no.result.outcome == "rejected"
+assert no.after["status"] == "overdue"
+print(f"{small.id} ({small.amount_cents / 100:,.2f} CZK): {no.result.outcome}, "
+      f"still {no.after['status']}: {no.why}")
 
 # %% [markdown]
 # ## 3. The same from the magic, and the step runner widget
+# In a magic, `{name}` inserts a Python value, so the braces of the JSON payload are
+# doubled.
+
+# %% tags=["nbval-ignore-output"]  (a dry-run stamps the moment it ran)
+%wfnb dryrun invoice {large.id} admin --step write_off --data '{{"reason": "customer insolvent"}}'
 
 # %%
-# NBVAL_IGNORE_OUTPUT
-%wfnb dryrun invoice inv_000604 admin --step write_off --data '{"reason": "customer insolvent"}'
-
-# %%
+import sqlalchemy as sa
 from wfnb.jupyter.widgets import StepRunner
 
-runner = StepRunner(sa.create_engine("sqlite:///demo.db"), wfs,
+runner = StepRunner(sa.create_engine(DB), wfs,
                     use_cases={"check_collectable": check_collectable})
 runner.workflow.value = "invoice"
-runner.entity.value = "inv_000610"
+runner.entity.value = overdue.iloc[1].id
 runner.requester.value = "admin"
 runner
 
 # %% [markdown]
-# ## 4. Nothing was written
+# ## 4. Prototype a new status with its steps
+# Finance would rather keep collection open: a new status `in_collection`, entered from
+# `overdue` by `send_to_collection`, and left by `collection_paid` (the agency collected:
+# `paid`) or `collection_failed` (a write-off with a reason). Everything except
+# `check_collectable` is an existing use case.
+
+# %%
+invoice = wfs["invoice"].model_dump(mode="json", by_alias=True, exclude_none=True)
+leave = [
+    {"key": "collection_paid", "status": "in_collection", "requester_types": ["admin"],
+     "validation": "validate_payment", "action": "record_payment", "successful_state": "paid"},
+    {"key": "collection_failed", "status": "in_collection", "requester_types": ["admin"],
+     "validation": "require_reason", "action": "record_write_off",
+     "successful_state": "written_off"},
+]
+enter = bad  # overdue -> in_collection, validated by check_collectable
+proto = {**invoice, "status_types": [*invoice["status_types"], "in_collection"],
+         "steps": [*invoice["steps"], *leave, enter]}
+wfnb.diagram(wfnb.Workflow.model_validate(proto))
+
+# %% [markdown]
+# The validator, run against the demo database, checks the new status and its steps. Two
+# problems remain, both expected here: `check_collectable` lives in this notebook, not yet
+# in the module (dry-runs take it from `use_cases=`), and the `invoices` table's CHECK
+# constraint does not list `in_collection` (WF112): the database needs a migration first.
+
+# %%
+[(p.code, p.pointer, p.message) for p in wfnb.validate(proto, db=DB).problems]
+
+# %% [markdown]
+# Dry-run the way in: the status and the steps that leave it go in as a copy of the
+# workflow, the step that enters it as a dict, validated with the prototyped use case.
+# The sandbox's `invoices` is a faithful copy of the table, CHECK constraint included,
+# so it answers what the unmigrated database would.
+
+# %%
+with_status = {**dict(wfs.items()), "invoice": wfnb.Workflow.model_validate(
+    {**proto, "steps": [*invoice["steps"], *leave]})}
+try:
+    into = wfnb.dry_run(DB, with_status, "invoice", large.id, "admin", step=enter,
+                        use_cases={"check_collectable": check_collectable})
+except wfnb.StoreError as exc:
+    into = None
+    print(f"refused by the sandbox: {exc.code} {exc.message}")
+into
+
+# %% [markdown]
+# ## 5. Nothing was written
 
 # %%
 assert checksum() == before

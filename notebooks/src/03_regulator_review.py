@@ -21,8 +21,7 @@ reg
 # Rejection edges are dashed, claim statuses are drawn apart, terminal statuses have a
 # double border, the failure status is red.
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 %wfnb graph user_registration
 
 # %% [markdown]
@@ -33,7 +32,13 @@ p = %wfnb paths user_registration
 p
 
 # %%
-{terminal: " → ".join(path) for terminal, path in p.shortest.items()}
+import pandas as pd
+
+pd.set_option("display.max_colwidth", None)  # whole paths, not cut at 50 characters
+pd.DataFrame(
+    [(final, " → ".join(path)) for final, path in p.shortest.items()],
+    columns=["final status", "shortest way there"],
+).set_index("final status")
 
 # %% [markdown]
 # ## 3. What can each requester type do alone?
@@ -41,17 +46,14 @@ p
 # %%
 {rt: sorted(wfnb.paths(reg, requester_type=rt).reachable) for rt in reg.requester_types}
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 %wfnb graph user_registration --requester admin
 
 # %% [markdown]
 # ## 4. What changed between two versions?
 # Git is the version history of `workflows/`: the invoice workflow gained a step.
 
-# %%
-# NBVAL_IGNORE_OUTPUT
-# (which revisions exist depends on the clone)
+# %% tags=["nbval-ignore-output"]  (which revisions exist depends on the clone)
 from wfnb.analysis import diff_revisions
 from wfnb.loader import git_revisions
 
@@ -77,9 +79,12 @@ changes
 # database, the conformance summary. No network needed to open it.
 
 # %%
-# NBVAL_IGNORE_OUTPUT
+from html import escape
+
+from IPython.display import HTML
+
 path = wfnb.report(wfs, "report.html")
-path
+HTML(f'The report: <a href="{escape(str(path))}" target="_blank">{escape(str(path))}</a>')
 
 # %%
 import re

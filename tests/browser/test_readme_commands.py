@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import signal
 import socket
@@ -14,12 +15,24 @@ import subprocess
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.slow
+NEWS = "@jupyterlab/apputils-extension:announcements"
+
+
+def _page_config(html: str) -> dict[str, Any]:
+    """The ``jupyter-config-data`` JSON JupyterLab embeds in its page."""
+    found = re.search(
+        r'<script id="jupyter-config-data" type="application/json">(.*?)</script>', html, re.S
+    )
+    assert found is not None, "no jupyter-config-data in the page"
+    config: dict[str, Any] = json.loads(found.group(1))
+    return config
 
 
 def _free_port() -> int:
@@ -56,6 +69,9 @@ def test_command_1_opens_jupyterlab_on_the_notebooks_with_the_demo_data(tmp_path
         assert {"00_tour.ipynb", "01_compliance_analyst.ipynb", "demo.db"} <= names
         with urllib.request.urlopen(f"{base}/lab?token={token}", timeout=10) as resp:
             assert resp.status == 200
+            page = resp.read().decode()
+        # the "official Jupyter news?" toast would cover every notebook page
+        assert NEWS in _page_config(page)["disabledExtensions"]
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:

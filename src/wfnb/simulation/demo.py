@@ -23,6 +23,7 @@ from sqlalchemy import event
 from wfnb.examples.energy import janitors, schema
 from wfnb.exceptions import WfnbUsageError
 from wfnb.simulation.energy import energy_scenario
+from wfnb.simulation.progress import DayProgress
 from wfnb.simulation.report import SimulationReport
 from wfnb.simulation.simulate import Simulation
 from wfnb.spec import EntitySpec, Workflow
@@ -170,9 +171,10 @@ def build_demo(
     switched = start + isodate.Duration(months=min(2, months - 1))
     sim.plan_arrivals(end)
     try:
-        sim.run_until(switched, progress=progress)
-        sim.use(current)
-        sim.run_until(end, progress=progress)
+        with DayProgress(start, end, enabled=progress) as days:
+            sim.run_until(switched, bar=days)
+            sim.use(current)
+            sim.run_until(end, bar=days)
         report = sim.report()
         planted = _plant(db, sim)
         params = {"seed": seed, "months": months, "users": users, "start": start.isoformat()}

@@ -5,6 +5,11 @@ docstrings): a wrong token or a missing supply contract is a rejection, ``hub_er
 refused`` a permanent failure, ``unavailable`` a retry, ``delivery_error:
 invalid_address`` an undeliverable invoice. Factories insert rows with deterministic
 ids and timestamps; closing a billing period issues one invoice per active member.
+
+Who acts: a member runs the steps of their own registration as ``user`` (their user id),
+a sharing group's founder (a member of its community) runs the group's ``user`` steps,
+and the community admins in ``STAFF`` run the ``admin`` steps, each for the communities
+they look after. ``system`` steps (timers, the billing batch) carry no user.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ if TYPE_CHECKING:
     from wfnb.simulation.simulate import Simulation
 
 __all__ = [
+    "STAFF",
     "TENANTS",
     "energy_scenario",
     "issue_invoices",
@@ -38,6 +44,13 @@ DOCS = [
     {"kind": "id_card", "filename": "op.pdf", "sha256": SHA},
     {"kind": "supply_contract", "filename": "smlouva.pdf", "sha256": SHA},
 ]
+STAFF = (
+    {"id": "admin:alice", "requester_type": "admin", "tenants": ["community_a"], "weight": 3},
+    {"id": "admin:bob", "requester_type": "admin", "tenants": ["community_a", "community_b"]},
+    {"id": "admin:carol", "requester_type": "admin", "tenants": ["community_b"], "weight": 2},
+    {"id": "admin:dave", "requester_type": "admin", "tenants": ["community_c"], "weight": 2},
+)
+"""The community admins: stable ids written to ``workflow_history.user_id``."""
 _NAMES = ("Jana Nováková", "Petr Svoboda", "Eva Dvořáková", "Tomáš Černý", "Lucie Veselá")
 _HERE = "wfnb.simulation.energy"
 
@@ -192,8 +205,8 @@ def energy_scenario(
     return Scenario.model_validate(
         {
             "workflows": {
-                "user_registration": {"statuses": _REGISTRATION},
-                "sharing_group": {"statuses": _SHARING},
+                "user_registration": {"statuses": _REGISTRATION, "actors": {"user": "{id}"}},
+                "sharing_group": {"statuses": _SHARING, "actors": {"user": "{founder_id}"}},
                 "invoice": {"statuses": _INVOICE},
                 "billing_period": {"on_enter": {"closed": f"{_HERE}:issue_invoices"}},
             },
@@ -205,6 +218,7 @@ def energy_scenario(
                 {"workflow": "billing_period", "count": months, "every": "P1M",
                  "factory": f"{_HERE}:make_period", "id_prefix": "bp"},
             ],
+            "staff": STAFF,
         }
     )  # fmt: skip
 
@@ -231,10 +245,25 @@ def make_user(
     return values
 
 
+def _founder(conn: sa.Connection, tenant_id: str, n: int) -> str | None:
+    """A member who signed up before now, of the group's community when there is one."""
+    users = schema.users
+    for where in (users.c.tenant_id == tenant_id, sa.true()):
+        ids = conn.execute(sa.select(users.c.id).where(where).order_by(users.c.id)).scalars()
+        found = list(ids)
+        if found:
+            return str(found[n % len(found)])
+    return None
+
+
 def make_group(
     conn: sa.Connection, *, entity_id: str, tenant_id: str | None, at: datetime, **_: Any
 ) -> dict[str, Any]:
-    """Insert a sharing group in draft."""
+    """Insert a sharing group in draft; ``founder_id`` (not a column) is the member who acts.
+
+    The founder is a member of the group's community who signed up before it (picked by
+    the group's number, not by the simulation's random stream).
+    """
     values: dict[str, Any] = {
         "id": entity_id,
         "tenant_id": tenant_id or "community_a",
@@ -242,7 +271,7 @@ def make_group(
         "created_at": at,
     }
     schema.insert_sharing_group(conn, **values)
-    return values
+    return {**values, "founder_id": _founder(conn, values["tenant_id"], _number(entity_id))}
 
 
 def make_period(conn: sa.Connection, *, entity_id: str, at: datetime, **_: Any) -> dict[str, Any]:

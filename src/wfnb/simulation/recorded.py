@@ -39,6 +39,7 @@ class Request:
     kind: str
     step_key: str | None
     requester_type: str | None
+    user_id: str | None
     source: str | None
     to_status: str
     tenant_id: str | None
@@ -88,6 +89,7 @@ def _request(first: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]) -> Req
         kind=str(first["kind"]),
         step_key=first["step_key"],
         requester_type=first["requester_type"],
+        user_id=first.get("user_id"),
         source=first["source"],
         to_status=str(first["to_status"]),
         tenant_id=first["tenant_id"],

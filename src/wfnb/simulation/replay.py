@@ -157,6 +157,7 @@ class Replay:
             step=request.step_key,
             data=dict(request.data),
             tenant_id=request.tenant_id,
+            user_id=request.user_id,
             correlation_id=request.correlation_id,
         )
 

@@ -3,7 +3,10 @@
 A ``Scenario`` is plain data (frozen pydantic models, loadable from a dict or a JSON file):
 per workflow and status, a list of weighted ``Action``s (a step, an observed transition,
 or ``silence``, which lets timers decide), each with a delay distribution and payload
-variants; plus ``Arrival``s, the entities created over the simulated period. Sampling
+variants; plus ``Arrival``s, the entities created over the simulated period. Who acts
+is data too: a workflow's ``actors`` name the person who acts on their own entity (the
+member on their registration), and the scenario's ``staff`` are the people drawn for the
+other requester types (the admins), so every human step carries a ``user_id``. Sampling
 takes an explicit ``random.Random`` so a seed makes a run reproducible.
 """
 
@@ -16,6 +19,7 @@ from datetime import datetime, timedelta
 from functools import cached_property
 from importlib import import_module
 from pathlib import Path
+from string import Formatter
 from typing import Any, Literal
 
 import isodate
@@ -30,6 +34,7 @@ __all__ = [
     "Delay",
     "Observe",
     "Scenario",
+    "Staff",
     "Variant",
     "WorkflowScenario",
     "duration_of",
@@ -180,6 +185,30 @@ class WorkflowScenario(_Model):
     statuses: dict[str, tuple[Action, ...]] = Field(default_factory=dict)
     on_enter: dict[str, str] = Field(default_factory=dict)
     """Status -> ``module:function`` called as ``hook(sim, entity_id)`` on entering it."""
+    actors: dict[str, str] = Field(default_factory=dict)
+    """Requester type -> the ``user_id`` of whoever acts as it on this entity, a template
+    over the entity's fields (``{id}``, ``{tenant}`` and what its factory inserted):
+    ``{"user": "{id}"}`` makes a member the user of their own registration's steps."""
+
+    def actors_of(self, fields: Mapping[str, Any]) -> dict[str, str]:
+        """Requester type -> user id for one entity; a template whose field is empty drops out.
+
+        Raises:
+            WfnbUsageError: a template names a field the entity does not have.
+        """
+        found: dict[str, str] = {}
+        for requester, template in self.actors.items():
+            names = _fields_of(template)
+            unknown = [name for name in names if name not in fields]
+            if unknown:
+                raise WfnbUsageError(
+                    f"actor template {template!r} names {unknown[0]!r}; the entity has "
+                    f"{', '.join(sorted(fields))}",
+                    value=template,
+                )
+            if all(fields[name] is not None and fields[name] != "" for name in names):
+                found[requester] = template.format_map(fields)
+        return found
 
     def choose(
         self, status: str, rng: random.Random, usable: Callable[[Action], bool]
@@ -238,11 +267,46 @@ class Arrival(_Model):
         )
 
 
+def _fields_of(template: str) -> list[str]:
+    """The field names a ``str.format`` template refers to."""
+    return [name for _, name, _, _ in Formatter().parse(template) if name]
+
+
+class Staff(_Model):
+    """A person who acts as ``requester_type`` (an admin) on entities of ``tenants``.
+
+    ``id`` is written to ``workflow_history.user_id``; ``tenants`` empty means every
+    tenant; among the people who may act on an entity one is drawn by ``weight``.
+    """
+
+    id: str = Field(min_length=1)
+    requester_type: str
+    tenants: tuple[str, ...] = ()
+    weight: float = Field(default=1.0, gt=0)
+
+
 class Scenario(_Model):
-    """What every simulated entity may do, and who arrives when."""
+    """What every simulated entity may do, who arrives when, and who acts."""
 
     workflows: dict[str, WorkflowScenario] = Field(default_factory=dict)
     arrivals: tuple[Arrival, ...] = ()
+    staff: tuple[Staff, ...] = ()
+    """The people drawn for a requester type no workflow ``actors`` template covers."""
+
+    def pick_staff(self, requester_type: str, tenant: str | None, rng: random.Random) -> str | None:
+        """A staff member who may act as ``requester_type`` for ``tenant`` (None: nobody).
+
+        People of the tenant come first; an entity without a tenant (or a tenant nobody
+        is assigned to) is handled by whoever acts as that requester type.
+        """
+        able = [s for s in self.staff if s.requester_type == requester_type]
+        local = [s for s in able if not s.tenants or (tenant is not None and tenant in s.tenants)]
+        pool = local or able
+        if not pool:
+            return None
+        if len(pool) == 1:
+            return pool[0].id
+        return rng.choices(pool, weights=[s.weight for s in pool])[0].id
 
     @cached_property
     def hooks(self) -> dict[tuple[str, str], Callable[..., Any]]:

@@ -5,7 +5,10 @@ action); the in-memory queue holds the timers the engine armed. The loop always 
 whichever comes first, jumps the virtual clock to it and runs it through the real
 ``Engine`` (``created``, ``execute_step``, ``execute_batch``, ``observe``, timers via
 ``queue.run_until``). After every call the entity's next action is sampled from the
-scenario for the status it reached. See docs/adr/0080-simulation-scheduling.md.
+scenario for the status it reached. Every step a person runs carries their ``user_id``:
+the entity's own actor (the member) or a staff member drawn from a random stream of its
+own, so naming who acts never changes what happens. See
+docs/adr/0080-simulation-scheduling.md.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import itertools
 import random
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,6 +26,7 @@ import sqlalchemy as sa
 
 from wfnb.engine.core import Engine, WorkflowsLike
 from wfnb.engine.results import StepResult
+from wfnb.simulation.progress import DayProgress
 from wfnb.simulation.queue import SimQueue
 from wfnb.simulation.recording import RequestLog
 from wfnb.simulation.report import SimulationReport, Tally
@@ -43,6 +47,8 @@ class _Entity:
     tenant: str | None
     status: str
     epoch: int = 0
+    actors: dict[str, str] = field(default_factory=dict)
+    """Requester type -> the user id of whoever acts as it on this entity."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +90,8 @@ class Simulation:
         self.scenario = load_scenario(scenario)
         self.seed = seed
         self.rng = random.Random(seed)  # noqa: S311  # sampling a simulation, not secrets
+        # who acts is drawn from its own stream: naming people leaves the run unchanged
+        self.who = random.Random(f"{seed}:who")  # noqa: S311
         self.clock = VirtualClock(start=start)
         self.queue = SimQueue(self.clock)
         self.janitors = dict(janitors or {})
@@ -125,20 +133,28 @@ class Simulation:
             for moment in arrival.moments(self.now, until, self.rng):
                 self._push(moment, _Arrive(arrival))
 
-    def run_until(self, until: datetime, *, progress: bool = False) -> None:
-        """Run events and timers up to ``until`` (the clock ends there)."""
-        from tqdm.auto import tqdm  # noqa: PLC0415  # progress is optional decoration
+    def run_until(
+        self, until: datetime, *, progress: bool = False, bar: DayProgress | None = None
+    ) -> None:
+        """Run events and timers up to ``until`` (the clock ends there).
 
+        Args:
+            until: the last virtual moment of this call.
+            progress: show a bar of the virtual days of this call.
+            bar: a bar that spans several calls instead (it ends full at its own end).
+        """
         began = time.perf_counter()
-        total = max(0.0, (until - self.now).total_seconds() / 86400)
-        with tqdm(total=round(total, 1), unit="day", disable=not progress, leave=False) as bar:
-            shown = self.now
+        own = bar is None
+        days = bar if bar is not None else DayProgress(self.now, until, enabled=progress)
+        try:
             while (moment := self._step(until)) is not None:
-                if (moment - shown).total_seconds() >= 86400:
-                    bar.update(round((moment - shown).total_seconds() / 86400, 1))
-                    shown = moment
+                days.to(moment)
             self.queue.run_until(until)
             self._after_timers()
+            days.to(until)
+        finally:
+            if own:
+                days.close()
         if self.log is not None:
             self.log.flush(self.engine.store)
         self._wall += time.perf_counter() - began
@@ -170,7 +186,11 @@ class Simulation:
         self.tally.created[workflow] += 1
         self._record(cid, workflow, entity_id, tenant_id, {"values": dict(inserted)})
         wf = self.engine.workflow(workflow)
-        self.entities[workflow, entity_id] = _Entity(workflow, tenant_id, wf.initial_status)
+        ws = self.scenario.workflows.get(workflow)
+        actors = ws.actors_of({**fields, **inserted}) if ws is not None else {}
+        self.entities[workflow, entity_id] = _Entity(
+            workflow, tenant_id, wf.initial_status, actors=actors
+        )
         self._settle((workflow, entity_id), result, consumed=True)
         return entity_id
 
@@ -215,14 +235,15 @@ class Simulation:
         return event
 
     def _run(self, due: list[_Act | _Arrive]) -> None:
-        batches: dict[tuple[str, str, str, str | None], list[_Act]] = {}
+        batches: dict[tuple[str, str, str, str | None, str | None], list[_Act]] = {}
         for item in due:
             if isinstance(item, _Arrive):
                 self._arrive(item.arrival)
             elif self._live(item) and item.action.batch:
                 entity = self.entities[item.key]
-                group = (item.key[0], item.action.step or "", item.action.requester_type or "")
-                batches.setdefault((*group, entity.tenant), []).append(item)
+                requester = item.action.requester_type or ""
+                group = (item.key[0], item.action.step or "", requester, entity.tenant)
+                batches.setdefault((*group, entity.actors.get(requester)), []).append(item)
             elif self._live(item):
                 self._act(item)
         for items in batches.values():
@@ -263,6 +284,7 @@ class Simulation:
                 step=action.step,
                 data=data,
                 tenant_id=entity.tenant,
+                user_id=self._user(entity, action.requester_type),
                 correlation_id=cid,
             )
             self._record(cid, workflow, entity_id, entity.tenant, {"data": data})
@@ -272,7 +294,7 @@ class Simulation:
     def _act_batch(self, items: list[_Act]) -> None:
         workflow = items[0].key[0]
         action = items[0].action
-        tenant = self.entities[items[0].key].tenant
+        first = self.entities[items[0].key]
         data = action.sample_payload(self.rng)
         cid = self._cid()
         assert action.requester_type is not None
@@ -282,9 +304,11 @@ class Simulation:
             action.requester_type,
             step=action.step,
             data=data,
-            tenant_id=tenant,
+            tenant_id=first.tenant,
+            user_id=self._user(first, action.requester_type),
             correlation_id=cid,
         )
+        tenant = first.tenant
         for item, result in zip(items, results, strict=True):
             self._record(cid, workflow, item.key[1], tenant, {"data": data, "batch": True})
             self._count(result)
@@ -325,6 +349,13 @@ class Simulation:
             self._push(self.now + action.delay.sample(self.rng), _Act(key, entity.epoch, action))
 
     # --- small helpers -------------------------------------------------------------------
+    def _user(self, entity: _Entity, requester_type: str) -> str | None:
+        """Who runs a step as ``requester_type`` on ``entity``: its own actor, else staff."""
+        own = entity.actors.get(requester_type)
+        if own is not None:
+            return own
+        return self.scenario.pick_staff(requester_type, entity.tenant, self.who)
+
     def _live(self, item: _Act) -> bool:
         entity = self.entities.get(item.key)
         return entity is not None and entity.epoch == item.epoch

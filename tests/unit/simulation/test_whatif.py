@@ -8,6 +8,8 @@ import sqlalchemy as sa
 from tests.unit.simulation.conftest import history
 from wfnb.examples.energy import schema
 from wfnb.simulation.demo import DemoReport
+from wfnb.simulation.recorded import read_recorded
+from wfnb.simulation.replay import Replay
 from wfnb.simulation.whatif import what_if
 from wfnb.spec import Workflow
 from wfnb.validation import load_workflows
@@ -61,3 +63,27 @@ def test_a_shorter_deadline_shows_up_as_a_timer(demo_db: sa.Engine) -> None:
     timer = {r["entity_id"] for r in report.rows if r["category"] == "timer"}
     assert quick
     assert timer == quick
+
+
+def test_a_replayed_request_is_run_by_the_person_who_ran_it(demo_db: sa.Engine) -> None:
+    wfs = load_workflows([*schema.example_workflows().values()])
+    rows = history(demo_db)
+    admin = rows[(rows.workflow == "user_registration") & (rows.requester_type == "admin")]
+    entity = str(admin.entity_id.iloc[0])
+    (recorded,) = read_recorded(demo_db, ["user_registration"], entities=[entity])
+    replay = Replay(demo_db, wfs, start=recorded.requests[0].at)
+    try:
+        for request in recorded.requests:
+            replay.run(recorded, request)
+        with replay.db.connect() as conn:
+            replayed = conn.execute(
+                sa.text("SELECT requester_type, user_id FROM workflow_history ORDER BY id")
+            ).all()
+    finally:
+        replay.engine.dispose()
+        replay.folder.cleanup()
+    recorded_people = {(r.requester_type, r.user_id) for r in recorded.requests}
+    assert ("admin", admin.user_id.iloc[0]) in recorded_people
+    assert {(t, u) for t, u in replayed if t in {"user", "admin"}} == {
+        (t, u) for t, u in recorded_people if t in {"user", "admin"}
+    }
