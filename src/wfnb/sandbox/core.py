@@ -14,10 +14,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from wfnb.engine import context as request_context
 from wfnb.engine.clock import Clock
 from wfnb.engine.core import Engine, WorkflowsLike
 from wfnb.engine.explain import Explanation
 from wfnb.engine.results import StepResult
+from wfnb.exceptions import WfnbUsageError
 from wfnb.sandbox.connection import PLAIN, Isolated, isolate
 from wfnb.sandbox.relay import ClockRelay, QueueRelay
 from wfnb.spec import Workflows
@@ -28,32 +30,50 @@ from wfnb.timers import InMemoryQueue, VirtualClock
 __all__ = ["Sandbox", "SandboxEngine", "sandbox"]
 
 
+def _tenant(kw: Mapping[str, Any]) -> str | None:
+    """The tenant an engine call runs as: its argument, else the current request context's."""
+    tenant = kw.get("tenant_id")
+    if tenant is None:
+        outer = request_context.current()
+        tenant = outer.tenant_id if outer is not None else None
+    return tenant if tenant is None else str(tenant)
+
+
 class SandboxEngine(Engine):
-    """An ``Engine`` that copies each entity into the sandbox before touching it."""
+    """An ``Engine`` that copies each entity into the sandbox before touching it.
+
+    Only what the call's tenant may see is copied (the engine's own tenant filter), so a
+    call as one tenant never brings another tenant's row into the sandbox.
+    """
 
     sandbox: Sandbox
 
     def execute_step(self, workflow: str, entity_id: Any, *args: Any, **kw: Any) -> StepResult:
         """``Engine.execute_step`` on the sandbox's copy of the entity."""
-        self.sandbox.include(workflow, [entity_id], tenant_id=kw.get("tenant_id"))
+        self.sandbox.include(workflow, [entity_id], tenant_id=_tenant(kw))
         return super().execute_step(workflow, entity_id, *args, **kw)
 
     def execute_batch(
         self, workflow: str, entity_ids: Sequence[Any], *args: Any, **kw: Any
     ) -> list[StepResult]:
         """``Engine.execute_batch`` on the sandbox's copies of the entities."""
-        self.sandbox.include(workflow, entity_ids, tenant_id=kw.get("tenant_id"))
+        self.sandbox.include(workflow, entity_ids, tenant_id=_tenant(kw))
         return super().execute_batch(workflow, entity_ids, *args, **kw)
 
     def observe(self, workflow: str, entity_id: Any, *args: Any, **kw: Any) -> StepResult:
         """``Engine.observe`` on the sandbox's copy of the entity."""
-        self.sandbox.include(workflow, [entity_id], tenant_id=kw.get("tenant_id"))
+        self.sandbox.include(workflow, [entity_id], tenant_id=_tenant(kw))
         return super().observe(workflow, entity_id, *args, **kw)
 
     def explain(self, workflow: str, entity_id: Any, *args: Any, **kw: Any) -> Explanation:
         """``Engine.explain`` on the sandbox's copy of the entity."""
         self.sandbox.include(workflow, [entity_id], tenant_id=kw.get("tenant_id"))
         return super().explain(workflow, entity_id, *args, **kw)
+
+    def recover_claims(self, *, tenant_id: str | None = None) -> list[StepResult]:
+        """``Engine.recover_claims`` over the entities in the sandbox (janitors see ``tables=``)."""
+        self.sandbox._copy_tables()
+        return super().recover_claims(tenant_id=tenant_id)
 
 
 class Sandbox:
@@ -75,6 +95,12 @@ class Sandbox:
         self._clock = ClockRelay(clock)
         self._queue = QueueRelay(self._clock)
         self.tables = tuple(tables)
+        qualified = [t for t in self.tables if "." in t]
+        if qualified:
+            raise WfnbUsageError(
+                f"tables= names module tables by their unqualified name; got {qualified}: "
+                "a use case's writes to a schema-qualified table cannot be redirected"
+            )
         self._iso: Isolated = isolate(db)
         try:
             workflows = wfs if wfs is not None else Workflows({})
@@ -83,18 +109,25 @@ class Sandbox:
             )
             self.engine.sandbox = self
             with self._iso.engine.begin() as conn:
-                self.shadows = Shadows(conn, self._iso.source_schema, self._iso.shadow_schema)
-                for name in (
-                    *self.tables,
-                    *(w.entity.table for w in self.engine.workflows.values()),
-                ):
+                self.shadows = Shadows(
+                    conn,
+                    self._iso.source_schema,
+                    self._iso.shadow_schema,
+                    aliases=self._iso.aliases,
+                )
+                for name in self.tables:
                     self.shadows.table(conn, name)
-            for wf in self.engine.workflows.values():
-                # reflect now: the sandbox has one connection, and the store would
-                # otherwise reflect inside a step's open transaction
-                self.engine.store.entity_table(wf.entity)
+                for wf in self.engine.workflows.values():
+                    # the engine's entity table IS the shadow (a schema-qualified name
+                    # too), and no reflection can happen inside a step's transaction
+                    _, shadow = self.shadows.table(conn, wf.entity.table)
+                    self.engine.store.use_table(wf.entity.table, shadow)
             self._iso.settle()
-            self._copy_tables()
+            holds = self.shadows.holds_rows()
+            self._probe = str(
+                holds.compile(dialect=self.db.dialect, compile_kwargs={"literal_binds": True})
+            )
+            self._tables_due = bool(self.tables)
         except BaseException:
             self._iso.close()
             raise
@@ -115,22 +148,41 @@ class Sandbox:
         return self._clock.current
 
     def _copy_tables(self) -> None:
-        if self.tables:
-            with self.engine.store.transaction() as conn:
+        """Copy the ``tables=`` whole, once per run, when the run first needs the sandbox.
+
+        Not at the end of a reset: on PostgreSQL the copy opens the run's transaction,
+        and a kept sandbox must not sit between dry-runs in a transaction holding locks
+        on the source's tables (a migration would wait on it).
+        """
+        if self._tables_due:
+            self._tables_due = False
+            with self._copying(None) as conn:
                 for name in self.tables:
                     self.shadows.copy_table(conn, name)
 
     def reset(self, clock: Clock | None = None) -> None:
-        """Throw away every write so far; start again with a fresh clock and queue."""
+        """Throw away every write so far; start again with a fresh clock and queue.
+
+        A use case that sent a raw ``COMMIT`` made some of its writes outlive a rollback
+        (PostgreSQL; only in the shadows: the session is read-only elsewhere): the reset
+        sees rows left in the shadows and empties them, so the next run starts clean.
+        """
         if self._iso.rollback is not None:
-            self._iso.rollback()
+            with wrap_errors("sandbox reset"):
+                committed = self._iso.rollback(self._probe)
             self.shadows.forget()
+            if committed:
+                with self._copying(None) as conn:
+                    self.shadows.clear(conn)
+                self._iso.settle()
         else:
+            with wrap_errors("sandbox reset"):
+                self._iso.unwind()
             with self.engine.store.transaction() as conn:
                 self.shadows.clear(conn)
         self._clock.current = clock if clock is not None else VirtualClock()
         self._queue.renew(self._clock)
-        self._copy_tables()
+        self._tables_due = bool(self.tables)
 
     def include(
         self,
@@ -148,12 +200,15 @@ class Sandbox:
         Returns:
             The ids copied by this call.
         """
+        self._copy_tables()
         spec = self.engine.workflow(workflow).entity
         ids = self.shadows.missing(spec.table, entity_ids)
         if not ids:
             return []
         with self._copying(tenant_id) as conn:
-            return self.shadows.copy_entities(conn, workflow, spec, ids, logs=logs)
+            return self.shadows.copy_entities(
+                conn, workflow, spec, ids, tenant_id=tenant_id, logs=logs
+            )
 
     def _include_row(
         self, workflow: str, entity_id: Any, *, tenant_id: str | None = None
@@ -161,17 +216,22 @@ class Sandbox:
         """Copy one entity (no logs) and return its sandbox row; ``include`` + read, fused.
 
         An entity copied earlier is read back instead (it may have changed since), as is
-        one copied where ``INSERT ... RETURNING`` is missing (SQLite before 3.35).
+        one copied where ``INSERT ... RETURNING`` is missing (SQLite before 3.35); with
+        ``tenant_id``, as the engine reads it: only if it is that tenant's.
         """
+        self._copy_tables()
         spec = self.engine.workflow(workflow).entity
         fused = self.db.dialect.insert_returning
         if not fused or not self.shadows.missing(spec.table, [entity_id]):
             self.include(workflow, [entity_id], tenant_id=tenant_id, logs=False)
             key = typed_ids(self.shadows.shadow(spec.table).c[spec.id_column], [entity_id])[0]
-            rows = self.rows(spec.table, {spec.id_column: key})
+            where = {spec.id_column: key}
+            if tenant_id is not None and spec.tenant_column is not None:
+                where[spec.tenant_column] = tenant_id
+            rows = self.rows(spec.table, where)
             return rows[0] if rows else None
         with self._copying(tenant_id) as conn:
-            return self.shadows.copy_entity(conn, spec, entity_id)
+            return self.shadows.copy_entity(conn, spec, entity_id, tenant_id=tenant_id)
 
     @contextmanager
     def _copying(self, tenant_id: str | None) -> Iterator[sa.Connection]:
@@ -185,6 +245,7 @@ class Sandbox:
 
     def read(self) -> AbstractContextManager[sa.Connection]:
         """A read-only transaction on the sandbox (it sees the sandbox's writes)."""
+        self._copy_tables()
         return self.engine.store.transaction(readonly=True)
 
     def rows(
