@@ -9,7 +9,7 @@ the use cases write in ``tables=`` to give them writable copies too.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -123,9 +123,9 @@ class Sandbox:
                     _, shadow = self.shadows.table(conn, wf.entity.table)
                     self.engine.store.use_table(wf.entity.table, shadow)
             self._iso.settle()
-            holds = self.shadows.holds_rows()
-            self._probe = str(
-                holds.compile(dialect=self.db.dialect, compile_kwargs={"literal_binds": True})
+            self._probe = "; ".join(
+                str(stmt.compile(dialect=self.db.dialect, compile_kwargs={"literal_binds": True}))
+                for stmt in (self.shadows.see_all_statement(), self.shadows.holds_rows())
             )
             self._tables_due = bool(self.tables)
         except BaseException:
@@ -173,6 +173,7 @@ class Sandbox:
             self.shadows.forget()
             if committed:
                 with self._copying(None) as conn:
+                    self.shadows.see_all(conn)
                     self.shadows.clear(conn)
                 self._iso.settle()
         else:
@@ -243,10 +244,14 @@ class Sandbox:
                     self.engine.store.set_tenant(conn, tenant_id)
                 yield conn
 
-    def read(self) -> AbstractContextManager[sa.Connection]:
-        """A read-only transaction on the sandbox (it sees the sandbox's writes)."""
+    @contextmanager
+    def read(self) -> Iterator[sa.Connection]:
+        """A read-only transaction on the sandbox (it sees all the sandbox's rows)."""
         self._copy_tables()
-        return self.engine.store.transaction(readonly=True)
+        with self.engine.store.transaction(readonly=True) as conn:
+            self.shadows.see_all(conn)
+            yield conn
+            self.shadows.see_all(conn, on=False)  # the outer transaction carries on
 
     def rows(
         self,

@@ -27,6 +27,19 @@ __all__ = ["Shadows", "typed_ids"]
 
 ENGINE_TABLES = (HISTORY, PERMANENT_FAILURE_LOG)
 _TENANT = "wfnb_tenant"
+SEE_ALL = "wfnb.sandbox_all"
+"""PostgreSQL setting: ``on`` lets the sandbox's own reads past its mirrored policies."""
+_BYPASS = f"current_setting('{SEE_ALL}', true) = 'on'"
+_SUBJECT_TO_RLS = sa.text(
+    "SELECT c.relrowsecurity AND NOT r.rolsuper AND NOT r.rolbypassrls"
+    " AND (c.relforcerowsecurity OR NOT pg_has_role(c.relowner, 'USAGE'))"
+    " FROM pg_class c JOIN pg_roles r ON r.rolname = current_user"
+    " WHERE c.oid = CAST(:t AS regclass)"
+)
+_POLICIES = sa.text(
+    "SELECT policyname, permissive, roles, cmd, qual, with_check FROM pg_policies"
+    " WHERE schemaname = :s AND tablename = :t ORDER BY policyname"
+)
 
 
 def _server_default(column: sa.Column[Any]) -> Any:
@@ -69,9 +82,13 @@ def _serial(table: sa.Table) -> sa.Column[Any] | None:
         return None
 
 
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
 def _regname(table: sa.Table) -> str:
     """``"schema"."name"`` as ``pg_get_serial_sequence`` reads a table's name."""
-    return ".".join('"' + p.replace('"', '""') + '"' for p in (table.schema, table.name) if p)
+    return ".".join(_quoted(p) for p in (table.schema, table.name) if p)
 
 
 class Shadows:
@@ -100,6 +117,8 @@ class Shadows:
         self.shadow_schema = shadow
         self._aliases = dict(aliases or {})
         self._postgres = conn.dialect.name == "postgresql"
+        self.mirrored = False
+        """Whether a shadow has row-level security (then the sandbox's reads ``see_all``)."""
         self._source_md = sa.MetaData(schema=source_schema)
         self._shadow_md = sa.MetaData()
         self._tables: dict[str, tuple[sa.Table, sa.Table]] = {}
@@ -117,6 +136,7 @@ class Shadows:
         self._tables[name] = (source, target)
         if self._postgres:
             self._follow_sequence(conn, name, source, target)
+            self._mirror_row_security(conn, source, target)
         return source, target
 
     def table(self, conn: sa.Connection, name: str) -> tuple[sa.Table, sa.Table]:
@@ -173,6 +193,45 @@ class Shadows:
         stmt = sa.select(sa.func.setval(mine, sa.func.greatest(value, 1), value > 0))
         self._sequences[name] = stmt
         conn.execute(stmt)
+
+    def _mirror_row_security(self, conn: sa.Connection, source: sa.Table, target: sa.Table) -> None:
+        """PostgreSQL: give the shadow the source's row-level security, when it binds us.
+
+        A shadow holds rows copied under one tenant; without the source's policies a
+        later call as another tenant, in the same sandbox, would see them (a table whose
+        tenancy is row-level security alone). The policies are recreated as the catalog
+        deparses them, each also passing when ``wfnb.sandbox_all`` is on: the sandbox's
+        own bookkeeping (its diff, its reset) reads every shadow row. FORCE, as the
+        session owns its temporary tables.
+        """
+        schema = source.schema or self.source_schema
+        binds = conn.execute(_SUBJECT_TO_RLS, {"t": _regname(source)}).scalar()
+        if not binds:
+            return
+        shadow = _regname(target)
+        for name, permissive, roles, cmd, qual, check in conn.execute(
+            _POLICIES, {"s": schema, "t": source.name}
+        ):
+            to = ", ".join("PUBLIC" if r == "public" else _quoted(r) for r in roles)
+            ddl = f"CREATE POLICY {_quoted(name)} ON {shadow} AS {permissive} FOR {cmd} TO {to}"
+            if qual is not None:
+                ddl += f" USING (({qual}) OR {_BYPASS})"
+            if check is not None:
+                ddl += f" WITH CHECK (({check}) OR {_BYPASS})"
+            conn.execute(sa.text(ddl))
+        for switch in ("ENABLE", "FORCE"):
+            conn.execute(sa.text(f"ALTER TABLE {shadow} {switch} ROW LEVEL SECURITY"))
+        self.mirrored = True
+
+    def see_all(self, conn: sa.Connection, *, on: bool = True) -> None:
+        """PostgreSQL: let this transaction's reads past the mirrored policies (or not)."""
+        if self.mirrored:
+            conn.execute(self.see_all_statement(on=on))
+
+    @staticmethod
+    def see_all_statement(*, on: bool = True) -> sa.Select[Any]:
+        """``SELECT set_config('wfnb.sandbox_all', 'on'|'off', true)``."""
+        return sa.select(sa.func.set_config(SEE_ALL, "on" if on else "off", True))
 
     def sync_sequence(self, conn: sa.Connection, name: str) -> None:
         """PostgreSQL: move shadow ``name``'s sequence past the source's and its own rows."""
