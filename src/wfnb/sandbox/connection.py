@@ -13,6 +13,7 @@ with a raw ``COMMIT``. See docs/adr/0061-sandbox-isolation.md and 0063.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -35,6 +36,14 @@ SOURCE_SCHEMA = "wfnb_src"
 """The name the read-only source database is ATTACHed under (SQLite)."""
 _SAVEPOINT = "wfnb_sandbox"
 _READ_ONLY_SESSION = "RESET ALL; SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"
+_TRANSACTION_CONTROL = re.compile(
+    r"(?:^|;)\s*(?:COMMIT|END|ABORT|BEGIN|START\s+TRANSACTION|PREPARE\s+TRANSACTION"
+    r"|ROLLBACK(?!\s+(?:WORK\s+|TRANSACTION\s+)?TO\b)"
+    r"|SET\s+(?:SESSION\s+CHARACTERISTICS|TRANSACTION\b|(?:SESSION\s+)?(?:default_)?transaction_)"
+    r"|RESET\s+(?:ALL|(?:default_)?transaction_))",
+    re.IGNORECASE,
+)
+"""Statements that would end, start or re-open for writing the sandbox's transaction."""
 PLAIN = "wfnb_sandbox_plain"
 """Execution option: a sandbox-internal write that needs no savepoint of its own."""
 
@@ -158,18 +167,45 @@ def _savepoint_connection_class() -> type[Any]:
     """
     import psycopg  # noqa: PLC0415  # psycopg is the optional "pg" extra
 
+    def refuse(query: Any) -> None:
+        text = query.decode(errors="replace") if isinstance(query, bytes) else query
+        if isinstance(text, str) and (found := _TRANSACTION_CONTROL.search(text)):
+            raise psycopg.ProgrammingError(
+                f"a sandbox refuses transaction control from a use case "
+                f"({found.group(0).strip(' ;')!r}): the dry-run's transaction is the engine's"
+            )
+
+    class GuardedCursor(psycopg.Cursor[Any]):
+        """The cursors everything but the sandbox itself gets (SQLAlchemy, use cases)."""
+
+        def execute(self, query: Any, params: Any = None, **kw: Any) -> Any:
+            refuse(query)
+            return super().execute(query, params, **kw)
+
+        def executemany(self, query: Any, params_seq: Any, **kw: Any) -> None:
+            refuse(query)
+            super().executemany(query, params_seq, **kw)
+
     class SavepointConnection(psycopg.Connection[Any]):
         wfnb_open = False
         wfnb_release = False  # a committed savepoint not released yet
+
+        def own(self, sql: str, *, prepare: bool | None = None) -> Any:
+            """Run the sandbox's own transaction control (past the guard)."""
+            return psycopg.Cursor(self).execute(sql, prepare=prepare)
+
+        def guard(self) -> None:
+            """From now on, cursors refuse transaction control (``GuardedCursor``)."""
+            self.cursor_factory = GuardedCursor
 
         def savepoint(self) -> None:
             release = "RELEASE SAVEPOINT " + _SAVEPOINT + "; " if self.wfnb_release else ""
             self.wfnb_release = False
             try:
-                self.execute(release + "SAVEPOINT " + _SAVEPOINT)
+                self.own(release + "SAVEPOINT " + _SAVEPOINT)
             except psycopg.errors.InvalidSavepointSpecification:
                 self.lost()
-                self.execute("SAVEPOINT " + _SAVEPOINT)
+                self.own("SAVEPOINT " + _SAVEPOINT)
             self.wfnb_open = True
 
         def lost(self) -> None:
@@ -190,9 +226,7 @@ def _savepoint_connection_class() -> type[Any]:
             if self.wfnb_open:
                 self.wfnb_open = False
                 try:
-                    self.execute(
-                        f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}; RELEASE SAVEPOINT {_SAVEPOINT}"
-                    )
+                    self.own(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}; RELEASE SAVEPOINT {_SAVEPOINT}")
                 except psycopg.errors.InvalidSavepointSpecification:
                     self.lost()
 
@@ -208,7 +242,7 @@ def _savepoint_connection_class() -> type[Any]:
             and nothing else. ``RESET ALL`` first undoes any setting a use case committed.
             """
             self.wfnb_open = self.wfnb_release = False
-            self.execute(_READ_ONLY_SESSION, prepare=False)
+            self.own(_READ_ONLY_SESSION, prepare=False)
             psycopg.Connection.commit(self)
 
         def reset(self, probe: str) -> bool:
@@ -252,6 +286,7 @@ def _postgres(url: sa.URL) -> Isolated:
 
     with wrap_errors("open sandbox"):
         raw = _savepoint_connection_class().connect(libpq_conninfo(url), autocommit=False)
+        raw.guard()
         try:
             engine = sa.create_engine(url, creator=lambda: raw, poolclass=StaticPool)
             event.listen(engine, "begin", _open_savepoint)

@@ -52,6 +52,17 @@ def _note(ctx: StepContext, body: str = "new") -> int:
     )
 
 
+def past_the_guard(ctx: StepContext, sql: str) -> None:
+    """Send ``sql`` on the driver connection as a cursor the sandbox did not hand out."""
+    driver: Any = ctx.conn.connection.driver_connection
+    if ctx.conn.dialect.name == "postgresql":
+        import psycopg
+
+        psycopg.Cursor(driver).execute(sql)
+    else:
+        driver.execute(sql)
+
+
 def _run(db: str, fn: Any, *, tables: tuple[str, ...] = ()) -> wfnb.sandbox.DryRun:
     return dry_run(
         db,
@@ -118,7 +129,7 @@ def test_a_raw_commit_in_a_use_case_writes_nothing_to_the_source(source: str) ->
         for _ in range(2):
             with contextlib.suppress(sa.exc.DBAPIError):  # hostile: carry on regardless
                 ctx.conn.execute(leak)
-            ctx.conn.connection.driver_connection.execute("COMMIT")  # type: ignore[union-attr]
+            past_the_guard(ctx, "COMMIT")
         return Result.ok()
 
     before = checksum(source)
@@ -140,7 +151,7 @@ def test_a_sandbox_poisoned_by_a_raw_commit_resets(source: str) -> None:
 
     def commit(ctx: StepContext) -> Result:
         _note(ctx, "committed")
-        ctx.conn.connection.driver_connection.execute("COMMIT")  # type: ignore[union-attr]
+        past_the_guard(ctx, "COMMIT")
         return Result.ok()
 
     def act(ctx: StepContext) -> Result:
@@ -164,7 +175,7 @@ def test_a_sandbox_poisoned_by_a_raw_commit_resets(source: str) -> None:
 
 def test_a_raw_rollback_in_a_use_case_changes_nothing(source: str) -> None:
     def act(ctx: StepContext) -> Result:
-        ctx.conn.connection.driver_connection.execute("ROLLBACK")  # type: ignore[union-attr]
+        past_the_guard(ctx, "ROLLBACK")
         _note(ctx)
         return Result.ok()
 
@@ -173,6 +184,50 @@ def test_a_raw_rollback_in_a_use_case_changes_nothing(source: str) -> None:
     dr = dry_run(source, TENANTED_WFS, "ticket", "a1", "admin", step="resolve", tenant_id="acme")
     assert dr.result.outcome is Outcome.TRANSITIONED, dr.why
     assert checksum(source) == before
+
+
+@pytest.mark.pg
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "COMMIT",
+        "ROLLBACK",
+        "END",
+        "SELECT 1; COMMIT",
+        "BEGIN READ WRITE",
+        "SET TRANSACTION READ WRITE",
+        "SET default_transaction_read_only = off",
+        "RESET ALL",
+    ],
+)
+def test_transaction_control_from_a_use_case_is_refused_on_postgres(pg_url: str, sql: str) -> None:
+    """Through SQLAlchemy or the driver connection: WF206, naming the refusal."""
+    fill_tenants(pg_url)
+    nested: list[int] = []
+
+    def act(ctx: StepContext) -> Result:
+        with ctx.conn.begin_nested():  # a savepoint of the use case's own is fine
+            nested.append(_note(ctx))
+        ctx.conn.exec_driver_sql(sql)
+        return Result.ok()
+
+    def driver(ctx: StepContext) -> Result:
+        ctx.conn.connection.driver_connection.execute(sql)  # type: ignore[union-attr]
+        return Result.ok()
+
+    before = checksum(pg_url)
+    try:
+        for fn in (act, driver):
+            dr = _run(pg_url, fn, tables=("notes",))
+            assert dr.result.outcome is Outcome.FAILED
+            assert dr.why is not None
+            assert dr.why.startswith("WF206")
+            assert "refuses transaction control" in dr.why
+        assert nested == [4]
+        assert _run(pg_url, testing.act).result.outcome is Outcome.TRANSITIONED
+    finally:
+        wfnb.sandbox.hosts.close_all()
+    assert checksum(pg_url) == before
 
 
 def test_qualified_module_tables_are_a_usage_error(source: str) -> None:
