@@ -340,3 +340,47 @@ def test_a_qualified_entity_table_that_does_not_exist_is_a_store_error(sqlite_ur
     wfs = Workflows({"ticket": workflow_on("nowhere.things")})
     with pytest.raises(StoreError, match=r"'nowhere\.things' does not exist"):
         dry_run(sqlite_url, wfs, "ticket", "t0", "admin")
+
+
+# --- the example domain: sending an invoice writes the notifications outbox --------------
+
+
+def test_dry_run_of_send_with_the_notifications_table(energy_engine: Engine) -> None:
+    """The issue's case: ``send`` with ``tables=("notifications",)`` on a source with mail."""
+    from wfnb.examples.energy import schema
+
+    db = energy_engine.db
+    with db.begin() as conn:
+        sent = schema.insert_invoice(conn, status="approved")
+        invoice = schema.insert_invoice(conn, status="approved")
+    real = energy_engine.execute_step(
+        "invoice", sent, "admin", step="send", tenant_id="community_a"
+    )
+    assert real.ok, real
+    url = db.url.render_as_string(hide_password=False)
+    before = checksum(db)
+    try:
+        for _ in range(3):
+            dr = dry_run(
+                url,
+                energy_engine.workflows,
+                "invoice",
+                invoice,
+                "admin",
+                step="send",
+                tenant_id="community_a",
+                tables=("notifications",),
+            )
+            assert dr.result.outcome is Outcome.TRANSITIONED, dr.why
+            assert dr.changes["status"] == ("approved", "sent")
+            assert "invoice.sent" in [e.name for e in dr.events]
+        unshadowed = dry_run(
+            url, energy_engine.workflows, "invoice", invoice, "admin", step="send",
+            tenant_id="community_a",
+        )  # fmt: skip
+        assert unshadowed.result.outcome is Outcome.FAILED
+        assert unshadowed.why is not None
+        assert "read" in unshadowed.why
+    finally:
+        wfnb.sandbox.hosts.close_all()
+    assert checksum(db) == before
