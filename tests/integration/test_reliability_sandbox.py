@@ -197,6 +197,10 @@ def test_one_sandbox_used_by_two_tenants_keeps_them_apart_under_row_security(
             assert seen.error is not None
             assert seen.error.code == "WF201"
             assert [r["status"] for r in sb.rows("tickets")] == ["resolved"]  # globex's
+            # a call with no tenant after tenants' calls: the policy shows it no tenant's row
+            unset = sb.engine.execute_step("ticket", "b1", "admin", step="close")
+            assert unset.error is not None
+            assert unset.error.code == "WF201"
             sb.reset()
     assert checksum(filled) == before
 

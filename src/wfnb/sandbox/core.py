@@ -51,29 +51,44 @@ class SandboxEngine(Engine):
     def execute_step(self, workflow: str, entity_id: Any, *args: Any, **kw: Any) -> StepResult:
         """``Engine.execute_step`` on the sandbox's copy of the entity."""
         self.sandbox.include(workflow, [entity_id], tenant_id=_tenant(kw))
-        return super().execute_step(workflow, entity_id, *args, **kw)
+        try:
+            return super().execute_step(workflow, entity_id, *args, **kw)
+        finally:
+            self.sandbox.called()
 
     def execute_batch(
         self, workflow: str, entity_ids: Sequence[Any], *args: Any, **kw: Any
     ) -> list[StepResult]:
         """``Engine.execute_batch`` on the sandbox's copies of the entities."""
         self.sandbox.include(workflow, entity_ids, tenant_id=_tenant(kw))
-        return super().execute_batch(workflow, entity_ids, *args, **kw)
+        try:
+            return super().execute_batch(workflow, entity_ids, *args, **kw)
+        finally:
+            self.sandbox.called()
 
     def observe(self, workflow: str, entity_id: Any, *args: Any, **kw: Any) -> StepResult:
         """``Engine.observe`` on the sandbox's copy of the entity."""
         self.sandbox.include(workflow, [entity_id], tenant_id=_tenant(kw))
-        return super().observe(workflow, entity_id, *args, **kw)
+        try:
+            return super().observe(workflow, entity_id, *args, **kw)
+        finally:
+            self.sandbox.called()
 
     def explain(self, workflow: str, entity_id: Any, *args: Any, **kw: Any) -> Explanation:
         """``Engine.explain`` on the sandbox's copy of the entity."""
         self.sandbox.include(workflow, [entity_id], tenant_id=kw.get("tenant_id"))
-        return super().explain(workflow, entity_id, *args, **kw)
+        try:
+            return super().explain(workflow, entity_id, *args, **kw)
+        finally:
+            self.sandbox.called()
 
     def recover_claims(self, *, tenant_id: str | None = None) -> list[StepResult]:
         """``Engine.recover_claims`` over the entities in the sandbox (janitors see ``tables=``)."""
         self.sandbox._copy_tables()
-        return super().recover_claims(tenant_id=tenant_id)
+        try:
+            return super().recover_claims(tenant_id=tenant_id)
+        finally:
+            self.sandbox.called()
 
 
 class Sandbox:
@@ -128,6 +143,7 @@ class Sandbox:
                 for stmt in (self.shadows.see_all_statement(), self.shadows.holds_rows())
             )
             self._tables_due = bool(self.tables)
+            self._tenant_set = False  # may app.tenant_id be set in the open transaction?
         except BaseException:
             self._iso.close()
             raise
@@ -184,6 +200,7 @@ class Sandbox:
         self._clock.current = clock if clock is not None else VirtualClock()
         self._queue.renew(self._clock)
         self._tables_due = bool(self.tables)
+        self._tenant_set = self._iso.rollback is None and self._tenant_set  # rolled back
 
     def include(
         self,
@@ -205,6 +222,9 @@ class Sandbox:
         spec = self.engine.workflow(workflow).entity
         ids = self.shadows.missing(spec.table, entity_ids)
         if not ids:
+            if tenant_id is None and self._tenant_set:
+                with self._copying(None):
+                    pass  # only unset the tenant an earlier call left set
             return []
         with self._copying(tenant_id) as conn:
             return self.shadows.copy_entities(
@@ -234,14 +254,24 @@ class Sandbox:
         with self._copying(tenant_id) as conn:
             return self.shadows.copy_entity(conn, spec, entity_id, tenant_id=tenant_id)
 
+    def called(self) -> None:
+        """An engine call ran: it may have left ``app.tenant_id`` set (PostgreSQL)."""
+        self._tenant_set = self.engine.store.is_postgres
+
     @contextmanager
     def _copying(self, tenant_id: str | None) -> Iterator[sa.Connection]:
-        """A transaction for copying rows in: no savepoint (nothing to undo), the tenant set."""
+        """A transaction for copying rows in: no savepoint (nothing to undo), the tenant set.
+
+        PostgreSQL: ``app.tenant_id`` is transaction-local, and the sandbox's transaction
+        outlives each call; a call without a tenant after one with a tenant gets it unset
+        again here, as a fresh transaction of the real engine would have it.
+        """
         with wrap_errors("sandbox copy"), self.db.connect() as raw:
             conn = raw.execution_options(**{PLAIN: True})
             with conn.begin():
-                if tenant_id is not None:
-                    self.engine.store.set_tenant(conn, tenant_id)
+                if self.engine.store.is_postgres and (tenant_id is not None or self._tenant_set):
+                    self.engine.store.set_tenant(conn, tenant_id or "")
+                    self._tenant_set = tenant_id is not None
                 yield conn
 
     @contextmanager
