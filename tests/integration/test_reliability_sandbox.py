@@ -263,3 +263,45 @@ def test_repeated_dry_runs_of_a_module_table_writer_keep_sequences(filled: str) 
     assert set(ids) == {4}
     assert checksum(filled) == before
     assert TENANTED.entity.tenant_column == "tenant_id"
+
+
+def test_a_module_table_under_row_security_is_copied_as_the_runs_tenant(
+    filled: str, reader_role: str
+) -> None:
+    """``tables=`` copies what the run's tenant sees: its rows, not another's, not none."""
+    ledger = sa.Table(
+        "ledger",
+        sa.MetaData(),
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("tenant_id", sa.String(64)),
+        sa.Column("amount", sa.Integer, nullable=False),
+    )
+    admin = sa.create_engine(filled)
+    with admin.begin() as conn:
+        ledger.create(conn)
+        conn.execute(sa.insert(ledger), [{"tenant_id": t, "amount": 1} for t in ("acme", "globex")])
+        queries.enable_row_level_security(conn, ledger)
+        conn.execute(sa.text(f'GRANT SELECT ON ledger TO "{sa.make_url(reader_role).username}"'))
+    admin.dispose()
+    seen: list[list[str]] = []
+
+    def act(ctx: StepContext) -> Result:
+        seen.append(list(ctx.conn.execute(sa.text("SELECT tenant_id FROM ledger")).scalars()))
+        return Result.ok()
+
+    before = checksum(filled)
+    for tenant, eid in (("acme", "a1"), ("globex", "b1"), ("acme", "a1")):
+        dr = dry_run(
+            reader_role,
+            TENANTED_WFS,
+            "ticket",
+            eid,
+            "admin",
+            step="resolve",
+            use_cases={"act": act},
+            tenant_id=tenant,
+            tables=("ledger",),
+        )
+        assert dr.result.outcome is Outcome.TRANSITIONED, dr.why
+    assert seen == [["acme"], ["globex"], ["acme"]]
+    assert checksum(filled) == before

@@ -84,7 +84,7 @@ class SandboxEngine(Engine):
 
     def recover_claims(self, *, tenant_id: str | None = None) -> list[StepResult]:
         """``Engine.recover_claims`` over the entities in the sandbox (janitors see ``tables=``)."""
-        self.sandbox._copy_tables()
+        self.sandbox._copy_tables(tenant_id)
         try:
             return super().recover_claims(tenant_id=tenant_id)
         finally:
@@ -163,16 +163,17 @@ class Sandbox:
         """The engine's clock for the current run (a ``VirtualClock`` unless one was given)."""
         return self._clock.current
 
-    def _copy_tables(self) -> None:
+    def _copy_tables(self, tenant_id: str | None = None) -> None:
         """Copy the ``tables=`` whole, once per run, when the run first needs the sandbox.
 
         Not at the end of a reset: on PostgreSQL the copy opens the run's transaction,
         and a kept sandbox must not sit between dry-runs in a transaction holding locks
-        on the source's tables (a migration would wait on it).
+        on the source's tables (a migration would wait on it). Copied as the run's
+        first call's tenant: what its use cases would see under row-level security.
         """
         if self._tables_due:
             self._tables_due = False
-            with self._copying(None) as conn:
+            with self._copying(tenant_id) as conn:
                 for name in self.tables:
                     self.shadows.copy_table(conn, name)
 
@@ -218,7 +219,7 @@ class Sandbox:
         Returns:
             The ids copied by this call.
         """
-        self._copy_tables()
+        self._copy_tables(tenant_id)
         spec = self.engine.workflow(workflow).entity
         ids = self.shadows.missing(spec.table, entity_ids)
         if not ids:
@@ -240,7 +241,7 @@ class Sandbox:
         one copied where ``INSERT ... RETURNING`` is missing (SQLite before 3.35); with
         ``tenant_id``, as the engine reads it: only if it is that tenant's.
         """
-        self._copy_tables()
+        self._copy_tables(tenant_id)
         spec = self.engine.workflow(workflow).entity
         fused = self.db.dialect.insert_returning
         if not fused or not self.shadows.missing(spec.table, [entity_id]):
