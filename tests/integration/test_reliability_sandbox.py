@@ -22,6 +22,7 @@ from tests.unit.sandbox.sources import (
     TENANTED,
     TENANTED_WFS,
     checksum,
+    driver_of,
     fill_tenants,
     workflow_on,
 )
@@ -45,8 +46,8 @@ def _driver(ctx: StepContext, sql: str) -> None:
     import psycopg
 
     with contextlib.suppress(psycopg.ProgrammingError):
-        ctx.conn.connection.driver_connection.execute(sql)  # type: ignore[union-attr]
-    psycopg.Cursor(ctx.conn.connection.driver_connection).execute(sql)  # type: ignore[arg-type]
+        driver_of(ctx).execute(sql)
+    psycopg.Cursor(driver_of(ctx)).execute(sql)
 
 
 def _hostile_cases(schema: str) -> dict[str, Hostile]:

@@ -30,6 +30,17 @@ NOTES = sa.Table(
 """A module table use cases write (an outbox with a serial id)."""
 
 
+def driver_of(ctx: Any) -> Any:
+    """The DB-API connection under ``ctx.conn``, past any proxy the engine hands out.
+
+    A hostile use case is the point of these tests: the engine's ``ctx.conn`` guard
+    (``wrapped``: its public way to the real connection) is not what is under test here,
+    the sandbox's own defences are.
+    """
+    conn = getattr(ctx.conn, "wrapped", ctx.conn)
+    return conn.connection.driver_connection
+
+
 def fill_tenants(db: str | sa.Engine, wfs: Workflows = TENANTED_WFS) -> None:
     """acme's ticket a1 and globex's b1 (its title: ``SECRET``), each one step on."""
     wf = next(iter(wfs.values()))
