@@ -2,12 +2,14 @@
 
 The copy is lazy: the engine-owned tables start empty, and an entity row (with its
 history and failure-log rows) is copied into its shadow the first time a call touches
-it. Every other table is read through from the source, read-only; name module tables
+it, with the engine's tenant filter: a call copies only what its tenant may see (ADR
+0063). Every other table is read through from the source, read-only; name module tables
 the use cases write in ``tables=`` to give them writable copies too.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -201,7 +203,7 @@ class Sandbox:
         self._clock.current = clock if clock is not None else VirtualClock()
         self._queue.renew(self._clock)
         self._tables_due = bool(self.tables)
-        self._tenant_set = self._iso.rollback is None and self._tenant_set  # rolled back
+        self._tenant_set = False  # rolled back (PostgreSQL; never set on SQLite)
 
     def include(
         self,
@@ -281,8 +283,11 @@ class Sandbox:
         self._copy_tables()
         with self.engine.store.transaction(readonly=True) as conn:
             self.shadows.see_all(conn)
-            yield conn
-            self.shadows.see_all(conn, on=False)  # the outer transaction carries on
+            try:
+                yield conn
+            finally:  # the outer transaction carries on: engine calls see what they may
+                with contextlib.suppress(sa.exc.SQLAlchemyError):  # an aborted one: moot
+                    self.shadows.see_all(conn, on=False)
 
     def rows(
         self,
