@@ -1,17 +1,22 @@
 """The sandbox's one database connection, per dialect, wrapped as a SQLAlchemy ``Engine``.
 
 SQLite: a private in-memory database with the source file ATTACHed read-only (``mode=ro``)
-as ``wfnb_src``; unqualified names find the in-memory shadows first, then the source.
+as ``wfnb_src`` (and the databases the source engine attaches, read-only, under their own
+names); unqualified names find the in-memory shadows first, then the source.
 PostgreSQL: one session whose outer transaction is never committed; every transaction
 the engine's store opens becomes a SAVEPOINT inside it, and closing the sandbox rolls the
-whole session back. See docs/adr/0061-sandbox-isolation.md.
+whole session back. After set-up every transaction of the session is READ ONLY, which
+PostgreSQL enforces on every table but temporary ones (the shadows): the source cannot
+be written, nor its sequences advanced, even by a use case that ends the transaction
+with a raw ``COMMIT``. See docs/adr/0061-sandbox-isolation.md and 0063.
 """
 
 from __future__ import annotations
 
+import re
 import sqlite3
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -30,6 +35,15 @@ __all__ = ["PLAIN", "SOURCE_SCHEMA", "Isolated", "isolate"]
 SOURCE_SCHEMA = "wfnb_src"
 """The name the read-only source database is ATTACHed under (SQLite)."""
 _SAVEPOINT = "wfnb_sandbox"
+_READ_ONLY_SESSION = "RESET ALL; SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"
+_TRANSACTION_CONTROL = re.compile(
+    r"(?:^|;)\s*(?:COMMIT|END|ABORT|BEGIN|START\s+TRANSACTION|PREPARE\s+TRANSACTION"
+    r"|ROLLBACK(?!\s+(?:WORK\s+|TRANSACTION\s+)?TO\b)"
+    r"|SET\s+(?:SESSION\s+CHARACTERISTICS|TRANSACTION\b|(?:SESSION\s+)?(?:default_)?transaction_)"
+    r"|RESET\s+(?:ALL|(?:default_)?transaction_))",
+    re.IGNORECASE,
+)
+"""Statements that would end, start or re-open for writing the sandbox's transaction."""
 PLAIN = "wfnb_sandbox_plain"
 """Execution option: a sandbox-internal write that needs no savepoint of its own."""
 
@@ -44,8 +58,13 @@ class Isolated:
     close: Callable[[], None]
     settle: Callable[[], None]
     """Keep what was set up so far (PostgreSQL: commit the empty temp tables)."""
-    rollback: Callable[[], None] | None
-    """Undo everything since ``settle`` (PostgreSQL); None: clear the shadows instead."""
+    rollback: Callable[[str], bool] | None
+    """Undo everything since ``settle`` (PostgreSQL), then run the given ``SELECT`` of one
+    boolean ("a shadow still holds rows") and return it; None: clear the shadows instead."""
+    unwind: Callable[[], None] = field(default=lambda: None)
+    """End whatever transaction a use case left open (SQLite), before a reset."""
+    aliases: Mapping[str, str] = field(default_factory=dict)
+    """A schema as workflows spell it → as the sandbox reads it (SQLite: main → wfnb_src)."""
 
 
 def _url(db: sa.Engine | str | sa.URL) -> sa.URL:
@@ -60,13 +79,24 @@ def isolate(db: sa.Engine | str | sa.URL) -> Isolated:
     url = _url(db)
     backend = url.get_backend_name()
     if backend == "sqlite":
-        return _sqlite(url)
+        return _sqlite(url, _attached(db) if isinstance(db, sa.Engine) else {})
     if backend == "postgresql":
         return _postgres(url)
     raise WfnbUsageError(f"sandboxes support SQLite and PostgreSQL, not {backend!r}")
 
 
-def _sqlite(url: sa.URL) -> Isolated:
+def _attached(db: sa.Engine) -> dict[str, str]:
+    """The files a SQLite engine's connections ATTACH, by schema name (``evs.things``)."""
+    with wrap_errors("open sandbox"), db.connect() as conn:
+        rows = conn.exec_driver_sql("PRAGMA database_list").all()
+    return {
+        str(name): str(path)
+        for _, name, path in rows
+        if name not in ("main", "temp", SOURCE_SCHEMA) and path
+    }
+
+
+def _sqlite(url: sa.URL, attached: Mapping[str, str]) -> Isolated:
     path = url.database
     if not path or path == ":memory:" or path.startswith("file:"):
         raise WfnbUsageError("a SQLite sandbox needs a database file to read from")
@@ -75,9 +105,13 @@ def _sqlite(url: sa.URL) -> Isolated:
         raise WfnbUsageError(f"no SQLite database at {source}")
     readonly = f"{source.as_uri()}?mode=ro"
 
+    others = {name: f"{Path(path).resolve().as_uri()}?mode=ro" for name, path in attached.items()}
+
     def connect() -> sqlite3.Connection:
         conn = sqlite3.connect("file::memory:", uri=True, check_same_thread=False)
         conn.execute("ATTACH DATABASE ? AS " + SOURCE_SCHEMA, (readonly,))
+        for name, uri in others.items():
+            conn.execute('ATTACH DATABASE ? AS "' + name.replace('"', '""') + '"', (uri,))
         return conn
 
     with wrap_errors("open sandbox"):
@@ -86,7 +120,25 @@ def _sqlite(url: sa.URL) -> Isolated:
         )
         event.listen(engine, "connect", _no_foreign_keys)
         engine.dispose()
-    return Isolated(engine, SOURCE_SCHEMA, None, engine.dispose, _nothing, None)
+
+    def unwind() -> None:
+        raw = engine.raw_connection()
+        try:
+            if raw.driver_connection.in_transaction:  # type: ignore[union-attr]
+                raw.driver_connection.rollback()  # type: ignore[union-attr]
+        finally:
+            raw.close()
+
+    return Isolated(
+        engine,
+        SOURCE_SCHEMA,
+        None,
+        engine.dispose,
+        _nothing,
+        None,
+        unwind=unwind,
+        aliases={"main": SOURCE_SCHEMA},
+    )
 
 
 def _nothing() -> None:
@@ -115,15 +167,55 @@ def _savepoint_connection_class() -> type[Any]:
     """
     import psycopg  # noqa: PLC0415  # psycopg is the optional "pg" extra
 
+    def refuse(query: Any) -> None:
+        text = query.decode(errors="replace") if isinstance(query, bytes) else query
+        if isinstance(text, str) and (found := _TRANSACTION_CONTROL.search(text)):
+            raise psycopg.ProgrammingError(
+                f"a sandbox refuses transaction control from a use case "
+                f"({found.group(0).strip(' ;')!r}): the dry-run's transaction is the engine's"
+            )
+
+    class GuardedCursor(psycopg.Cursor[Any]):
+        """The cursors everything but the sandbox itself gets (SQLAlchemy, use cases)."""
+
+        def execute(self, query: Any, params: Any = None, **kw: Any) -> Any:
+            refuse(query)
+            return super().execute(query, params, **kw)
+
+        def executemany(self, query: Any, params_seq: Any, **kw: Any) -> None:
+            refuse(query)
+            super().executemany(query, params_seq, **kw)
+
     class SavepointConnection(psycopg.Connection[Any]):
         wfnb_open = False
         wfnb_release = False  # a committed savepoint not released yet
 
+        def own(self, sql: str, *, prepare: bool | None = None) -> Any:
+            """Run the sandbox's own transaction control (past the guard)."""
+            return psycopg.Cursor(self).execute(sql, prepare=prepare)
+
+        def guard(self) -> None:
+            """From now on, cursors refuse transaction control (``GuardedCursor``)."""
+            self.cursor_factory = GuardedCursor
+
         def savepoint(self) -> None:
             release = "RELEASE SAVEPOINT " + _SAVEPOINT + "; " if self.wfnb_release else ""
             self.wfnb_release = False
-            self.execute(release + "SAVEPOINT " + _SAVEPOINT)
+            try:
+                self.own(release + "SAVEPOINT " + _SAVEPOINT)
+            except psycopg.errors.InvalidSavepointSpecification:
+                self.lost()
+                self.own("SAVEPOINT " + _SAVEPOINT)
             self.wfnb_open = True
+
+        def lost(self) -> None:
+            """A use case ended the outer transaction (a raw ``COMMIT`` or ``ROLLBACK``).
+
+            The savepoint went with it; end the transaction the session is in now and
+            carry on in a new one (read-only but for the shadows, as every transaction of
+            the session). What the commit kept in the shadows, the next reset clears.
+            """
+            self.pgconn.exec_(b"ROLLBACK")  # past psycopg: its prepared statements stay
 
         def commit(self) -> None:
             if self.wfnb_open:
@@ -133,29 +225,50 @@ def _savepoint_connection_class() -> type[Any]:
         def rollback(self) -> None:
             if self.wfnb_open:
                 self.wfnb_open = False
-                self.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}; RELEASE SAVEPOINT {_SAVEPOINT}")
+                try:
+                    self.own(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}; RELEASE SAVEPOINT {_SAVEPOINT}")
+                except psycopg.errors.InvalidSavepointSpecification:
+                    self.lost()
 
         def close(self) -> None:
             """Kept open: the sandbox ends the session with ``discard``."""
 
         def settle(self) -> None:
-            """Commit the session's setup (the empty temp tables), for real."""
+            """Commit the session's setup (the empty temp tables) for real, then read-only.
+
+            From here on every transaction of the session is READ ONLY (the session's
+            default, so it holds for a transaction a use case's raw ``COMMIT`` starts):
+            PostgreSQL lets it write temporary tables and their sequences (the shadows)
+            and nothing else. ``RESET ALL`` first undoes any setting a use case committed.
+            """
             self.wfnb_open = self.wfnb_release = False
+            self.own(_READ_ONLY_SESSION, prepare=False)
             psycopg.Connection.commit(self)
 
-        def reset(self) -> None:
+        def reset(self, probe: str) -> bool:
             """Roll back everything since the last ``settle``, keeping prepared statements.
+
+            Then, in the same round trip, make the session read-only again and run
+            ``probe`` (one boolean: "a shadow still holds rows", which only a use case's
+            raw ``COMMIT`` can cause) and return its answer.
 
             ``Connection.rollback`` forgets every prepared statement (and deallocates
             them), so the next run's statements would be parsed and planned anew each
             time, never reaching psycopg's prepare threshold; the real engine's commits
-            keep theirs. A ``ROLLBACK`` statement sent with ``prepare=False`` does not
-            touch that cache. (Prepared statements are not transactional in PostgreSQL,
+            keep theirs. A ``ROLLBACK`` sent through libpq, past psycopg's cursor, does
+            not touch that cache. (Prepared statements are not transactional in PostgreSQL,
             and the shadow tables they read were committed by ``settle``.)
             """
             self.wfnb_open = self.wfnb_release = False
-            if self.pgconn.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-                self.execute("ROLLBACK", prepare=False)
+            sql = "ROLLBACK; SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY; " + probe
+            # libpq directly: psycopg would count this multi-statement query towards its
+            # prepared-statement cache and, seeing ROLLBACK, clear the cache each time
+            result = self.pgconn.exec_(sql.encode())
+            if result.status != psycopg.pq.ExecStatus.TUPLES_OK:
+                raise psycopg.OperationalError(
+                    (result.error_message or b"sandbox reset failed").decode(errors="replace")
+                )
+            return result.get_value(0, 0) == b"t"
 
         def discard(self) -> None:
             """Roll the whole session back and close it."""
@@ -173,6 +286,7 @@ def _postgres(url: sa.URL) -> Isolated:
 
     with wrap_errors("open sandbox"):
         raw = _savepoint_connection_class().connect(libpq_conninfo(url), autocommit=False)
+        raw.guard()
         try:
             engine = sa.create_engine(url, creator=lambda: raw, poolclass=StaticPool)
             event.listen(engine, "begin", _open_savepoint)

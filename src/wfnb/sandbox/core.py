@@ -2,22 +2,26 @@
 
 The copy is lazy: the engine-owned tables start empty, and an entity row (with its
 history and failure-log rows) is copied into its shadow the first time a call touches
-it. Every other table is read through from the source, read-only; name module tables
+it, with the engine's tenant filter: a call copies only what its tenant may see (ADR
+0063). Every other table is read through from the source, read-only; name module tables
 the use cases write in ``tables=`` to give them writable copies too.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
 
+from wfnb.engine import context as request_context
 from wfnb.engine.clock import Clock
 from wfnb.engine.core import Engine, WorkflowsLike
 from wfnb.engine.explain import Explanation
 from wfnb.engine.results import StepResult
+from wfnb.exceptions import WfnbUsageError
 from wfnb.sandbox.connection import PLAIN, Isolated, isolate
 from wfnb.sandbox.relay import ClockRelay, QueueRelay
 from wfnb.spec import Workflows
@@ -28,32 +32,65 @@ from wfnb.timers import InMemoryQueue, VirtualClock
 __all__ = ["Sandbox", "SandboxEngine", "sandbox"]
 
 
+def _tenant(kw: Mapping[str, Any]) -> str | None:
+    """The tenant an engine call runs as: its argument, else the current request context's."""
+    tenant = kw.get("tenant_id")
+    if tenant is None:
+        outer = request_context.current()
+        tenant = outer.tenant_id if outer is not None else None
+    return tenant if tenant is None else str(tenant)
+
+
 class SandboxEngine(Engine):
-    """An ``Engine`` that copies each entity into the sandbox before touching it."""
+    """An ``Engine`` that copies each entity into the sandbox before touching it.
+
+    Only what the call's tenant may see is copied (the engine's own tenant filter), so a
+    call as one tenant never brings another tenant's row into the sandbox.
+    """
 
     sandbox: Sandbox
 
     def execute_step(self, workflow: str, entity_id: Any, *args: Any, **kw: Any) -> StepResult:
         """``Engine.execute_step`` on the sandbox's copy of the entity."""
-        self.sandbox.include(workflow, [entity_id], tenant_id=kw.get("tenant_id"))
-        return super().execute_step(workflow, entity_id, *args, **kw)
+        self.sandbox.include(workflow, [entity_id], tenant_id=_tenant(kw))
+        try:
+            return super().execute_step(workflow, entity_id, *args, **kw)
+        finally:
+            self.sandbox.called()
 
     def execute_batch(
         self, workflow: str, entity_ids: Sequence[Any], *args: Any, **kw: Any
     ) -> list[StepResult]:
         """``Engine.execute_batch`` on the sandbox's copies of the entities."""
-        self.sandbox.include(workflow, entity_ids, tenant_id=kw.get("tenant_id"))
-        return super().execute_batch(workflow, entity_ids, *args, **kw)
+        self.sandbox.include(workflow, entity_ids, tenant_id=_tenant(kw))
+        try:
+            return super().execute_batch(workflow, entity_ids, *args, **kw)
+        finally:
+            self.sandbox.called()
 
     def observe(self, workflow: str, entity_id: Any, *args: Any, **kw: Any) -> StepResult:
         """``Engine.observe`` on the sandbox's copy of the entity."""
-        self.sandbox.include(workflow, [entity_id], tenant_id=kw.get("tenant_id"))
-        return super().observe(workflow, entity_id, *args, **kw)
+        self.sandbox.include(workflow, [entity_id], tenant_id=_tenant(kw))
+        try:
+            return super().observe(workflow, entity_id, *args, **kw)
+        finally:
+            self.sandbox.called()
 
     def explain(self, workflow: str, entity_id: Any, *args: Any, **kw: Any) -> Explanation:
         """``Engine.explain`` on the sandbox's copy of the entity."""
         self.sandbox.include(workflow, [entity_id], tenant_id=kw.get("tenant_id"))
-        return super().explain(workflow, entity_id, *args, **kw)
+        try:
+            return super().explain(workflow, entity_id, *args, **kw)
+        finally:
+            self.sandbox.called()
+
+    def recover_claims(self, *, tenant_id: str | None = None) -> list[StepResult]:
+        """``Engine.recover_claims`` over the entities in the sandbox (janitors see ``tables=``)."""
+        self.sandbox._copy_tables(tenant_id)
+        try:
+            return super().recover_claims(tenant_id=tenant_id)
+        finally:
+            self.sandbox.called()
 
 
 class Sandbox:
@@ -75,6 +112,12 @@ class Sandbox:
         self._clock = ClockRelay(clock)
         self._queue = QueueRelay(self._clock)
         self.tables = tuple(tables)
+        qualified = [t for t in self.tables if "." in t]
+        if qualified:
+            raise WfnbUsageError(
+                f"tables= names module tables by their unqualified name; got {qualified}: "
+                "a use case's writes to a schema-qualified table cannot be redirected"
+            )
         self._iso: Isolated = isolate(db)
         try:
             workflows = wfs if wfs is not None else Workflows({})
@@ -83,18 +126,26 @@ class Sandbox:
             )
             self.engine.sandbox = self
             with self._iso.engine.begin() as conn:
-                self.shadows = Shadows(conn, self._iso.source_schema, self._iso.shadow_schema)
-                for name in (
-                    *self.tables,
-                    *(w.entity.table for w in self.engine.workflows.values()),
-                ):
+                self.shadows = Shadows(
+                    conn,
+                    self._iso.source_schema,
+                    self._iso.shadow_schema,
+                    aliases=self._iso.aliases,
+                )
+                for name in self.tables:
                     self.shadows.table(conn, name)
-            for wf in self.engine.workflows.values():
-                # reflect now: the sandbox has one connection, and the store would
-                # otherwise reflect inside a step's open transaction
-                self.engine.store.entity_table(wf.entity)
+                for wf in self.engine.workflows.values():
+                    # the engine's entity table IS the shadow (a schema-qualified name
+                    # too), and no reflection can happen inside a step's transaction
+                    _, shadow = self.shadows.table(conn, wf.entity.table)
+                    self.engine.store.use_table(wf.entity.table, shadow)
             self._iso.settle()
-            self._copy_tables()
+            self._probe = "; ".join(
+                str(stmt.compile(dialect=self.db.dialect, compile_kwargs={"literal_binds": True}))
+                for stmt in (self.shadows.see_all_statement(), self.shadows.holds_rows())
+            )
+            self._tables_due = bool(self.tables)
+            self._tenant_set = False  # may app.tenant_id be set in the open transaction?
         except BaseException:
             self._iso.close()
             raise
@@ -114,23 +165,45 @@ class Sandbox:
         """The engine's clock for the current run (a ``VirtualClock`` unless one was given)."""
         return self._clock.current
 
-    def _copy_tables(self) -> None:
-        if self.tables:
-            with self.engine.store.transaction() as conn:
+    def _copy_tables(self, tenant_id: str | None = None) -> None:
+        """Copy the ``tables=`` whole, once per run, when the run first needs the sandbox.
+
+        Not at the end of a reset: on PostgreSQL the copy opens the run's transaction,
+        and a kept sandbox must not sit between dry-runs in a transaction holding locks
+        on the source's tables (a migration would wait on it). Copied as the run's
+        first call's tenant: what its use cases would see under row-level security.
+        """
+        if self._tables_due:
+            self._tables_due = False
+            with self._copying(tenant_id) as conn:
                 for name in self.tables:
                     self.shadows.copy_table(conn, name)
 
     def reset(self, clock: Clock | None = None) -> None:
-        """Throw away every write so far; start again with a fresh clock and queue."""
+        """Throw away every write so far; start again with a fresh clock and queue.
+
+        A use case that sent a raw ``COMMIT`` made some of its writes outlive a rollback
+        (PostgreSQL; only in the shadows: the session is read-only elsewhere): the reset
+        sees rows left in the shadows and empties them, so the next run starts clean.
+        """
         if self._iso.rollback is not None:
-            self._iso.rollback()
+            with wrap_errors("sandbox reset"):
+                committed = self._iso.rollback(self._probe)
             self.shadows.forget()
+            if committed:
+                with self._copying(None) as conn:
+                    self.shadows.see_all(conn)
+                    self.shadows.clear(conn)
+                self._iso.settle()
         else:
+            with wrap_errors("sandbox reset"):
+                self._iso.unwind()
             with self.engine.store.transaction() as conn:
                 self.shadows.clear(conn)
         self._clock.current = clock if clock is not None else VirtualClock()
         self._queue.renew(self._clock)
-        self._copy_tables()
+        self._tables_due = bool(self.tables)
+        self._tenant_set = False  # rolled back (PostgreSQL; never set on SQLite)
 
     def include(
         self,
@@ -148,12 +221,18 @@ class Sandbox:
         Returns:
             The ids copied by this call.
         """
+        self._copy_tables(tenant_id)
         spec = self.engine.workflow(workflow).entity
         ids = self.shadows.missing(spec.table, entity_ids)
         if not ids:
+            if tenant_id is None and self._tenant_set:
+                with self._copying(None):
+                    pass  # only unset the tenant an earlier call left set
             return []
         with self._copying(tenant_id) as conn:
-            return self.shadows.copy_entities(conn, workflow, spec, ids, logs=logs)
+            return self.shadows.copy_entities(
+                conn, workflow, spec, ids, tenant_id=tenant_id, logs=logs
+            )
 
     def _include_row(
         self, workflow: str, entity_id: Any, *, tenant_id: str | None = None
@@ -161,31 +240,54 @@ class Sandbox:
         """Copy one entity (no logs) and return its sandbox row; ``include`` + read, fused.
 
         An entity copied earlier is read back instead (it may have changed since), as is
-        one copied where ``INSERT ... RETURNING`` is missing (SQLite before 3.35).
+        one copied where ``INSERT ... RETURNING`` is missing (SQLite before 3.35); with
+        ``tenant_id``, as the engine reads it: only if it is that tenant's.
         """
+        self._copy_tables(tenant_id)
         spec = self.engine.workflow(workflow).entity
         fused = self.db.dialect.insert_returning
         if not fused or not self.shadows.missing(spec.table, [entity_id]):
             self.include(workflow, [entity_id], tenant_id=tenant_id, logs=False)
             key = typed_ids(self.shadows.shadow(spec.table).c[spec.id_column], [entity_id])[0]
-            rows = self.rows(spec.table, {spec.id_column: key})
+            where = {spec.id_column: key}
+            if tenant_id is not None and spec.tenant_column is not None:
+                where[spec.tenant_column] = tenant_id
+            rows = self.rows(spec.table, where)
             return rows[0] if rows else None
         with self._copying(tenant_id) as conn:
-            return self.shadows.copy_entity(conn, spec, entity_id)
+            return self.shadows.copy_entity(conn, spec, entity_id, tenant_id=tenant_id)
+
+    def called(self) -> None:
+        """An engine call ran: it may have left ``app.tenant_id`` set (PostgreSQL)."""
+        self._tenant_set = self.engine.store.is_postgres
 
     @contextmanager
     def _copying(self, tenant_id: str | None) -> Iterator[sa.Connection]:
-        """A transaction for copying rows in: no savepoint (nothing to undo), the tenant set."""
+        """A transaction for copying rows in: no savepoint (nothing to undo), the tenant set.
+
+        PostgreSQL: ``app.tenant_id`` is transaction-local, and the sandbox's transaction
+        outlives each call; a call without a tenant after one with a tenant gets it unset
+        again here, as a fresh transaction of the real engine would have it.
+        """
         with wrap_errors("sandbox copy"), self.db.connect() as raw:
             conn = raw.execution_options(**{PLAIN: True})
             with conn.begin():
-                if tenant_id is not None:
-                    self.engine.store.set_tenant(conn, tenant_id)
+                if self.engine.store.is_postgres and (tenant_id is not None or self._tenant_set):
+                    self.engine.store.set_tenant(conn, tenant_id or "")
+                    self._tenant_set = tenant_id is not None
                 yield conn
 
-    def read(self) -> AbstractContextManager[sa.Connection]:
-        """A read-only transaction on the sandbox (it sees the sandbox's writes)."""
-        return self.engine.store.transaction(readonly=True)
+    @contextmanager
+    def read(self) -> Iterator[sa.Connection]:
+        """A read-only transaction on the sandbox (it sees all the sandbox's rows)."""
+        self._copy_tables()
+        with self.engine.store.transaction(readonly=True) as conn:
+            self.shadows.see_all(conn)
+            try:
+                yield conn
+            finally:  # the outer transaction carries on: engine calls see what they may
+                with contextlib.suppress(sa.exc.SQLAlchemyError):  # an aborted one: moot
+                    self.shadows.see_all(conn, on=False)
 
     def rows(
         self,

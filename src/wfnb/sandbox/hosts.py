@@ -4,11 +4,14 @@ A sandbox is keyed by its source, its workflows (config hashes) and the module t
 copies; ``borrow`` hands it out to one caller at a time and resets it afterwards (every
 write rolled back or cleared, a fresh clock and queue), so each dry-run starts from the
 source as it is now. At most ``MAX_KEPT`` are kept; the least recently used is closed.
+A sandbox whose reset fails (a use case left its session in a state a reset cannot
+undo) is closed and forgotten: the next dry-run builds a fresh one.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -66,12 +69,25 @@ def borrow(
     db: sa.Engine | str | sa.URL, wfs: Workflows, tables: tuple[str, ...] = ()
 ) -> Iterator[Sandbox]:
     """A kept sandbox for ``db`` and ``wfs``, for this caller alone; reset when given back."""
-    box, lock = _get(_key(db, wfs, tables), db, wfs)
+    key = _key(db, wfs, tables)
+    box, lock = _get(key, db, wfs)
     with lock:
         try:
             yield box
         finally:
-            box.reset()
+            try:
+                box.reset()
+            except Exception:  # noqa: BLE001  # any failure: the sandbox is not reusable
+                _evict(key, box)
+
+
+def _evict(key: Key, box: Sandbox) -> None:
+    """Forget ``box`` (if it is still the one kept for ``key``) and close it."""
+    with _lock:
+        if key in _kept and _kept[key][0] is box:
+            del _kept[key]
+    with contextlib.suppress(Exception):  # closing a broken session may fail too
+        box.close()
 
 
 @atexit.register

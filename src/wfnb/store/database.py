@@ -115,6 +115,11 @@ class Store:
                 self._tables[name] = table
             return table
 
+    def use_table(self, name: str, table: sa.Table) -> None:
+        """Serve entity table ``name`` as ``table``, never reflecting it (a sandbox's shadow)."""
+        with self._lock:
+            self._tables[name] = table
+
     def forget_tables(self) -> None:
         """Drop the reflection cache (after the users' tables change shape)."""
         with self._lock:
