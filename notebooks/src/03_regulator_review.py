@@ -44,7 +44,9 @@ pd.DataFrame(
 # ## 3. What can each requester type do alone?
 
 # %%
-{rt: sorted(wfnb.paths(reg, requester_type=rt).reachable) for rt in reg.requester_types}
+from wfnb.analysis import alone
+
+alone(reg)
 
 # %% tags=["nbval-ignore-output"]
 %wfnb graph user_registration --requester admin

@@ -128,4 +128,6 @@ class WorkflowExplorer(widgets.VBox):  # type: ignore[misc]  # ipywidgets is unt
 
         wf = self.current
         highlight = self.counts(wf) if (self.heat.value and self.counts) else None
-        self.diagram.value = diagram(wf, highlight=highlight, direction=self.direction).svg()
+        self.diagram.value = diagram(wf, highlight=highlight, direction=self.direction).html(
+            script=False
+        )
