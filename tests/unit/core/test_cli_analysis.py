@@ -32,9 +32,12 @@ def ticket_file(tmp_path: Path) -> Path:
     return path
 
 
-def test_graph_prints_svg_dot_or_mermaid(capsys: pytest.CaptureFixture[str]) -> None:
+def test_graph_prints_svg_dot_or_mermaid_with_dash_o_dash(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     for fmt, marker in (("svg", "<svg"), ("dot", "digraph"), ("mermaid", "flowchart")):
-        assert main(["graph", "user_registration", str(WORKFLOWS), "--format", fmt]) == 0
+        argv = ["graph", "user_registration", str(WORKFLOWS), "--format", fmt, "-o", "-"]
+        assert main(argv) == 0
         assert marker in capsys.readouterr().out
 
 
@@ -47,7 +50,9 @@ def test_graph_writes_a_file_of_a_region_for_one_requester(
     dot = target.read_text()
     assert "pending_admin_approval" in dot
     assert "pending_email_verification" not in dot  # three steps away
-    assert main(["graph", "user_registration", str(WORKFLOWS), "--requester", "user"]) == 0
+    assert capsys.readouterr().out.strip() == str(target)
+    argv = ["graph", "user_registration", str(WORKFLOWS), "--requester", "user", "-o", "-"]
+    assert main(argv) == 0
     assert "<svg" in capsys.readouterr().out
 
 
@@ -83,7 +88,7 @@ def test_unknown_workflow_is_one_wf200_line(
     "argv",
     [
         ["graph"],
-        ["graph", "invoice", "--format", "png"],
+        ["graph", "invoice", "--format", "gif"],
         ["graph", "invoice", "--depth", "deep"],
         ["graph", "invoice", str(WORKFLOWS), "--focus", "nowhere"],
         ["graph", "invoice", str(WORKFLOWS), "--requester", "robot"],
@@ -187,5 +192,9 @@ def test_conformance_exits_0_on_clean_history(
 def test_conformance_without_history_is_one_store_error_line(
     sqlite_url: str, ticket_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    engine = sa.create_engine(sqlite_url)  # a database without the engine's tables
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE unrelated (id INTEGER)"))
+    engine.dispose()
     assert main(["conformance", "--db", sqlite_url, str(ticket_file)]) == 1
     assert "workflow_history" in one_line_error(capsys, "WF300")

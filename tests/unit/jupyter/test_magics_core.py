@@ -31,6 +31,12 @@ def test_variable_expansion_from_the_user_namespace(ip: Shell) -> None:
 def test_validate_uses_the_loaded_paths_and_a_connected_database(
     ip: Shell, sqlite_url: str
 ) -> None:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(sqlite_url)  # an existing, empty database
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE unrelated (id INTEGER)"))
+    engine.dispose()
     assert ip.run(f"%wfnb load {WORKFLOWS}").success
     assert ip.run(f"%wfnb connect {sqlite_url}").success
     ran = ip.run("rep = %wfnb validate --db")
