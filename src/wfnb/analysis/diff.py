@@ -190,7 +190,7 @@ def sentence(change: Change) -> str:
     if kind == "timer_changed":
         return f"timer {subject} changed: {_from_to(change.old, change.new)}{flag}"
     if subject == kind or kind in {"metadata", "entity"} or subject == "use_cases":
-        what = f"the workflow's {subject.replace('_', ' ')}"
+        what = f"the {subject.replace('_', ' ')} of the workflow"
     else:
         step, dot, field = subject.partition(".")
         what = f"step {step}: " + (f"use case {field}" if dot else _STEP_FIELD.get(kind, kind))

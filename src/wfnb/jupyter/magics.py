@@ -72,6 +72,8 @@ class WfnbMagics(Magics):
                 argv = shlex.split(line)  # POSIX quoting, as a shell
             except ValueError as exc:  # shlex: "No closing quotation"
                 raise UsageError(f"cannot parse the arguments: {exc}") from None
+            if argv in (["--help"], ["-h"]):
+                return HelpText(command_help(self.parser, None))
             if argv and not argv[0].startswith("-"):
                 check_command(argv[0])
             try:

@@ -36,10 +36,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("[PATH...] [--db]", "validate workflows; a ValidationReport"),
     "explain": ("WORKFLOW ENTITY REQUESTER", "which step would run for an entity, and why"),
     "graph": ("WORKFLOW", "draw a workflow (a Diagram)"),
-    "paths": ("WORKFLOW", "reachability, dead ends, cycles, paths to final statuses"),
+    "paths": ("WORKFLOW", "reachability, dead ends, cycles, routes to final statuses"),
     "diff": ("OLD NEW | FILE --rev A --rev B", "what changed between two workflow versions"),
-    "history": ("[filters]", "rows of workflow_history as a DataFrame (filters run in SQL)"),
-    "failures": ("[filters]", "rows of the permanent failure log as a DataFrame"),
+    "history": ("[filters]", "workflow_history rows as a DataFrame, filtered in SQL"),
+    "failures": ("[filters]", "permanent failure log rows as a DataFrame, filtered in SQL"),
     "conformance": ("[WORKFLOW]", "history against the config in force at each row"),
     "dryrun": ("WORKFLOW ENTITY REQUESTER", "run a step in a sandbox; the source is untouched"),
     "help": ("[COMMAND]", "this list, or one command's options"),
@@ -47,7 +47,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 """Every ``%wfnb`` command: its arguments in short, and its one-line purpose."""
 
 CELL_MAGICS: dict[str, tuple[str, str]] = {
-    "wfnb_usecase": ("[NAME]", "the function defined in the cell replaces a use case in dry-runs"),
+    "wfnb_usecase": ("[NAME]", "the cell's function replaces a use case in dry-runs"),
 }
 """The cell magics, likewise."""
 

@@ -198,3 +198,34 @@ def test_conformance_without_history_is_one_store_error_line(
     engine.dispose()
     assert main(["conformance", "--db", sqlite_url, str(ticket_file)]) == 1
     assert "workflow_history" in one_line_error(capsys, "WF300")
+
+
+def test_the_readme_diff_example_shows_a_change_in_sentences(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    line = next(x for x in readme.splitlines() if x.startswith("$ wfnb diff "))
+    argv = line.removeprefix("$ wfnb ").split("[")[0].split()
+    monkeypatch.chdir(REPO)
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert ": 1 change\n" in out
+    assert "  step cancel_approved added" in out
+    assert "None" not in out
+    assert "'" not in out  # no Python reprs
+
+
+def test_graph_writes_name_svg_here_and_png_via_dot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["graph", "invoice", str(WORKFLOWS)]) == 0
+    assert capsys.readouterr().out.strip() == "invoice.svg"
+    assert (tmp_path / "invoice.svg").read_text(encoding="utf-8").lstrip().startswith("<")
+    assert "<svg" in (tmp_path / "invoice.svg").read_text(encoding="utf-8")
+    assert main(["graph", "invoice", str(WORKFLOWS), "--format", "png"]) == 0
+    assert capsys.readouterr().out.strip() == "invoice.png"
+    assert (tmp_path / "invoice.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert main(["graph", "invoice", str(WORKFLOWS), "--format", "mermaid", "-o", "m.mmd"]) == 0
+    assert capsys.readouterr().out.strip() == "m.mmd"
+    assert (tmp_path / "m.mmd").read_text(encoding="utf-8").startswith("flowchart")

@@ -145,3 +145,85 @@ def test_analysis_magics_reject_bad_input_in_one_line(ip: Shell, cell: str, code
     ran = ip.run(cell)
     assert not ran.success
     assert_one_line_error(ran.output, code)
+
+
+def test_connect_to_a_missing_sqlite_file_is_wf300_and_creates_nothing(
+    ip: Shell, tmp_path: Path
+) -> None:
+    target = tmp_path / "nosuch.db"
+    ran = ip.run(f"%wfnb connect sqlite:///{target}")
+    assert not ran.success
+    assert_one_line_error(ran.output, "WF300")
+    assert "no such database" in ran.output
+    assert not target.exists()
+    assert list(tmp_path.iterdir()) == []
+    magics = ip.shell.magics_manager.registry["WfnbMagics"]
+    assert magics.session.db_url is None  # still not connected
+
+
+def test_connect_to_a_file_that_is_not_a_database_is_wf300(ip: Shell, tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("hello")
+    ran = ip.run(f"%wfnb connect sqlite:///{tmp_path / 'notes.txt'}")
+    assert_one_line_error(ran.output, "WF300")
+
+
+def test_a_configured_database_url_is_checked_too(ip: Shell, tmp_path: Path) -> None:
+    assert ip.run(f"%config WfnbMagics.database_url = 'sqlite:///{tmp_path}/nosuch.db'").success
+    ran = ip.run("%wfnb history")
+    assert_one_line_error(ran.output, "WF300")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.pg
+def test_connect_to_postgresql_connects_once(ip: Shell, pg_url: str) -> None:
+    import sqlalchemy as sa
+
+    ran = ip.run(f"%wfnb connect {pg_url}")
+    assert ran.success, ran.output
+    missing = sa.make_url(pg_url).set(database="wfnb_no_such_db")
+    ran = ip.run(f"%wfnb connect {missing.render_as_string(hide_password=False)}")
+    assert_one_line_error(ran.output, "WF300")
+    assert "does not exist" in ran.output
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "%wfnb history --limit -1",
+        "%wfnb history --limit 0",
+        "%wfnb failures --limit -5",
+        "%wfnb history --since 2026-10-02 --until 2026-10-01",
+        "%wfnb failures --since 2026-10-02 --until 2026-10-01",
+    ],
+)
+def test_bad_row_limits_and_windows_are_wf400(ip: Shell, draft_invoice: str, cell: str) -> None:
+    ran = ip.run(cell)
+    assert not ran.success
+    assert_one_line_error(ran.output, "WF400")
+
+
+def test_a_negative_row_limit_option_is_refused(
+    ip: Shell, caplog: pytest.LogCaptureFixture
+) -> None:
+    magics = ip.shell.magics_manager.registry["WfnbMagics"]
+    before = magics.row_limit
+    ran = ip.run("%config WfnbMagics.row_limit = -5")
+    assert "WF400" in ran.output + caplog.text  # IPython logs a refused %config
+    assert "Traceback" not in ran.output + caplog.text
+    assert magics.row_limit == before
+
+
+def test_an_invalid_inline_step_is_one_line(ip: Shell, draft_invoice: str) -> None:
+    ran = ip.run(f"%wfnb dryrun invoice {draft_invoice} admin --step '{{bad json'")
+    assert not ran.success
+    assert_one_line_error(ran.output, "WF400")
+    assert "not JSON" in ran.output
+
+
+def test_an_empty_history_says_0_rows(ip: Shell, draft_invoice: str) -> None:
+    ran = ip.run("df = %wfnb history --workflow invoice --since 2030-01-01")
+    assert ran.success, ran.output
+    frame = ip.ns["df"]
+    assert len(frame) == 0
+    shown = ran.output + (frame._repr_html_() or "")
+    assert "0 rows" in shown
