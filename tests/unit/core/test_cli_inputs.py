@@ -206,17 +206,35 @@ def test_a_non_utf8_path_is_printed_not_a_crash(bad: Path) -> None:
     assert b"caf\\udce9.json" in done.stdout  # shown escaped, never a crash
 
 
-def test_a_closed_pipe_is_quiet(bad: Path) -> None:
+def test_a_reader_that_leaves_early_gets_no_error(tmp_path: Path) -> None:
+    """`wfnb history ... | head`: the closed pipe ends the command quietly (no WF line)."""
+    from datetime import UTC, datetime
+
+    import sqlalchemy as sa
+
+    from wfnb.engine import Engine
+    from wfnb.store.tables import HISTORY
+    from wfnb.testing import make_workflow
+
+    url = f"sqlite:///{tmp_path / 'big.db'}"
+    engine = Engine([make_workflow()], url)
+    engine.install()
+    row = {"workflow": "ticket", "entity_table": "tickets", "kind": "initiated",
+           "to_status": "open", "config_hash": "0" * 64, "metadata": {"note": "x" * 200},
+           "changed_at": datetime(2026, 1, 1, tzinfo=UTC)}  # fmt: skip
+    with engine.db.begin() as conn:
+        conn.execute(sa.insert(HISTORY), [{**row, "entity_id": f"t{i}"} for i in range(2000)])
+    engine.dispose()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "wfnb", "schema"],
-        cwd=bad,
+        [sys.executable, "-m", "wfnb", "history", "--db", url, "--all", "--format", "json"],
+        cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
     )
     assert proc.stdout is not None
-    proc.stdout.read(10)
+    assert proc.stdout.read(10)
     proc.stdout.close()
-    _, err = proc.communicate(timeout=60)
-    assert b"Traceback" not in err
-    assert b"WF000" not in err
+    _, err = proc.communicate(timeout=120)
+    assert err == b""
+    assert proc.returncode == 141
