@@ -116,7 +116,7 @@ def _named(wfs: Workflows, name: str) -> Workflow:
         known = ", ".join(sorted(wfs)) or "none"
         hint = did_you_mean(name, wfs)
         raise UnknownWorkflowError(
-            f"unknown workflow {name!r};{hint} (loaded: {known})", workflow=name
+            f"unknown workflow {name!r}{hint} (loaded: {known})", workflow=name
         )
     return wfs[name]
 
@@ -425,7 +425,7 @@ def _check_command(argv: Sequence[str], commands: Sequence[str]) -> None:
     """An unknown first word is a usage error naming the closest commands."""
     if argv and not argv[0].startswith("-") and argv[0] not in commands:
         hint = did_you_mean(argv[0], commands)
-        raise WfnbUsageError(f"wfnb: unknown command {argv[0]!r};{hint} (wfnb --help lists them)")
+        raise WfnbUsageError(f"wfnb: unknown command {argv[0]!r}{hint} (wfnb --help lists them)")
 
 
 EXIT_PIPE = 141

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from wfnb.cli_checks import existing_database, positive
 from wfnb.exceptions import UnknownWorkflowError, WfnbUsageError
-from wfnb.suggest import did_you_mean
+from wfnb.suggest import did_you_mean, history_kind
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -71,7 +71,11 @@ def add_log_commands(sub: Any, paths_help: str) -> None:
         p.add_argument("--step", help="one step key")
         if name == "history":
             p.add_argument(
-                "--kind", "--outcome", dest="kind", help="initiated, rejected, observed, timer, ..."
+                "--kind",
+                "--outcome",
+                dest="kind",
+                type=history_kind,
+                help="initiated, rejected, observed, claimed, released, timer, janitor",
             )
             p.add_argument("--status", help="rows that entered this status")
         else:
@@ -110,7 +114,7 @@ def _check(args: argparse.Namespace, workflows: Callable[[], Any]) -> None:
         if known is not None and args.workflow not in known:
             hint = did_you_mean(args.workflow, known)
             raise UnknownWorkflowError(
-                f"unknown workflow {args.workflow!r};{hint} (loaded: {', '.join(sorted(known))})",
+                f"unknown workflow {args.workflow!r}{hint} (loaded: {', '.join(sorted(known))})",
                 workflow=args.workflow,
             )
 

@@ -16,18 +16,19 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from traitlets import CaselessStrEnum, Integer, TraitError, Unicode, validate
 
-from wfnb.exceptions import WfnbError
+from wfnb.exceptions import ConfigError, WfnbError
 from wfnb.jupyter.audit import AuditRecord, capture, result_hash
 from wfnb.jupyter.commands import AUDITED, ROUTES, define_use_case
 from wfnb.jupyter.parser import (
     HelpRequested,
-    HelpText,
+    PlainText,
     build_parser,
     check_command,
     check_window,
     command_help,
 )
 from wfnb.jupyter.session import Session
+from wfnb.workflow_files import check_workflow_paths, empty_folders
 
 __all__ = ["WfnbMagics"]
 
@@ -73,16 +74,17 @@ class WfnbMagics(Magics):
             except ValueError as exc:  # shlex: "No closing quotation"
                 raise UsageError(f"cannot parse the arguments: {exc}") from None
             if argv in (["--help"], ["-h"]):
-                return HelpText(command_help(self.parser, None))
+                return PlainText(command_help(self.parser, None))
             if argv and not argv[0].startswith("-"):
                 check_command(argv[0])
             try:
                 args = self.parser.parse_args(argv)
             except HelpRequested as shown:
-                return HelpText(shown.text)
+                return PlainText(shown.text)
             if args.command in {None, "help"}:
-                return HelpText(command_help(self.parser, getattr(args, "topic", None)))
+                return PlainText(command_help(self.parser, getattr(args, "topic", None)))
             check_window(args)
+            _check_files(args)
             return self._run(line, args)
         except argparse.ArgumentTypeError as exc:  # a typed value checked inside a command
             raise UsageError(f"WF400: {' '.join(str(exc).split())}") from None
@@ -98,7 +100,8 @@ class WfnbMagics(Magics):
         route = ROUTES[args.command]
         db = self.session.engine_if_connected()
         if args.command not in AUDITED or db is None:
-            return _say_when_empty(route(self, args))
+            result = route(self, args)
+            return PlainText(result) if isinstance(result, str) else _say_when_empty(result)
         with capture(db) as statements:
             result = _say_when_empty(route(self, args))
         if statements:
@@ -132,6 +135,16 @@ class WfnbMagics(Magics):
             return define_use_case(self, line.strip(), cell)
         except WfnbError as exc:
             raise UsageError(exc.one_line()) from None
+
+
+def _check_files(args: argparse.Namespace) -> None:
+    """Workflow paths are regular files (a FIFO would hang the cell); folders hold some."""
+    paths = [p for p in (getattr(args, n, None) for n in ("old", "new")) if p]
+    listed = list(getattr(args, "paths", None) or [])
+    check_workflow_paths([*listed, *paths])
+    empty = empty_folders(listed)
+    if empty:
+        raise ConfigError(empty)
 
 
 def _say_when_empty(result: Any) -> Any:

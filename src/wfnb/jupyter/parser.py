@@ -15,13 +15,13 @@ from typing import Any, NoReturn
 
 from IPython.core.error import UsageError
 
-from wfnb.suggest import did_you_mean
+from wfnb.suggest import did_you_mean, history_kind
 
 __all__ = [
     "CELL_MAGICS",
     "COMMANDS",
     "HelpRequested",
-    "HelpText",
+    "PlainText",
     "build_parser",
     "check_window",
     "json_object",
@@ -60,8 +60,8 @@ class HelpRequested(Exception):  # noqa: N818  # a signal, not an error
         self.text = text
 
 
-class HelpText:
-    """Help shown as plain text in a cell (never as an escaped Python string)."""
+class PlainText:
+    """Help or a message shown as plain text in a cell (never as an escaped Python string)."""
 
     def __init__(self, text: str) -> None:
         self.text = text.rstrip() + "\n"
@@ -176,10 +176,13 @@ def _add_data_commands(add: Any) -> None:
         p.add_argument("--since", type=moment, help="ISO date or datetime (from)")
         p.add_argument("--until", type=moment, help="ISO date or datetime (before)")
         p.add_argument("--step", help="a step key")
-        p.add_argument("--limit", type=positive_int, help="default: the row_limit option")
-        p.add_argument("--all", action="store_true", help="every matching row")
+        group = p.add_mutually_exclusive_group()
+        group.add_argument("--limit", type=positive_int, help="default: the row_limit option")
+        group.add_argument("--all", action="store_true", help="every matching row")
         if name == "history":
-            p.add_argument("--kind", help="initiated, rejected, observed, claimed, timer, ...")
+            p.add_argument(
+                "--kind", type=history_kind, help="initiated, rejected, observed, timer, ..."
+            )
             p.add_argument("--status", help="rows that entered this status")
         else:
             p.add_argument("--code", help="the use case's error code")
@@ -213,7 +216,7 @@ def check_command(name: str) -> None:
     """A usage error naming the closest commands when ``name`` is not one."""
     if name not in COMMANDS:
         hint = did_you_mean(name, COMMANDS)
-        raise UsageError(f"unknown command {name!r};{hint} (%wfnb help lists the commands)")
+        raise UsageError(f"unknown command {name!r}{hint} (%wfnb help lists the commands)")
 
 
 def check_window(args: argparse.Namespace) -> None:

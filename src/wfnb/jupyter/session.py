@@ -100,6 +100,6 @@ class Session:
             known = ", ".join(sorted(wfs))
             hint = did_you_mean(name, wfs)
             raise UnknownWorkflowError(
-                f"unknown workflow {name!r};{hint} (loaded: {known})", workflow=name
+                f"unknown workflow {name!r}{hint} (loaded: {known})", workflow=name
             )
         return wfs[name]

@@ -227,3 +227,46 @@ def test_an_empty_history_says_0_rows(ip: Shell, draft_invoice: str) -> None:
     assert len(frame) == 0
     shown = ran.output + (frame._repr_html_() or "")
     assert "0 rows" in shown
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("command", ["load", "validate", "diff"])
+def test_a_fifo_workflow_path_is_refused_not_read(ip: Shell, tmp_path: Path, command: str) -> None:
+    import os
+
+    fifo = tmp_path / "x.json"
+    os.mkfifo(fifo)
+    cell = f"%wfnb {command} {fifo}" + (f" {fifo}" if command == "diff" else "")
+    ran = ip.run(cell)
+    assert not ran.success
+    assert_one_line_error(ran.output, "WF100")
+    assert "a FIFO, not a regular file" in ran.output
+
+
+@pytest.mark.parametrize("command", ["load", "validate"])
+def test_a_folder_without_workflows_is_a_problem(ip: Shell, tmp_path: Path, command: str) -> None:
+    ran = ip.run(f"%wfnb {command} {tmp_path}")
+    assert not ran.success
+    assert_one_line_error(ran.output, "WF100")
+    assert "no workflow file" in ran.output
+
+
+@pytest.mark.parametrize(
+    ("cell", "text"),
+    [
+        ("%wfnb history --kind rejectd", "did you mean 'rejected'?"),
+        ("%wfnb history --kind zzz", "no history kind 'zzz' (kinds: initiated, "),
+        ("%wfnb history --all --limit 5", "not allowed with argument --all"),
+    ],
+)
+def test_history_options_are_checked_before_reading(ip: Shell, cell: str, text: str) -> None:
+    ran = ip.run(cell)
+    assert_one_line_error(ran.output, "WF400")
+    assert text in ran.output
+
+
+def test_connect_says_so_as_plain_text(ip: Shell, draft_invoice: str, sqlite_url: str) -> None:
+    ran = ip.run(f"%wfnb connect {sqlite_url}")
+    assert ran.success
+    data, _ = ip.shell.display_formatter.format(ran.result)
+    assert data["text/plain"] == f"connected to {sqlite_url}"
