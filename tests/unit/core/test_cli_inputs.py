@@ -238,3 +238,33 @@ def test_a_reader_that_leaves_early_gets_no_error(tmp_path: Path) -> None:
     _, err = proc.communicate(timeout=120)
     assert err == b""
     assert proc.returncode == 141
+
+
+@pytest.mark.pg
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["validate", W, "--db", "{url}"],
+        ["conformance", W, "--db", "{url}"],
+        ["history", "--db", "{url}"],
+        ["failures", "--db", "{url}"],
+        ["report", W, "-o", "{t}/r.html", "--db", "{url}"],
+        ["diff", INVOICE, INVOICE, "--db", "{url}"],
+    ],
+    ids=lambda a: a[0],
+)
+def test_a_missing_postgresql_database_is_one_wf300_line(
+    pg_url: str, bad: Path, argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sqlalchemy as sa
+
+    url = sa.make_url(pg_url).set(database="wfnb_no_such_database")
+    text = url.render_as_string(hide_password=False)
+    before = files(bad)
+    assert main([a.replace("{url}", text).replace("{t}", str(bad)) for a in argv]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith("WF300: cannot connect to ")
+    assert 'database "wfnb_no_such_database" does not exist' in err
+    assert len(err.strip().splitlines()) == 1
+    assert files(bad) == before
