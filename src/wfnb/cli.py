@@ -27,15 +27,16 @@ from wfnb.cli_checks import (
     days,
     empty_folders,
     existing_database,
+    family_line,
+    one_line,
     positive,
-    read_input_file,
+    read_scenario,
 )
 from wfnb.cli_logs import add_log_commands, cmd_failures, cmd_history
 from wfnb.exceptions import UnknownWorkflowError, WfnbError, WfnbUsageError
 from wfnb.suggest import did_you_mean
 
 if TYPE_CHECKING:
-    from wfnb.simulation.scenario import Scenario
     from wfnb.spec import Workflow, Workflows
 
 __all__ = ["COMMANDS", "main"]
@@ -237,7 +238,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     from wfnb.timers.worker_main import load_factory  # noqa: PLC0415
 
     wfs = _workflows(args.paths)
-    scenario = _scenario(args.scenario, wfs)
+    scenario = read_scenario(args.scenario, wfs)
     factory = None
     if args.schema:
         try:
@@ -268,28 +269,6 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     )
     print(report)
     return EXIT_OK
-
-
-def _scenario(path: str, wfs: Workflows) -> Scenario:
-    """The scenario file, read and checked before any database is touched (WF400)."""
-    import pydantic  # noqa: PLC0415
-
-    from wfnb.simulation.scenario import Scenario  # noqa: PLC0415
-
-    text = read_input_file(path, "scenario")
-    try:
-        scenario = Scenario.model_validate(json.loads(text))
-    except (json.JSONDecodeError, RecursionError) as exc:
-        raise WfnbUsageError(f"scenario {path} is not JSON: {exc}", value=path) from None
-    except pydantic.ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "the top level"
-        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise WfnbUsageError(
-            f"scenario {path} is not valid: {where}: {first['msg']}{more}", value=path
-        ) from None
-    scenario.check_against(list(wfs))
-    return scenario
 
 
 Command = Callable[[argparse.Namespace], int]
@@ -402,25 +381,6 @@ def _add_simulation(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def _one_line(exc: BaseException) -> str:
-    """An exception's message on one line, without SQLAlchemy's background link."""
-    text = str(exc).split("(Background on this error at:")[0]
-    return " ".join(text.split())
-
-
-def _family(exc: Exception) -> tuple[str, int] | None:
-    """The coded line of an error that escaped the checks, by its family; None if unknown."""
-    module = type(exc).__module__
-    if module.startswith("sqlalchemy"):
-        return f"WF300: database error: {type(exc).__name__}: {_one_line(exc)}", EXIT_PROBLEMS
-    if isinstance(exc, OSError):
-        where = f" {exc.filename}" if exc.filename else ""
-        return f"WF400: cannot use{where}: {exc.strerror or _one_line(exc)}", EXIT_USAGE
-    if isinstance(exc, UnicodeError | RecursionError) or module.startswith("pydantic"):
-        return f"WF400: bad input: {type(exc).__name__}: {_one_line(exc)}", EXIT_USAGE
-    return None
-
-
 def _check_command(argv: Sequence[str], commands: Sequence[str]) -> None:
     """An unknown first word is a usage error naming the closest commands."""
     if argv and not argv[0].startswith("-") and argv[0] not in commands:
@@ -473,9 +433,9 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911  # one exit
     except Exception as exc:  # noqa: BLE001  # the last line of defence: never a traceback
         if os.environ.get("WFNB_DEBUG"):
             traceback.print_exc()
-        coded = _family(exc)
+        coded = family_line(exc)
         if coded is not None:
-            print(coded[0], file=sys.stderr)
-            return coded[1]
-        print(f"WF000: internal error: {type(exc).__name__}: {_one_line(exc)}", file=sys.stderr)
+            print(coded, file=sys.stderr)
+            return EXIT_USAGE if coded.startswith("WF400") else EXIT_PROBLEMS
+        print(f"WF000: internal error: {type(exc).__name__}: {one_line(exc)}", file=sys.stderr)
         return EXIT_PROBLEMS

@@ -4,18 +4,25 @@ Each bad input becomes one coded line from the exception tree instead of a hang,
 traceback or the catch-all WF000: a workflow path that is a FIFO or a device (WF100), a
 folder without a workflow file (WF100), a database that does not exist (WF300, and no
 empty SQLite file left behind), a count or a duration out of range (WF400), an output
-file that cannot be written (WF400), a scenario file that cannot be read (WF400).
+file that cannot be written (WF400), a scenario file that cannot be read (WF400). What
+escapes the checks is still given its family's code by :func:`family_line`.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import stat
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from wfnb.exceptions import WfnbUsageError
 from wfnb.workflow_files import check_workflow_paths, empty_folders, file_kind
+
+if TYPE_CHECKING:
+    from wfnb.simulation.scenario import Scenario
 
 __all__ = [
     "check_output",
@@ -25,8 +32,11 @@ __all__ = [
     "days",
     "empty_folders",
     "existing_database",
+    "family_line",
+    "one_line",
     "positive",
     "read_input_file",
+    "read_scenario",
 ]
 
 
@@ -135,3 +145,48 @@ def days(text: str) -> float:
     if not math.isfinite(value) or value <= 0 or value > 365_000:
         raise argparse.ArgumentTypeError(f"must be more than 0 and at most 365000, got {text}")
     return value
+
+
+def read_scenario(path: str, wfs: Mapping[str, Any]) -> Scenario:
+    """The scenario file, read and checked before any database is touched (WF400)."""
+    import pydantic  # noqa: PLC0415
+
+    from wfnb.simulation.scenario import Scenario  # noqa: PLC0415
+
+    text = read_input_file(path, "scenario")
+    try:
+        scenario = Scenario.model_validate(json.loads(text))
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise WfnbUsageError(f"scenario {path} is not JSON: {exc}", value=path) from None
+    except pydantic.ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "the top level"
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise WfnbUsageError(
+            f"scenario {path} is not valid: {where}: {first['msg']}{more}", value=path
+        ) from None
+    scenario.check_against(list(wfs))
+    return scenario
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception's message on one line, without SQLAlchemy's background link."""
+    text = str(exc).split("(Background on this error at:")[0]
+    return " ".join(text.split())
+
+
+def family_line(exc: Exception) -> str | None:
+    """The coded line of an error that escaped the checks, by its family; None if unknown.
+
+    Driver errors are WF300; a path the system refused, undecodable text, nesting too deep
+    or a pydantic validation error is a bad input (WF400).
+    """
+    module = type(exc).__module__
+    if module.startswith("sqlalchemy"):
+        return f"WF300: database error: {type(exc).__name__}: {one_line(exc)}"
+    if isinstance(exc, OSError):
+        where = f" {exc.filename}" if exc.filename else ""
+        return f"WF400: cannot use{where}: {exc.strerror or one_line(exc)}"
+    if isinstance(exc, UnicodeError | RecursionError) or module.startswith("pydantic"):
+        return f"WF400: bad input: {type(exc).__name__}: {one_line(exc)}"
+    return None

@@ -268,3 +268,27 @@ def test_a_missing_postgresql_database_is_one_wf300_line(
     assert 'database "wfnb_no_such_database" does not exist' in err
     assert len(err.strip().splitlines()) == 1
     assert files(bad) == before
+
+
+def test_what_escapes_the_checks_still_gets_its_family_code() -> None:
+    import pydantic
+    import sqlalchemy as sa
+
+    from wfnb.cli_checks import family_line
+
+    class Model(pydantic.BaseModel):
+        n: int
+
+    try:
+        Model.model_validate({"n": "x"})
+    except pydantic.ValidationError as exc:
+        invalid = exc
+    driver = sa.exc.OperationalError("SELECT 1", {}, Exception("boom\nsecond line"))
+    assert (family_line(driver) or "").startswith("WF300: database error: OperationalError")
+    assert "\n" not in (family_line(driver) or "")
+    assert "Background on this error" not in (family_line(driver) or "")
+    missing = FileNotFoundError(2, "No such file or directory", "/x/y")
+    assert family_line(missing) == "WF400: cannot use /x/y: No such file or directory"
+    assert (family_line(invalid) or "").startswith("WF400: bad input: ValidationError")
+    assert (family_line(RecursionError("deep")) or "").startswith("WF400: bad input")
+    assert family_line(RuntimeError("a bug")) is None  # a real bug stays WF000
