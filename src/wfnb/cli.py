@@ -123,10 +123,18 @@ def _named(wfs: Workflows, name: str) -> Workflow:
 
 
 def _known_workflows(paths: Sequence[str]) -> Workflows | None:
-    """The workflows named by ``paths`` (or ``workflows/`` here), or None when there are none."""
+    """The workflows ``paths`` (or ``workflows/`` here) name, to check a ``--workflow`` filter.
+
+    Only names matter here: workflows with config problems still count, and without any
+    path or folder there is nothing to check against (None).
+    """
+    from wfnb.validation import validate  # noqa: PLC0415
+
     if not paths and not Path(DEFAULT_FOLDER).is_dir():
         return None
-    return _workflows(paths)
+    paths = list(paths) or [DEFAULT_FOLDER]
+    check_workflow_paths(paths)
+    return validate(paths).workflows
 
 
 _SUFFIX = {"svg": ".svg", "png": ".png", "dot": ".dot", "mermaid": ".mmd"}

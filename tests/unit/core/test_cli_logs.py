@@ -151,3 +151,24 @@ def test_an_unknown_workflow_suggests_the_closest(
     db, path = filled
     assert main(["history", str(path), "--db", db, "--workflow", "tikcet"]) == 1
     assert "did you mean 'ticket'?" in capsys.readouterr().err
+
+
+def test_user_filter_passes_through_when_frames_supports_it(
+    filled: tuple[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    import inspect
+
+    from wfnb import frames
+
+    db, _ = filled
+    code = main(["history", "--db", db, "--user", "u1", "--format", "json", "--all"])
+    out, err = capsys.readouterr()
+    if "user" in inspect.signature(frames.history).parameters:
+        assert code == 0, err
+        got = json.loads(out)
+        assert got
+        assert {r["user_id"] for r in got} == {"u1"}
+        assert len(got) == count(db, "user_id = 'u1'")
+    else:  # never silently ignored: said in one line
+        assert code == 2
+        assert err.strip() == "WF400: --user is not supported by this version of wfnb.frames"
