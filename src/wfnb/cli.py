@@ -31,6 +31,7 @@ from wfnb.cli_checks import (
     one_line,
     positive,
     read_scenario,
+    seconds,
 )
 from wfnb.cli_logs import add_log_commands, cmd_failures, cmd_history
 from wfnb.exceptions import UnknownWorkflowError, WfnbError, WfnbUsageError
@@ -217,6 +218,8 @@ def _cmd_worker(args: argparse.Namespace) -> int:
     paths = list(args.paths) or ([DEFAULT_FOLDER] if Path(DEFAULT_FOLDER).is_dir() else [])
     if not paths:
         raise WfnbUsageError(f"no workflow PATH given and no {DEFAULT_FOLDER}/ folder here")
+    check_workflow_paths(paths)
+    existing_database(args.db)  # a bad URL is WF400, a missing database WF300
     argv = ["--db", args.db, "--poll-interval", str(args.poll_interval)]
     argv += [a for p in paths for a in ("--workflows", p)]
     argv += ["--recovery-cron", args.recovery_cron]
@@ -358,7 +361,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", required=True, help="the PostgreSQL database (SQLAlchemy URL)")
     p.add_argument("--janitors", help="module:function returning {owning_module: janitor}")
     p.add_argument("--recovery-cron", default="*/5 * * * *", help="'' disables recovery")
-    p.add_argument("--poll-interval", type=float, default=5.0, help="seconds")
+    p.add_argument("--poll-interval", type=seconds, default=5.0, help="seconds (> 0)")
     p.add_argument("--install", action="store_true", help="install the queue's schema first")
     p.add_argument("--once", action="store_true", help="stop when no job is due")
     _add_simulation(sub)

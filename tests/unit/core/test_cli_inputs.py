@@ -116,6 +116,12 @@ CASES: list[tuple[str, list[str], str]] = [
         ["simulate", W, "--db", "notaurl", "--scenario", "{t}/scenario.json"],
         "WF400",
     ),
+    ("worker bad url", ["worker", W, "--once", "--db", "notaurl"], "WF400"),
+    ("worker missing sqlite", ["worker", W, "--once", "--db", "sqlite:///{t}/w.db"], "WF300"),
+    ("worker negative poll", ["worker", W, "--once", "--db", "sqlite://", "--poll-interval",
+                              "-1"], "WF400"),
+    ("worker fifo workflow", ["worker", "{t}/fifo.json", "--once", "--db", "sqlite://"],
+     "WF100"),
     ("unknown command", ["valdate", W], "WF400"),
 ]
 # fmt: on
