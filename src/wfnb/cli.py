@@ -123,6 +123,13 @@ def _named(wfs: Workflows, name: str) -> Workflow:
     return wfs[name]
 
 
+def _one_of(value: str | None, known: Sequence[str], missing: str) -> None:
+    """A usage error naming the closest of ``known`` when ``value`` is not one of them."""
+    if value is not None and value not in known:
+        hint = did_you_mean(value, known)
+        raise WfnbUsageError(f"{missing} {value!r}{hint} (known: {', '.join(known)})")
+
+
 def _known_workflows(paths: Sequence[str]) -> Workflows | None:
     """The workflows ``paths`` (or ``workflows/`` here) name, to check a ``--workflow`` filter.
 
@@ -146,6 +153,8 @@ def _cmd_graph(args: argparse.Namespace) -> int:
     from wfnb.analysis.render import render  # noqa: PLC0415
 
     wf = _named(_workflows(args.paths), args.name)
+    _one_of(args.focus, wf.status_types, f"{wf.name} has no status")
+    _one_of(args.requester, wf.requester_types, f"{wf.name} has no requester type")
     output = args.output or f"{wf.name}{_SUFFIX[args.format]}"
     if output == "-" and args.format == "png":
         raise WfnbUsageError("PNG is binary: write it to a file (-o NAME.png), not to stdout")
@@ -169,7 +178,9 @@ def _cmd_graph(args: argparse.Namespace) -> int:
 def _cmd_paths(args: argparse.Namespace) -> int:
     from wfnb.analysis import paths  # noqa: PLC0415
 
-    print(paths(_named(_workflows(args.paths), args.name), args.requester))
+    wf = _named(_workflows(args.paths), args.name)
+    _one_of(args.requester, wf.requester_types, f"{wf.name} has no requester type")
+    print(paths(wf, args.requester))
     return EXIT_OK
 
 

@@ -163,6 +163,10 @@ def test_unknown_names_suggest_the_closest(capsys: pytest.CaptureFixture[str]) -
     assert "did you mean 'history'?" in capsys.readouterr().err
     assert main(["graph", "invoce", W]) == 1
     assert "did you mean 'invoice'?" in capsys.readouterr().err
+    assert main(["graph", "invoice", W, "--focus", "snet", "-o", "-"]) == 2
+    assert "invoice has no status 'snet'; did you mean 'sent'?" in capsys.readouterr().err
+    assert main(["paths", "invoice", W, "--requester", "admn"]) == 2
+    assert "no requester type 'admn'; did you mean 'admin'?" in capsys.readouterr().err
 
 
 def test_help_of_every_command_exits_0_on_stdout(capsys: pytest.CaptureFixture[str]) -> None:
