@@ -18,6 +18,9 @@ from wfnb.exceptions import StoreError, WfnbUsageError
 
 __all__ = ["parse_url", "require_database", "safe_url", "sqlite_file"]
 
+CONNECT_TIMEOUT_S = 10
+"""How long the check waits for a PostgreSQL server (an unreachable host fails, never hangs)."""
+
 SQLITE_MAGIC = b"SQLite format 3\x00"
 """The first 16 bytes of every SQLite database file (an empty file is an empty database)."""
 
@@ -102,7 +105,10 @@ def require_database(url: str | sa.URL) -> sa.URL:
         if path is not None:
             _check_sqlite_file(path)
         return parsed
-    engine = sa.create_engine(parsed)
+    connect_args = (
+        {"connect_timeout": CONNECT_TIMEOUT_S} if parsed.get_backend_name() == "postgresql" else {}
+    )
+    engine = sa.create_engine(parsed, connect_args=connect_args)
     try:
         with engine.connect():
             pass
