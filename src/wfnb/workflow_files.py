@@ -11,7 +11,7 @@ import stat
 from collections.abc import Sequence
 from pathlib import Path
 
-from wfnb.exceptions import ConfigError
+from wfnb.exceptions import ConfigError, WfnbUsageError
 from wfnb.problems import Problem, Severity
 
 __all__ = ["check_workflow_paths", "empty_folders", "file_kind"]
@@ -44,8 +44,11 @@ def check_workflow_paths(paths: Sequence[str]) -> None:
     Reading a FIFO blocks forever and a device never ends, so they are refused unread.
 
     Raises:
+        WfnbUsageError: an empty path (it would silently mean the current folder).
         ConfigError: WF100, naming the file and what it is.
     """
+    if any(not str(p).strip() for p in paths):
+        raise WfnbUsageError("an empty workflow PATH: name a file or a folder")
     problems = []
     for given in map(Path, paths):
         mode = _mode(given)

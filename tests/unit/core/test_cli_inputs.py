@@ -122,6 +122,7 @@ CASES: list[tuple[str, list[str], str]] = [
                               "-1"], "WF400"),
     ("worker fifo workflow", ["worker", "{t}/fifo.json", "--once", "--db", "sqlite://"],
      "WF100"),
+    ("empty workflow path", ["validate", ""], "WF400"),
     ("unknown command", ["valdate", W], "WF400"),
 ]
 # fmt: on

@@ -55,6 +55,8 @@ def test_validate_uses_the_loaded_paths_and_a_connected_database(
         ("%wfnb connect notaurl://", "WF400"),
         ("%wfnb validate --db workflows", "WF400"),
         ('%wfnb validate "unclosed', "WF400"),
+        ("%wfnb load ''", "WF400"),
+        ("%wfnb connect ''", "WF400"),
     ],
 )
 def test_bad_input_shows_one_line_with_its_code(ip: Shell, cell: str, code: str) -> None:
