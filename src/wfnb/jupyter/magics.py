@@ -54,7 +54,7 @@ class WfnbMagics(Magics):
             shell.events.register("post_run_cell", self._show_audit)
 
     @validate("row_limit")
-    def _positive_row_limit(self, proposal: Any) -> int:
+    def _non_negative_row_limit(self, proposal: Any) -> int:
         value = int(proposal["value"])
         if value < 0:
             raise TraitError(
