@@ -2,12 +2,14 @@
 
 Exit codes: 0 ok, 1 problems found (or a wfnb error), 2 usage error. No input, however
 bad, prints a traceback: errors are one line with their code (``WFNB_DEBUG=1`` shows the
-traceback of an unexpected internal error).
+traceback of an unexpected internal error), and a bad input creates nothing (inputs are
+checked first, see :mod:`wfnb.cli_checks`). ``wfnb CMD --help`` prints a command's help.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import sys
@@ -17,7 +19,23 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
+from wfnb.cli_checks import (
+    check_output,
+    check_workflow_paths,
+    count,
+    database_to_fill,
+    days,
+    empty_folders,
+    existing_database,
+    family_line,
+    one_line,
+    positive,
+    read_scenario,
+    seconds,
+)
+from wfnb.cli_logs import add_log_commands, cmd_failures, cmd_history
 from wfnb.exceptions import UnknownWorkflowError, WfnbError, WfnbUsageError
+from wfnb.suggest import did_you_mean
 
 if TYPE_CHECKING:
     from wfnb.spec import Workflow, Workflows
@@ -27,25 +45,42 @@ __all__ = ["COMMANDS", "main"]
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
 
+class _HelpShown(Exception):  # noqa: N818  # a signal, not an error
+    """``--help`` was given; carries the text main() prints (exit 0)."""
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse that raises instead of exiting, so main() owns every exit code."""
 
     def error(self, message: str) -> NoReturn:
         raise WfnbUsageError(f"{self.prog}: {message}")
 
+    def print_help(self, file: object = None) -> NoReturn:
+        raise _HelpShown(self.format_help())
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        raise WfnbUsageError(message or f"{self.prog}: exit {status}")
+
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     from wfnb.validation import validate  # noqa: PLC0415  # keep `wfnb --help` fast
 
-    report = validate(args.paths, db=args.db)
+    check_workflow_paths(args.paths)
+    db = existing_database(args.db) if args.db else None
+    report = validate(args.paths, db=db)
+    empty = empty_folders(args.paths)  # a folder without workflows is a problem, not "ok"
+    problems = [*empty, *report.problems]
+    ok = report.ok and not empty
     if args.format == "json":
-        print(json.dumps({"ok": report.ok, "problems": report.to_json()}, indent=2))
+        listed = [p.as_dict() for p in empty] + list(report.to_json())
+        print(json.dumps({"ok": ok, "problems": listed}, indent=2))
     else:
-        for problem in report.problems:
+        for problem in problems:
             print(problem.one_line())
-        summary = f"{len(report.workflows)} workflow(s), {len(report.errors)} error(s), "
+        errors = len(report.errors) + len(empty)
+        summary = f"{len(report.workflows)} workflow(s), {errors} error(s), "
         print(summary + f"{len(report.warnings)} warning(s)", file=sys.stderr)
-    return EXIT_OK if report.ok else EXIT_PROBLEMS
+    return EXIT_OK if ok else EXIT_PROBLEMS
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:
@@ -53,8 +88,7 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 
     text = json.dumps(schema(), indent=2, sort_keys=True)
     if args.output:
-        with open(args.output, "w", encoding="utf-8") as fh:  # noqa: PTH123  # a CLI path
-            fh.write(text + "\n")
+        check_output(args.output).write_text(text + "\n", encoding="utf-8")
     else:
         print(text)
     return EXIT_OK
@@ -65,44 +99,88 @@ DEFAULT_FOLDER = "workflows"
 
 def _workflows(paths: Sequence[str]) -> Workflows:
     """The workflows at ``paths`` (default: ``workflows/`` here), validated."""
+    from wfnb.exceptions import ConfigError  # noqa: PLC0415
     from wfnb.validation import load_workflows  # noqa: PLC0415
 
     if not paths:
         if not Path(DEFAULT_FOLDER).is_dir():
             raise WfnbUsageError(f"no workflow PATH given and no {DEFAULT_FOLDER}/ folder here")
         paths = [DEFAULT_FOLDER]
+    check_workflow_paths(paths)
+    empty = empty_folders(paths)
+    if empty:
+        raise ConfigError(empty)
     return load_workflows(list(paths))
 
 
 def _named(wfs: Workflows, name: str) -> Workflow:
     if name not in wfs:
         known = ", ".join(sorted(wfs)) or "none"
-        raise UnknownWorkflowError(f"unknown workflow {name!r}; loaded: {known}", workflow=name)
+        hint = did_you_mean(name, wfs)
+        raise UnknownWorkflowError(
+            f"unknown workflow {name!r}{hint} (loaded: {known})", workflow=name
+        )
     return wfs[name]
 
 
-def _write_or_print(text: str, output: str | None) -> None:
-    if output:
-        Path(output).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
-        print(output, file=sys.stderr)
-    else:
-        print(text)
+def _one_of(value: str | None, known: Sequence[str], missing: str) -> None:
+    """A usage error naming the closest of ``known`` when ``value`` is not one of them."""
+    if value is not None and value not in known:
+        hint = did_you_mean(value, known)
+        raise WfnbUsageError(f"{missing} {value!r}{hint} (known: {', '.join(known)})")
+
+
+def _known_workflows(paths: Sequence[str]) -> Workflows | None:
+    """The workflows ``paths`` (or ``workflows/`` here) name, to check a ``--workflow`` filter.
+
+    Only names matter here: workflows with config problems still count, and without any
+    path or folder there is nothing to check against (None).
+    """
+    from wfnb.validation import validate  # noqa: PLC0415
+
+    if not paths and not Path(DEFAULT_FOLDER).is_dir():
+        return None
+    paths = list(paths) or [DEFAULT_FOLDER]
+    check_workflow_paths(paths)
+    return validate(paths).workflows
+
+
+_SUFFIX = {"svg": ".svg", "png": ".png", "dot": ".dot", "mermaid": ".mmd"}
 
 
 def _cmd_graph(args: argparse.Namespace) -> int:
     from wfnb.analysis import diagram  # noqa: PLC0415
+    from wfnb.analysis.render import render  # noqa: PLC0415
 
     wf = _named(_workflows(args.paths), args.name)
+    _one_of(args.focus, wf.status_types, f"{wf.name} has no status")
+    _one_of(args.requester, wf.requester_types, f"{wf.name} has no requester type")
+    output = args.output or f"{wf.name}{_SUFFIX[args.format]}"
+    if output == "-" and args.format == "png":
+        raise WfnbUsageError("PNG is binary: write it to a file (-o NAME.png), not to stdout")
+    target = None if output == "-" else check_output(output)
     drawn = diagram(wf, focus=args.focus, depth=args.depth, requester_type=args.requester)
-    formats = {"svg": drawn.svg, "dot": lambda: drawn.dot, "mermaid": drawn.mermaid}
-    _write_or_print(formats[args.format](), args.output)
+    if args.format == "png":
+        data = render(drawn.dot, "png")
+        assert target is not None  # refused above
+        target.write_bytes(data)
+    else:
+        formats = {"svg": drawn.svg, "dot": lambda: drawn.dot, "mermaid": drawn.mermaid}
+        text = formats[args.format]()
+        if target is None:
+            print(text)
+            return EXIT_OK
+        target.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    print(target)
     return EXIT_OK
 
 
 def _cmd_paths(args: argparse.Namespace) -> int:
     from wfnb.analysis import paths  # noqa: PLC0415
 
-    print(paths(_named(_workflows(args.paths), args.name), args.requester))
+    wf = _named(_workflows(args.paths), args.name)
+    _one_of(args.requester, wf.requester_types, f"{wf.name} has no requester type")
+    print(paths(wf, args.requester))
     return EXIT_OK
 
 
@@ -110,10 +188,12 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     from wfnb.analysis import diff, diff_revisions  # noqa: PLC0415
 
     files, revs = args.files, args.rev or []
+    db = existing_database(args.db) if args.db else None
+    check_workflow_paths(files)
     if len(files) == 2 and not revs:
-        changes = diff(files[0], files[1], db=args.db)
+        changes = diff(files[0], files[1], db=db)
     elif len(files) == 1 and 1 <= len(revs) <= 2:
-        changes = diff_revisions(files[0], revs[0], revs[1] if len(revs) == 2 else None, db=args.db)
+        changes = diff_revisions(files[0], revs[0], revs[1] if len(revs) == 2 else None, db=db)
     else:
         raise WfnbUsageError(
             "wfnb diff: give OLD NEW (two files), or one FILE with --rev A [--rev B]"
@@ -125,14 +205,17 @@ def _cmd_diff(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     from wfnb.analysis.report import report  # noqa: PLC0415
 
-    print(report(_workflows(args.paths), args.output, db=args.db, now=args.now))
+    db = existing_database(args.db) if args.db else None
+    wfs = _workflows(args.paths)
+    print(report(wfs, check_output(args.output), db=db, now=args.now))
     return EXIT_OK
 
 
 def _cmd_conformance(args: argparse.Namespace) -> int:
     from wfnb.analysis.conformance import conformance  # noqa: PLC0415
 
-    result = conformance(args.db, _workflows(args.paths), now=args.now)
+    wfs = _workflows(args.paths)
+    result = conformance(existing_database(args.db), wfs, now=args.now)
     if args.format == "json":
         print(json.dumps(result.to_json(), indent=2, default=str))
     else:
@@ -146,6 +229,8 @@ def _cmd_worker(args: argparse.Namespace) -> int:
     paths = list(args.paths) or ([DEFAULT_FOLDER] if Path(DEFAULT_FOLDER).is_dir() else [])
     if not paths:
         raise WfnbUsageError(f"no workflow PATH given and no {DEFAULT_FOLDER}/ folder here")
+    check_workflow_paths(paths)
+    existing_database(args.db)  # a bad URL is WF400, a missing database WF300
     argv = ["--db", args.db, "--poll-interval", str(args.poll_interval)]
     argv += [a for p in paths for a in ("--workflows", p)]
     argv += ["--recovery-interval", str(args.recovery_interval)]
@@ -161,6 +246,7 @@ def _cmd_worker(args: argparse.Namespace) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from wfnb.simulation import build_demo  # noqa: PLC0415
 
+    database_to_fill(args.db, create=True)
     report = build_demo(
         args.db, seed=args.seed, months=args.months, users=args.users, progress=not args.quiet
     )
@@ -177,10 +263,19 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     from wfnb.timers.worker_main import load_factory  # noqa: PLC0415
 
     wfs = _workflows(args.paths)
+    scenario = read_scenario(args.scenario, wfs)
+    factory = None
+    if args.schema:
+        try:
+            factory = load_factory(args.schema)
+        except WfnbUsageError as exc:  # the worker's loader names its own option
+            message = exc.message.replace("--runner", "--schema", 1)
+            raise WfnbUsageError(message, value=args.schema) from None
+    database_to_fill(args.db, create=bool(args.schema or args.create_tables))
     engine = sa.create_engine(args.db)
     try:
-        if args.schema:
-            load_factory(args.schema)(engine)  # type: ignore[arg-type]
+        if factory is not None:
+            factory(engine)  # type: ignore[arg-type]
         if args.create_tables:
             existing = set(sa.inspect(engine).get_table_names())
             for wf in wfs.values():
@@ -191,7 +286,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     report = simulate(
         args.db,
         wfs,
-        args.scenario,
+        scenario,
         entities=args.entities,
         until=timedelta(days=args.days),
         seed=args.seed,
@@ -213,6 +308,8 @@ COMMANDS: dict[str, Command] = {
     "worker": _cmd_worker,
     "demo": _cmd_demo,
     "simulate": _cmd_simulate,
+    "history": lambda args: cmd_history(args, lambda: _known_workflows(args.paths)),
+    "failures": lambda args: cmd_failures(args, lambda: _known_workflows(args.paths)),
 }
 
 _PATHS_HELP = f"workflow JSON files or folders (default: {DEFAULT_FOLDER}/)"
@@ -220,18 +317,25 @@ _PATHS_HELP = f"workflow JSON files or folders (default: {DEFAULT_FOLDER}/)"
 
 def _add_analysis(sub: argparse._SubParsersAction[_Parser]) -> None:
     """The reviewers' commands: graph, paths, diff, report, conformance."""
-    p = sub.add_parser("graph", help="draw a workflow (SVG, DOT or Mermaid)")
+    p = sub.add_parser(
+        "graph",
+        help="draw a workflow into a file (SVG, PNG, DOT or Mermaid)",
+        description="Draw a workflow into NAME.svg (or .png, .dot, .mmd) here, or -o PATH; "
+        "-o - prints it. The file's path is printed.",
+    )
     p.add_argument("name", help="the workflow's name")
-    p.add_argument("paths", nargs="*", help=_PATHS_HELP)
-    p.add_argument("--format", choices=["svg", "dot", "mermaid"], default="svg")
-    p.add_argument("-o", "--output", help="write to this file instead of stdout")
+    p.add_argument("paths", nargs="*", default=[], help=_PATHS_HELP)
+    p.add_argument("--format", choices=["svg", "png", "dot", "mermaid"], default="svg")
+    p.add_argument(
+        "-o", "--output", help="the file to write (default: NAME.svg here); - prints to stdout"
+    )
     p.add_argument("--focus", help="draw only the statuses around this one")
     p.add_argument("--depth", type=int, default=1, help="radius around --focus (default 1)")
     p.add_argument("--requester", help="draw only what this requester type can trigger")
 
     p = sub.add_parser("paths", help="reachability, dead ends, cycles, paths to terminals")
     p.add_argument("name", help="the workflow's name")
-    p.add_argument("paths", nargs="*", help=_PATHS_HELP)
+    p.add_argument("paths", nargs="*", default=[], help=_PATHS_HELP)
     p.add_argument("--requester", help="follow only what this requester type can trigger")
 
     p = sub.add_parser("diff", help="what changed between two versions of a workflow")
@@ -240,13 +344,13 @@ def _add_analysis(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument("--db", help="count the entities a migration moves (SQLAlchemy URL)")
 
     p = sub.add_parser("report", help="write the self-contained HTML report for reviewers")
-    p.add_argument("paths", nargs="*", help=_PATHS_HELP)
+    p.add_argument("paths", nargs="*", default=[], help=_PATHS_HELP)
     p.add_argument("-o", "--output", default="report.html", help="default: report.html")
     p.add_argument("--db", help="add the conformance of this database's history")
     p.add_argument("--now", type=_moment, help=_NOW_HELP)
 
     p = sub.add_parser("conformance", help="check recorded history against the configs")
-    p.add_argument("paths", nargs="*", help=_PATHS_HELP)
+    p.add_argument("paths", nargs="*", default=[], help=_PATHS_HELP)
     p.add_argument("--db", required=True, help="the database (SQLAlchemy URL)")
     p.add_argument("--format", choices=["text", "json"], default="text")
     p.add_argument("--now", type=_moment, help=_NOW_HELP)
@@ -272,7 +376,9 @@ def _moment(text: str) -> datetime | str:
 def build_parser() -> argparse.ArgumentParser:
     """The parser of every subcommand."""
     parser = _Parser(prog="wfnb", description="Entity-is-state workflows: check, run, review.")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub = parser.add_subparsers(
+        dest="command", required=True, parser_class=_Parser, metavar="COMMAND"
+    )
 
     p = sub.add_parser("validate", help="validate workflow files or folders")
     p.add_argument("paths", nargs="+", help="workflow JSON files or folders")
@@ -284,7 +390,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_analysis(sub)
 
     p = sub.add_parser("worker", help="run due timers and claim recovery (PostgreSQL)")
-    p.add_argument("paths", nargs="*", help=_PATHS_HELP)
+    p.add_argument("paths", nargs="*", default=[], help=_PATHS_HELP)
     p.add_argument("--db", required=True, help="the PostgreSQL database (SQLAlchemy URL)")
     p.add_argument("--janitors", help="module:function returning {owning_module: janitor}")
     p.add_argument(
@@ -302,7 +408,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="a worker silent this long is dead and its jobs are retried (same on every worker)",
     )
     p.add_argument("--recovery-cron", help="the recovery pass on a cron instead; '' disables it")
-    p.add_argument("--poll-interval", type=float, default=5.0, help="seconds")
+    p.add_argument("--poll-interval", type=seconds, default=5.0, help="seconds (> 0)")
     p.add_argument("--install", action="store_true", help="install the queue's schema first")
     p.add_argument("--once", action="store_true", help="stop when no job is due")
     p.add_argument(
@@ -312,6 +418,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="json: one JSON object per line on stdout; text: lines on stderr",
     )
     _add_simulation(sub)
+    add_log_commands(sub, _PATHS_HELP)
     return parser
 
 
@@ -320,29 +427,62 @@ def _add_simulation(sub: argparse._SubParsersAction[_Parser]) -> None:
     p = sub.add_parser("demo", help="build the energy-community demo dataset (~6 months)")
     p.add_argument("--db", default="sqlite:///demo.db", help="an empty database (URL)")
     p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--months", type=int, default=6)
-    p.add_argument("--users", type=int, default=3000)
+    p.add_argument("--months", type=count, default=6, help="at least 2 (default 6)")
+    p.add_argument("--users", type=positive, default=3000, help="members (default 3000)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
     p = sub.add_parser("simulate", help="drive entities through workflows on a virtual clock")
-    p.add_argument("paths", nargs="*", help=_PATHS_HELP)
+    p.add_argument("paths", nargs="*", default=[], help=_PATHS_HELP)
     p.add_argument("--db", required=True, help="the database to fill (URL)")
     p.add_argument("--scenario", required=True, help="the scenario (a JSON file)")
     p.add_argument("--schema", help="module:function(engine) creating the entity tables")
     p.add_argument(
         "--create-tables", action="store_true", help="create minimal entity tables that are missing"
     )
-    p.add_argument("--entities", type=int, help="arrivals per workflow")
-    p.add_argument("--days", type=float, default=30.0, help="virtual days to simulate")
+    p.add_argument("--entities", type=count, help="arrivals per workflow (0 or more)")
+    p.add_argument("--days", type=days, default=30.0, help="virtual days to simulate (> 0)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code (``python -m wfnb`` exits with it)."""
+def _check_command(argv: Sequence[str], commands: Sequence[str]) -> None:
+    """An unknown first word is a usage error naming the closest commands."""
+    if argv and not argv[0].startswith("-") and argv[0] not in commands:
+        hint = did_you_mean(argv[0], commands)
+        raise WfnbUsageError(f"wfnb: unknown command {argv[0]!r}{hint} (wfnb --help lists them)")
+
+
+EXIT_PIPE = 141
+"""Exit code when stdout's reader went away (as a shell reports SIGPIPE)."""
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not fail again."""
     try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass  # not a real file (captured in tests): nothing will be flushed to a pipe
+
+
+def _tolerant_streams() -> None:
+    """Print any path (non-UTF-8 bytes included) instead of failing on it."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
+
+
+def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911  # one exit per outcome
+    """Run the command line; returns the exit code (``python -m wfnb`` exits with it)."""
+    _tolerant_streams()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        _check_command(argv, list(COMMANDS))
         args = build_parser().parse_args(argv)
         return COMMANDS[args.command](args)
+    except _HelpShown as shown:
+        print(str(shown), end="")
+        return EXIT_OK
     except WfnbUsageError as exc:
         print(exc.one_line(), file=sys.stderr)
         return EXIT_USAGE
@@ -351,8 +491,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_PROBLEMS
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `wfnb history ... | head`: the reader left, nothing to say
+        _silence_stdout()
+        return EXIT_PIPE
     except Exception as exc:  # noqa: BLE001  # the last line of defence: never a traceback
         if os.environ.get("WFNB_DEBUG"):
             traceback.print_exc()
-        print(f"WF000: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        coded = family_line(exc)
+        if coded is not None:
+            print(coded, file=sys.stderr)
+            return EXIT_USAGE if coded.startswith("WF400") else EXIT_PROBLEMS
+        print(f"WF000: internal error: {type(exc).__name__}: {one_line(exc)}", file=sys.stderr)
         return EXIT_PROBLEMS

@@ -89,20 +89,23 @@ class WorkflowDiff:
 
     def __repr__(self) -> str:
         return (
-            f"<WorkflowDiff {self.new.name!r}: {len(self.changes)} changes, "
+            f"<WorkflowDiff {self.new.name!r}: {_count(len(self.changes), 'change')}, "
             f"{len(self.migrations)} needing migration>"
         )
 
     def __str__(self) -> str:
-        lines = [f"{self._title()}: {len(self.changes)} changes"]
-        lines += [f"  {c}" for c in self.changes]
+        """Plain sentences: a title with the count, one line per change, then each migration."""
+        migrations = len(self.migrations)
+        need = f", {_count(migrations, 'migration')} needed" if migrations else ""
+        lines = [f"{self._title()}: {_count(len(self.changes), 'change')}{need}"]
+        lines += [f"  {sentence(c)}" for c in self.changes]
         for c in self.migrations:
-            count = "" if c.entities is None else f" ({c.entities} entities)"
-            lines.append(f"  migrate {c.subject} -> {c.target}{count}: {c.note}")
+            count = "" if c.entities is None else f" ({_count(c.entities, 'entity')})"
+            lines.append(f"  migrate entities at {c.subject} to {c.target}{count}: {c.note}")
             if c.update:
                 lines.append(f"    {c.update}")
         if not self.changes:
-            lines.append("  no changes")
+            lines.append("  no changes: both versions are the same")
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
@@ -122,6 +125,80 @@ class WorkflowDiff:
         ]
         headers = ["migrate", "kind", "subject", "old", "new", "target", "entities", "UPDATE"]
         return table([*headers, "note"], rows, caption=self._title())
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 change``, ``2 changes``, ``1 entity``, ``3 entities``."""
+    if n == 1:
+        return f"1 {noun}"
+    return f"{n:,} " + (noun[:-1] + "ies" if noun.endswith("y") else noun + "s")
+
+
+def _value(value: object) -> str:
+    """A config value as a person reads it: no quotes, brackets or ``None``."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, str):
+        return value or "an empty text"
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [_value(v) for v in value]
+        return ", ".join(items) if items else "none"
+    if isinstance(value, dict):
+        shown = [f"{k} {_value(v)}" for k, v in value.items() if v not in (None, [], {}, ())]
+        return "; ".join(shown) if shown else "none"
+    return str(value)
+
+
+_WHAT: dict[str, str] = {
+    "status": "status",
+    "step": "step",
+    "timer": "timer",
+    "observed": "observed transition",
+}
+
+_STEP_FIELD: dict[str, str] = {
+    "step_status": "the status it applies at",
+    "successful_state": "its successful state",
+    "rejection": "its rejection status",
+    "requester_types": "who may run it",
+    "auto_advance": "auto-advance",
+    "claim": "its claim",
+    "override": "an override",
+    "use_case": "a use case",
+}
+
+
+def _from_to(old: object, new: object) -> str:
+    """``from A to B``; for two mappings only the keys that differ."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        keys = [k for k in {**old, **new} if old.get(k) != new.get(k)]
+        return "; ".join(f"{k} from {_value(old.get(k))} to {_value(new.get(k))}" for k in keys)
+    return f"from {_value(old)} to {_value(new)}"
+
+
+def sentence(change: Change) -> str:
+    """One change as a sentence: ``step cancel_approved added``, ``... changed from A to B``."""
+    kind, subject = str(change.kind), change.subject
+    flag = " (entities must migrate)" if change.migration_needed else ""
+    noun, _, verb = kind.partition("_")
+    if noun in _WHAT and verb in {"added", "removed"}:
+        return f"{_WHAT[noun]} {subject} {verb}{flag}"
+    if noun in _WHAT and verb == "renamed":
+        return f"{_WHAT[noun]} {subject} renamed to {_value(change.new)}{flag}"
+    if kind == "timer_changed":
+        return f"timer {subject} changed: {_from_to(change.old, change.new)}{flag}"
+    if subject == kind or kind in {"metadata", "entity"} or subject == "use_cases":
+        what = f"the {subject.replace('_', ' ')} of the workflow"
+    else:
+        step, dot, field = subject.partition(".")
+        what = f"step {step}: " + (f"use case {field}" if dot else _STEP_FIELD.get(kind, kind))
+    if change.old is None:
+        return f"{what} set to {_value(change.new)}{flag}"
+    if change.new is None:
+        return f"{what} removed (was {_value(change.old)}){flag}"
+    return f"{what} changed {_from_to(change.old, change.new)}{flag}"
 
 
 def load_version(path: str | Path, rev: str | None = None) -> Workflow:

@@ -8,19 +8,27 @@ the user namespace by IPython itself.
 
 from __future__ import annotations
 
+import argparse
 import shlex
 from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
-from IPython.core.magic_arguments import MagicArgumentParser
-from traitlets import CaselessStrEnum, Integer, Unicode
+from traitlets import CaselessStrEnum, Integer, TraitError, Unicode, validate
 
-from wfnb.exceptions import WfnbError
+from wfnb.exceptions import ConfigError, WfnbError
 from wfnb.jupyter.audit import AuditRecord, capture, result_hash
 from wfnb.jupyter.commands import AUDITED, ROUTES, define_use_case
-from wfnb.jupyter.parser import build_parser
+from wfnb.jupyter.parser import (
+    HelpRequested,
+    PlainText,
+    build_parser,
+    check_command,
+    check_window,
+    command_help,
+)
 from wfnb.jupyter.session import Session
+from wfnb.workflow_files import check_workflow_paths, empty_folders
 
 __all__ = ["WfnbMagics"]
 
@@ -42,10 +50,20 @@ class WfnbMagics(Magics):
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)
         self.session = Session()
-        self.parser: MagicArgumentParser = build_parser()
+        self.parser: argparse.ArgumentParser = build_parser()
         self._pending_audit: list[AuditRecord] = []
         if shell is not None:
             shell.events.register("post_run_cell", self._show_audit)
+
+    @validate("row_limit")
+    def _non_negative_row_limit(self, proposal: Any) -> int:
+        value = int(proposal["value"])
+        if value < 0:
+            raise TraitError(
+                f"WF400: WfnbMagics.row_limit must be 0 or more, got {value} "
+                "(0 or a magic's --all returns every row)"
+            )
+        return value
 
     @line_magic("wfnb")  # type: ignore[arg-type]  # IPython types the decorator loosely
     def wfnb(self, line: str) -> Any:
@@ -54,10 +72,24 @@ class WfnbMagics(Magics):
             self.session.db_url = self.database_url
         try:
             try:
-                args = self.parser.parse_args(shlex.split(line))  # POSIX quoting, as a shell
+                argv = shlex.split(line)  # POSIX quoting, as a shell
             except ValueError as exc:  # shlex: "No closing quotation"
                 raise UsageError(f"cannot parse the arguments: {exc}") from None
+            if argv in (["--help"], ["-h"]):
+                return PlainText(command_help(self.parser, None))
+            if argv and not argv[0].startswith("-"):
+                check_command(argv[0])
+            try:
+                args = self.parser.parse_args(argv)
+            except HelpRequested as shown:
+                return PlainText(shown.text)
+            if args.command in {None, "help"}:
+                return PlainText(command_help(self.parser, getattr(args, "topic", None)))
+            check_window(args)
+            _check_files(args)
             return self._run(line, args)
+        except argparse.ArgumentTypeError as exc:  # a typed value checked inside a command
+            raise UsageError(f"WF400: {' '.join(str(exc).split())}") from None
         except UsageError as exc:
             message = " ".join(str(exc).split())
             coded = message if message.startswith("WF") else f"WF400: {message}"
@@ -67,12 +99,13 @@ class WfnbMagics(Magics):
 
     def _run(self, line: str, args: Any) -> Any:
         """Run a route; when it read the database, keep its audit record for the footer."""
-        route = ROUTES[args.command or "help"]
+        route = ROUTES[args.command]
         db = self.session.engine_if_connected()
         if args.command not in AUDITED or db is None:
-            return route(self, args)
-        with capture(db) as statements:
             result = route(self, args)
+            return PlainText(result) if isinstance(result, str) else _say_when_empty(result)
+        with capture(db) as statements:
+            result = _say_when_empty(route(self, args))
         if statements:
             record = AuditRecord(
                 command=f"%wfnb {line.strip()}",
@@ -104,3 +137,24 @@ class WfnbMagics(Magics):
             return define_use_case(self, line.strip(), cell)
         except WfnbError as exc:
             raise UsageError(exc.one_line()) from None
+
+
+def _check_files(args: argparse.Namespace) -> None:
+    """Workflow paths are regular files (a FIFO would hang the cell); folders hold some."""
+    paths = [p for p in (getattr(args, n, None) for n in ("old", "new")) if p]
+    listed = list(getattr(args, "paths", None) or [])
+    check_workflow_paths([*listed, *paths])
+    empty = empty_folders(listed)
+    if empty:
+        raise ConfigError(empty)
+
+
+def _say_when_empty(result: Any) -> Any:
+    """An empty plain DataFrame says so in words (its display alone is a bare header).
+
+    ``wfnb.frames`` tables that display their own row count are left to say it themselves.
+    """
+    plain = type(result).__name__ == "DataFrame" and type(result).__module__.startswith("pandas")
+    if plain and result.empty:
+        print("0 rows match")  # noqa: T201  # shown above the (empty) table in the cell
+    return result

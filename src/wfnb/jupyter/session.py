@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wfnb.exceptions import UnknownWorkflowError, WfnbUsageError
+from wfnb.suggest import did_you_mean
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -30,13 +31,18 @@ class Session:
     _wfnb_engine: Engine | None = None
 
     def connect(self, url: str) -> sa.Engine:
-        """Open (lazily) a SQLAlchemy engine for ``url`` and make it the session's database."""
+        """Make ``url`` the session's database, once it is known to exist and answer.
+
+        Raises:
+            WfnbUsageError: not a usable URL (WF400).
+            StoreError: no such database, or it cannot be read or reached (WF300); a
+                SQLite path that does not exist is never created.
+        """
         import sqlalchemy as sa  # noqa: PLC0415  # notebook layer: imported when used
 
-        try:
-            engine = sa.create_engine(url)
-        except (sa.exc.ArgumentError, ImportError, ValueError) as exc:
-            raise WfnbUsageError(f"cannot use database URL {url!r}: {exc}") from exc
+        from wfnb.store.urls import require_database  # noqa: PLC0415
+
+        engine = sa.create_engine(require_database(url))
         if self._engine is not None:
             self._engine.dispose()
         self.db_url, self._engine, self._wfnb_engine = url, engine, None
@@ -92,5 +98,8 @@ class Session:
         wfs = self.require_workflows()
         if name not in wfs:
             known = ", ".join(sorted(wfs))
-            raise UnknownWorkflowError(f"unknown workflow {name!r} (loaded: {known})")
+            hint = did_you_mean(name, wfs)
+            raise UnknownWorkflowError(
+                f"unknown workflow {name!r}{hint} (loaded: {known})", workflow=name
+            )
         return wfs[name]

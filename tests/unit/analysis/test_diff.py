@@ -248,7 +248,7 @@ def test_diff_of_two_files_and_its_displays(tmp_path: Path):
     assert list(frame["migration_needed"]) == [True, False, False]
     assert frame.loc[0, "target"] == "draft"
     assert repr(d) == "<WorkflowDiff 'invoice': 3 changes, 1 needing migration>"
-    assert "MIGRATE status_removed review" in str(d)
+    assert "status review removed (entities must migrate)" in str(d)
     html = d._repr_html_()
     assert "<table" in html
     assert "status_removed" in html

@@ -32,9 +32,12 @@ def ticket_file(tmp_path: Path) -> Path:
     return path
 
 
-def test_graph_prints_svg_dot_or_mermaid(capsys: pytest.CaptureFixture[str]) -> None:
+def test_graph_prints_svg_dot_or_mermaid_with_dash_o_dash(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     for fmt, marker in (("svg", "<svg"), ("dot", "digraph"), ("mermaid", "flowchart")):
-        assert main(["graph", "user_registration", str(WORKFLOWS), "--format", fmt]) == 0
+        argv = ["graph", "user_registration", str(WORKFLOWS), "--format", fmt, "-o", "-"]
+        assert main(argv) == 0
         assert marker in capsys.readouterr().out
 
 
@@ -47,7 +50,9 @@ def test_graph_writes_a_file_of_a_region_for_one_requester(
     dot = target.read_text()
     assert "pending_admin_approval" in dot
     assert "pending_email_verification" not in dot  # three steps away
-    assert main(["graph", "user_registration", str(WORKFLOWS), "--requester", "user"]) == 0
+    assert capsys.readouterr().out.strip() == str(target)
+    argv = ["graph", "user_registration", str(WORKFLOWS), "--requester", "user", "-o", "-"]
+    assert main(argv) == 0
     assert "<svg" in capsys.readouterr().out
 
 
@@ -83,7 +88,7 @@ def test_unknown_workflow_is_one_wf200_line(
     "argv",
     [
         ["graph"],
-        ["graph", "invoice", "--format", "png"],
+        ["graph", "invoice", "--format", "gif"],
         ["graph", "invoice", "--depth", "deep"],
         ["graph", "invoice", str(WORKFLOWS), "--focus", "nowhere"],
         ["graph", "invoice", str(WORKFLOWS), "--requester", "robot"],
@@ -187,5 +192,40 @@ def test_conformance_exits_0_on_clean_history(
 def test_conformance_without_history_is_one_store_error_line(
     sqlite_url: str, ticket_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    engine = sa.create_engine(sqlite_url)  # a database without the engine's tables
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE unrelated (id INTEGER)"))
+    engine.dispose()
     assert main(["conformance", "--db", sqlite_url, str(ticket_file)]) == 1
     assert "workflow_history" in one_line_error(capsys, "WF300")
+
+
+def test_the_readme_diff_example_shows_a_change_in_sentences(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    line = next(x for x in readme.splitlines() if x.startswith("$ wfnb diff "))
+    argv = line.removeprefix("$ wfnb ").split("[")[0].split()
+    monkeypatch.chdir(REPO)
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert ": 1 change\n" in out
+    assert "  step cancel_approved added" in out
+    assert "None" not in out
+    assert "'" not in out  # no Python reprs
+
+
+def test_graph_writes_name_svg_here_and_png_via_dot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["graph", "invoice", str(WORKFLOWS)]) == 0
+    assert capsys.readouterr().out.strip() == "invoice.svg"
+    assert (tmp_path / "invoice.svg").read_text(encoding="utf-8").lstrip().startswith("<")
+    assert "<svg" in (tmp_path / "invoice.svg").read_text(encoding="utf-8")
+    assert main(["graph", "invoice", str(WORKFLOWS), "--format", "png"]) == 0
+    assert capsys.readouterr().out.strip() == "invoice.png"
+    assert (tmp_path / "invoice.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert main(["graph", "invoice", str(WORKFLOWS), "--format", "mermaid", "-o", "m.mmd"]) == 0
+    assert capsys.readouterr().out.strip() == "m.mmd"
+    assert (tmp_path / "m.mmd").read_text(encoding="utf-8").startswith("flowchart")
