@@ -9,7 +9,6 @@ for people, or CSV / JSON (every column, values as text, never Python reprs) for
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import sys
 from collections.abc import Callable
@@ -123,28 +122,19 @@ def _read(
     reader: Callable[..., pd.DataFrame], args: argparse.Namespace, more: dict[str, Any]
 ) -> tuple[pd.DataFrame, int]:
     """The rows to print, newest first, and how many rows matched in all."""
-    params = inspect.signature(reader).parameters
     filters: dict[str, Any] = {
         "workflow": args.workflow,
         "entity_id": args.entity,
         "tenant_id": args.tenant,
+        "user": args.user,
         "since": args.since,
         "until": args.until,
         "step": args.step,
         **more,
     }
-    if args.user is not None:
-        if "user" not in params:  # the frames of this version cannot filter by user yet
-            raise WfnbUsageError("--user is not supported by this version of wfnb.frames")
-        filters["user"] = args.user
     limit = None if args.all else (args.limit or DEFAULT_LIMIT)
-    if "newest_first" in params:  # frames cuts to the newest rows and counts them all
-        frame = reader(args.db, **filters, limit=limit, progress=False)
-        return frame, int(frame.attrs.get("wfnb_total", len(frame)))
-    frame = reader(args.db, **filters, progress=False)
-    total = len(frame)
-    frame = frame.iloc[::-1].reset_index(drop=True)  # oldest first → newest first
-    return (frame if limit is None else frame.head(limit)), total
+    frame = reader(args.db, **filters, limit=limit, progress=False)  # newest first, counted
+    return frame, int(frame.attrs.get("wfnb_total", len(frame)))
 
 
 def _show(
