@@ -38,7 +38,7 @@ recent = %wfnb history --workflow user_registration --since 2026-10-01 --limit 5
 # %%
 cols = ["changed_at", "entity_id", "step_key", "from_status", "to_status", "user_id"]
 admins = recent[recent["requester_type"] == "admin"]
-admins[cols].tail(8)
+admins[cols].head(8)  # newest first
 
 # %% [markdown]
 # Who did what: every step a person runs carries their `user_id` (the community admins
