@@ -239,6 +239,7 @@ def _cmd_worker(args: argparse.Namespace) -> int:
     argv += ["--janitors", args.janitors] if args.janitors else []
     argv += ["--once"] if args.once else []
     argv += ["--install"] if args.install else []
+    argv += ["--allow-undeclared-statuses"] if args.allow_undeclared_statuses else []
     argv += ["--log-format", args.log_format]
     return worker_main.main(argv)
 
@@ -410,6 +411,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--recovery-cron", help="the recovery pass on a cron instead; '' disables it")
     p.add_argument("--poll-interval", type=seconds, default=5.0, help="seconds (> 0)")
     p.add_argument("--install", action="store_true", help="install the queue's schema first")
+    p.add_argument(
+        "--allow-undeclared-statuses",
+        action="store_true",
+        help="start although entities sit at statuses their workflow does not declare "
+        "(WF112); each is logged as a WARNING",
+    )
     p.add_argument("--once", action="store_true", help="stop when no job is due")
     p.add_argument(
         "--log-format",

@@ -22,7 +22,9 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
+    SerializerFunctionWrapHandler,
     StringConstraints,
+    model_serializer,
 )
 from pydantic_core import PydanticCustomError
 
@@ -121,7 +123,13 @@ class Claim(_Model):
 
 
 class Override(_Model):
-    """Fields of a step replaced for one requester type."""
+    """Fields of a step replaced for one requester type; an explicit null removes one."""
+
+    # A field left out keeps the step's value; a field set to an explicit null removes the
+    # step's optional value for that requester ("claim": null: no claim; "auto_advance":
+    # null: the default, false). successful_state cannot be removed (WF104 in the
+    # validator). Explicit nulls survive serialisation: they round-trip and count in
+    # config_hash (docs/format-notes.md).
 
     validation: NonEmpty | None = None
     action: NonEmpty | None = None
@@ -129,6 +137,24 @@ class Override(_Model):
     rejection: Rejection | None = None
     auto_advance: bool | None = None
     claim: Claim | None = None
+
+    @model_serializer(mode="wrap")
+    def _explicit_nulls(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Unset fields never appear; fields set to null always do (they remove)."""
+        data = cast("dict[str, Any]", handler(self))
+        kept = {k: v for k, v in data.items() if v is not None or k in self.model_fields_set}
+        for name in self.removed:
+            kept[name] = None
+        return kept
+
+    @property
+    def removed(self) -> frozenset[str]:
+        """The fields this override sets to an explicit null (it removes them)."""
+        return frozenset(n for n in self.model_fields_set if getattr(self, n) is None)
+
+
+_REMOVED: dict[str, Any] = {"auto_advance": False}
+"""What a step's field becomes when an override removes it (None unless listed)."""
 
 
 class Step(_Model):
@@ -159,6 +185,8 @@ class Step(_Model):
         if override is None:
             return self if not self.overrides else self.model_copy(update={"overrides": {}})
         changes = {k: v for k, v in override if v is not None}
+        for name in override.removed - {"successful_state"}:  # a null removes (WF104 there)
+            changes[name] = _REMOVED.get(name)
         return self.model_copy(update={**changes, "overrides": {}})
 
 

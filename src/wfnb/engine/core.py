@@ -7,6 +7,7 @@ come back in ``StepResult.error``; only WF200 and store errors (WF300) are raise
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -32,6 +33,8 @@ from wfnb.spec import Workflow, Workflows
 from wfnb.store import Store
 
 __all__ = ["Engine"]
+
+log = logging.getLogger("wfnb.engine")
 
 WorkflowsLike = Workflows | Mapping[str, Workflow] | Iterable[Workflow]
 
@@ -96,15 +99,38 @@ class Engine:
         """The SQLAlchemy engine the store uses."""
         return self.store.engine
 
-    def install(self) -> None:
+    def install(self, *, allow_undeclared_statuses: bool = False) -> None:
         """Create the engine-owned tables, indexes and (PostgreSQL) RLS policies; idempotent.
 
         A queue that keeps its own schema (``ProcrastinateQueue``) installs it too.
+
+        Then the start-up check of a forgotten migration: an entity table holding entities
+        at a status its workflow does not declare (whatever the column's kind) raises
+        ``ConfigError`` (WF112, each status with its count and the UPDATE that moves them).
+        ``allow_undeclared_statuses=True`` starts anyway and logs each as a WARNING.
+
+        Raises:
+            ConfigError: undeclared statuses in an entity table (WF112).
         """
         self.store.install()
+        self._check_statuses(allow=allow_undeclared_statuses)
         install_queue = getattr(self.queue, "install", None)
         if callable(install_queue):
             install_queue()
+
+    def _check_statuses(self, *, allow: bool) -> None:
+        """WF112 for entities at undeclared statuses: refuse, or (allowed) warn loudly."""
+        from wfnb.validation.database import undeclared_statuses  # noqa: PLC0415  # layer above
+
+        problems = undeclared_statuses(self.workflows.values(), self.store.engine)
+        if problems and not allow:
+            raise ConfigError(problems)
+        for problem in problems:
+            log.warning(
+                "starting despite undeclared statuses (allow_undeclared_statuses): %s",
+                problem.one_line(),
+                extra={"wfnb": {"code": problem.code, "workflow": problem.workflow}},
+            )
 
     def workflow(self, name: str) -> Workflow:
         """The loaded workflow ``name``; ``UnknownWorkflowError`` (WF200) if none."""

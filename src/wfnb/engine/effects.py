@@ -17,10 +17,13 @@ from wfnb.engine.usecases import Event
 from wfnb.logs import log_step
 from wfnb.timers.arming import arm_timers
 
-__all__ = ["Entered", "after_commit"]
+__all__ = ["OBSERVER", "Entered", "after_commit"]
 
 log = logging.getLogger("wfnb.engine")
 Emitted = Sequence[tuple[str, dict[str, Any]]]
+OBSERVER = "system"
+"""The requester type of what follows an observation, which has none: its timers' envelope
+and its auto-advance (``wfnb.engine.observe``)."""
 Entered = tuple[str, int] | None
 """The (status, version) a committed transition left the entity at."""
 
@@ -69,9 +72,10 @@ def _arm_timers(rt: Runtime, call: Call, result: StepResult, entered: tuple[str,
             )
         return
     status, version = entered
-    arm_timers(
-        rt.queue, wf, result.entity_id, status, version, rt.clock.now(), call.context.to_envelope()
-    )
+    envelope = call.context.to_envelope()
+    if envelope["requester_type"] is None:  # an observation: what follows runs as the observer
+        envelope["requester_type"] = OBSERVER
+    arm_timers(rt.queue, wf, result.entity_id, status, version, rt.clock.now(), envelope)
 
 
 def _guard(what: str, result: StepResult, fn: Any, *args: Any) -> None:

@@ -28,6 +28,7 @@ __all__ = [
     "AUDIT_QUERY_NAMES",
     "REPLAY_COLUMNS",
     "STATUS_COLUMNS",
+    "count_by_status",
     "count_entities_at",
     "count_history",
     "count_moves",
@@ -197,6 +198,32 @@ def count_entities_at(
     stmt = sa.select(col, sa.func.count()).where(col.in_(sorted(statuses))).group_by(col)
     with wrap_errors(f"count entities of {entity.table}"):
         return {str(s): int(n) for s, n in conn.execute(stmt).all()}
+
+
+def count_by_status(
+    conn: sa.Connection, entity: EntitySpec, table: sa.Table
+) -> dict[str | None, int]:
+    """How many entities sit at each status the table holds (NULL as None).
+
+    ::
+
+        SELECT status, count(*) FROM <table> GROUP BY status
+
+    One grouped read (an index on the status column serves it): what the start-up check
+    compares with ``status_types`` to find a forgotten migration.
+
+    Raises:
+        StoreError: the table has no such status column, or the read fails.
+    """
+    if entity.status_column not in table.c:
+        raise StoreError(
+            f"entity table {entity.table!r} has no status column {entity.status_column!r}",
+            table=entity.table,
+        )
+    col = table.c[entity.status_column]
+    stmt = sa.select(col, sa.func.count()).group_by(col)
+    with wrap_errors(f"count entities by status of {entity.table}"):
+        return {None if s is None else str(s): int(n) for s, n in conn.execute(stmt).all()}
 
 
 def migration_update(

@@ -37,6 +37,7 @@ __all__ = [
     "RunnerFactory",
     "add_log_format_argument",
     "add_recovery_arguments",
+    "add_undeclared_argument",
     "build_parser",
     "load_factory",
     "main",
@@ -82,10 +83,21 @@ def build_parser() -> argparse.ArgumentParser:
     add_recovery_arguments(parser)
     parser.add_argument("--poll-interval", type=float, default=5.0, help="seconds")
     parser.add_argument("--install", action="store_true", help="install the schema first")
+    add_undeclared_argument(parser)
     parser.add_argument("--once", action="store_true", help="stop when no job is due")
     parser.add_argument("--verbose", action="store_true", help="procrastinate's own logs too")
     add_log_format_argument(parser)
     return parser
+
+
+def add_undeclared_argument(parser: argparse.ArgumentParser) -> None:
+    """``--allow-undeclared-statuses``: start although entities sit at undeclared statuses."""
+    parser.add_argument(
+        "--allow-undeclared-statuses",
+        action="store_true",
+        help="start although an entity table holds statuses its workflow does not declare "
+        "(a forgotten migration, WF112): each is logged as a WARNING",
+    )
 
 
 def add_log_format_argument(parser: argparse.ArgumentParser) -> None:
@@ -149,15 +161,21 @@ def _configure_logging(*, verbose: bool, log_format: Literal["json", "text"]) ->
     logging.getLogger("procrastinate").setLevel(logging.NOTSET if verbose else logging.WARNING)
 
 
-def engine_factory(paths: Sequence[str], janitors: str | None) -> RunnerFactory:
-    """A factory building the ``Engine`` over ``paths`` on the queue's database."""
+def engine_factory(
+    paths: Sequence[str], janitors: str | None, *, allow_undeclared_statuses: bool = False
+) -> RunnerFactory:
+    """A factory building the ``Engine`` over ``paths`` on the queue's database.
+
+    ``Engine.install()`` refuses entities at undeclared statuses (WF112, exit 1) unless
+    ``allow_undeclared_statuses``.
+    """
 
     def build(queue: ProcrastinateQueue) -> TimerRunner:
         from wfnb.engine import Engine  # noqa: PLC0415  # the worker's only engine import
         from wfnb.validation import load_workflows  # noqa: PLC0415
 
         engine = Engine(load_workflows(list(paths)), queue.db_url, queue=queue)
-        engine.install()
+        engine.install(allow_undeclared_statuses=allow_undeclared_statuses)
         if janitors:
             for module, janitor in load_factory(janitors)().items():  # type: ignore[call-arg, attr-defined]
                 engine.register_janitor(module, janitor)
@@ -173,7 +191,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         factory = (
-            engine_factory(args.workflows, args.janitors)
+            engine_factory(
+                args.workflows,
+                args.janitors,
+                allow_undeclared_statuses=args.allow_undeclared_statuses,
+            )
             if args.workflows
             else load_factory(args.runner)
         )
@@ -182,9 +204,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         ) as queue:
             if args.install:
                 queue.install()
+            # before the runner: its start-up warnings (WF112 allowed) come out formatted
+            _configure_logging(verbose=args.verbose, log_format=args.log_format)
             runner = factory(queue)
             queue.bind(runner)
-            _configure_logging(verbose=args.verbose, log_format=args.log_format)
             # --once: the start-up pass repairs, then everything due runs.
             queue.run_worker(wait=not args.once, poll_interval=args.poll_interval)
     except WfnbError as exc:

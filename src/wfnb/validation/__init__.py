@@ -16,13 +16,15 @@ Codes and severities (warnings never block):
 - WF102 duplicate status, step key or timer key (error); a requester type, terminal or
   failure status listed twice (warning).
 - WF103 a status named that ``status_types`` lacks (error).
-- WF104 a requester type named that ``requester_types`` lacks (error); a step nobody may
-  run, an override that never applies, a requester type that can run no step (warnings).
+- WF104 a requester type named that ``requester_types`` lacks, or an override that sets a
+  required field (``successful_state``) to null (errors); a step nobody may run, an
+  override that never applies, a requester type that can run no step (warnings).
 - WF105 the use-case module does not import, or a use case is missing or not callable.
 - WF106 a status unreachable from ``initial_status``, or non-terminal with no way out
   (errors); a status from which no terminal status can be reached (warning).
 - WF107 an auto-advance chain that comes back to a step it ran, per requester type.
-- WF108 a claim status undeclared, terminal, initial, or a status some step applies at.
+- WF108 a claim status undeclared, terminal, initial, or a status some step applies at; an
+  observed transition out of a claim status (only the engine and the janitor leave one).
 - WF109 a timer whose step is missing, applies at another status, or refuses its requester.
 - WF110 a step, observed transition or timer leaving a terminal status; a failure status
   that is not terminal.

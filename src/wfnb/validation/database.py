@@ -5,6 +5,16 @@ the entity table and its id / status / version / tenant columns must exist, and 
 status column restricts its values, by a ``CHECK`` constraint of the ``status IN (...)`` form
 or by a PostgreSQL enum type, those values must equal ``status_types``. A status column with no
 such restriction is fine. A database that cannot be reached is one problem naming the URL.
+
+Whatever the column's kind (a free TEXT column too), its live values are read as well, one
+grouped query per entity table (``wfnb.store.audit.count_by_status``): each status the
+table holds that ``status_types`` does not declare (a forgotten migration) is a WF112 error
+with its entity count and the one-line UPDATE that would move those entities to the initial
+status (review it; ``wfnb diff`` against the old config suggests a better-informed target).
+``undeclared_statuses`` runs that check alone: ``Engine.install()`` refuses to start on it.
+On PostgreSQL under forced row-level security the count sees the rows the role may see.
+
+The statements live in ``wfnb.store`` (imported only when a database is checked).
 """
 
 from __future__ import annotations
@@ -12,15 +22,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine.interfaces import ReflectedColumn
 
+from wfnb.exceptions import StoreError
 from wfnb.problems import Problem, Severity
+from wfnb.spec import Workflow
 from wfnb.validation.context import Checked
 
-__all__ = ["DatabaseLike", "allowed_values", "check_database"]
+__all__ = ["DatabaseLike", "allowed_values", "check_database", "undeclared_statuses"]
 
 DatabaseLike = str | sa.URL | sa.Engine
 """What ``validate(db=...)`` accepts: a SQLAlchemy URL (string or object) or an Engine."""
@@ -85,7 +97,7 @@ def _restrictions(
             yield values
 
 
-def _check_table(inspector: sa.Inspector, c: Checked) -> Iterator[Problem]:
+def _check_table(conn: sa.Connection, inspector: sa.Inspector, c: Checked) -> Iterator[Problem]:
     entity = c.workflow.entity
     schema, _, table = entity.table.rpartition(".")
     schema_name = schema or None
@@ -106,6 +118,65 @@ def _check_table(inspector: sa.Inspector, c: Checked) -> Iterator[Problem]:
     status = _find(columns, entity.status_column)
     if status is not None:
         yield from _check_values(c, _restrictions(inspector, table, schema_name, status))
+        yield from _check_live(conn, c)
+
+
+def _check_live(conn: sa.Connection, c: Checked) -> Iterator[Problem]:
+    """WF112 per status the table holds that ``status_types`` lacks: count and UPDATE."""
+    from wfnb.store import audit, queries  # noqa: PLC0415  # the statements, only with a db
+
+    wf = c.workflow
+    table = queries.reflect_entity_table(conn, wf.entity.table)
+    counts = audit.count_by_status(conn, wf.entity, table)
+    declared = set(wf.status_types)
+    for status, count in sorted(counts.items(), key=lambda kv: (kv[0] is None, kv[0] or "")):
+        if status in declared:
+            continue
+        old = cast("str", status)  # None renders as ``IS NULL``
+        update = audit.migration_update(conn.dialect, wf.entity, table, old, wf.initial_status)
+        held = "NULL" if status is None else repr(status)
+        message = (
+            f"table {wf.entity.table!r} holds {count} entit{'y' if count == 1 else 'ies'} at "
+            f"status {held}, which status_types does not declare (a forgotten migration?); "
+            f"move them, e.g. to the initial status: {update}"
+        )
+        yield c.problem("WF112", "/entity/status_column", message)
+
+
+def _has_status_column(inspector: sa.Inspector, wf: Workflow) -> bool:
+    schema, _, table = wf.entity.table.rpartition(".")
+    if not inspector.has_table(table, schema=schema or None):
+        return False
+    return (
+        _find(inspector.get_columns(table, schema=schema or None), wf.entity.status_column)
+        is not None
+    )
+
+
+def undeclared_statuses(workflows: Iterable[Workflow], db: DatabaseLike) -> list[Problem]:
+    """WF112 per status an entity table holds that its workflow does not declare.
+
+    Only the live values, and only of the tables that exist with their status column (a
+    table not created yet holds nothing undeclared). What ``Engine.install()`` checks.
+
+    Raises:
+        StoreError: the database cannot be read.
+    """
+    engine, owned = _engine(db)
+    problems: list[Problem] = []
+    try:
+        with engine.connect() as conn:
+            inspector = sa.inspect(conn)
+            for wf in workflows:
+                if _has_status_column(inspector, wf):
+                    checked = Checked(wf, wf.source_file or f"<workflow {wf.name}>")
+                    problems.extend(_check_live(conn, checked))
+    except sa.exc.SQLAlchemyError as exc:
+        raise StoreError(f"cannot read the database {_describe(db)}: {_reason(exc)}") from exc
+    finally:
+        if owned:
+            engine.dispose()
+    return problems
 
 
 def _check_values(c: Checked, restrictions: Iterable[set[str]]) -> Iterator[Problem]:
@@ -163,8 +234,8 @@ def check_database(checked: Sequence[Checked], db: DatabaseLike) -> list[Problem
         with engine.connect() as conn:
             inspector = sa.inspect(conn)
             for c in checked:
-                problems.extend(_check_table(inspector, c))
-    except (sa.exc.SQLAlchemyError, ImportError, ValueError, OSError) as exc:
+                problems.extend(_check_table(conn, inspector, c))
+    except (sa.exc.SQLAlchemyError, StoreError, ImportError, ValueError, OSError) as exc:
         message = f"cannot read the database {_describe(db)}: {_reason(exc)}"
         problems.append(Problem("WF112", Severity.ERROR, _describe(db), "", message))
     finally:

@@ -120,8 +120,16 @@ def check_requesters(c: Checked) -> Iterator[Problem]:
             message = f"step {step.key!r} lists no requester type: nobody may run it"
             where = c.at("steps", i, "requester_types")
             yield c.problem("WF104", where, message, Severity.WARNING)
-        for requester in step.overrides:
+        for requester, override in step.overrides.items():
             where = c.at("steps", i, "overrides", requester)
+            if "successful_state" in override.removed:
+                message = (
+                    f"override for {requester!r} sets successful_state of step {step.key!r} "
+                    "to null: a required field cannot be removed (leave it out to keep it)"
+                )
+                yield c.problem(
+                    "WF104", c.at("steps", i, "overrides", requester, "successful_state"), message
+                )
             if requester not in declared:
                 yield undeclared(where, requester, "override for requester type")
             elif not step.allows(requester):

@@ -43,14 +43,29 @@ def _claim_problem(c: Checked, claim: Claim, step: Step, owners: dict[str, str])
 
 
 def check_claims(c: Checked) -> Iterator[Problem]:
-    """WF108: a claim status is declared, not terminal, and no step applies at it."""
+    """WF108: a claim status is well placed, and no observed transition leaves it.
+
+    A claim status is declared, not terminal, not initial, and no step applies at it; only
+    the engine and the owning module's janitor move an entity out of it.
+    """
     owners: dict[str, str] = {}
     for step in c.workflow.steps:
         owners.setdefault(step.status, step.key)
+    misplaced: set[str] = set()
     for where, claim, step in claims(c):
         message = _claim_problem(c, claim, step, owners)
         if message is not None:
+            misplaced.add(claim.status)
             yield c.problem("WF108", where, message)
+    held = c.workflow.claim_statuses - misplaced  # a misplaced claim is the problem there
+    for i, seen in enumerate(c.workflow.observed_transitions):
+        if seen.from_ in held:
+            message = (
+                f"observed transition (source {seen.source!r}) leaves claim status "
+                f"{seen.from_!r}: only the engine and the owning module's janitor move an "
+                "entity out of a claim"
+            )
+            yield c.problem("WF108", c.at("observed_transitions", i, "from"), message)
 
 
 def check_timers(c: Checked) -> Iterator[Problem]:

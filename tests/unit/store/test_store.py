@@ -9,7 +9,7 @@ from tests.names import defined_functions
 from wfnb import testing
 from wfnb.engine import Engine
 from wfnb.exceptions import StoreError
-from wfnb.store import HISTORY, PERMANENT_FAILURE_LOG, Store, bulk, queries, wrap_errors
+from wfnb.store import HISTORY, PERMANENT_FAILURE_LOG, Store, audit, bulk, queries, wrap_errors
 
 EXPECTED_QUERIES = [
     "compare_and_swap",
@@ -35,6 +35,25 @@ EXPECTED_BULK_QUERIES = [
     "select_entities",
     "select_entities_at",
 ]
+
+EXPECTED_AUDIT_QUERIES = [
+    "count_by_status",
+    "count_entities_at",
+    "count_history",
+    "count_moves",
+    "last_changed_at",
+    "migration_update",
+    "select_changed_at",
+    "select_entity_statuses",
+    "select_replay_rows",
+]
+
+
+def test_every_audit_statement_is_a_named_documented_function() -> None:
+    assert sorted(audit.AUDIT_QUERY_NAMES) == EXPECTED_AUDIT_QUERIES
+    assert set(defined_functions(audit)) == set(EXPECTED_AUDIT_QUERIES)
+    for name in EXPECTED_AUDIT_QUERIES:
+        assert (getattr(audit, name).__doc__ or "").strip(), name
 
 
 def test_every_statement_is_a_named_documented_function() -> None:
