@@ -29,6 +29,8 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 __all__ = [
+    "ID_LENGTH",
+    "NAME_LENGTH",
     "Claim",
     "Duration",
     "EntitySpec",
@@ -44,6 +46,13 @@ __all__ = [
 ]
 
 DURATION_ERROR = "iso_duration"
+
+NAME_LENGTH = 128
+"""Most characters in a name the engine writes to history (workflow, entity table, status,
+step, requester type, source, tenant and correlation ids): the width of those columns."""
+
+ID_LENGTH = 255
+"""Most characters in an entity or user id as history stores it."""
 """pydantic error type of a malformed duration; the validator maps it to WF111."""
 
 

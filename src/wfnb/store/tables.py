@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
+from wfnb.spec import ID_LENGTH, NAME_LENGTH
+
 __all__ = ["HISTORY", "JSON_TYPE", "METADATA", "PERMANENT_FAILURE_LOG"]
 
 METADATA = sa.MetaData()
@@ -17,8 +19,8 @@ METADATA = sa.MetaData()
 
 JSON_TYPE = sa.JSON().with_variant(JSONB(), "postgresql")
 _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # INTEGER PRIMARY KEY = rowid
-_TEXT_ID = sa.String(255)
-_NAME = sa.String(128)
+_TEXT_ID = sa.String(ID_LENGTH)
+_NAME = sa.String(NAME_LENGTH)
 _STAMP = sa.DateTime(timezone=True)
 
 HISTORY = sa.Table(

@@ -3,8 +3,9 @@
 A status, step key, requester type, observed source, workflow name or entity table name
 that ``workflow_history`` could not hold whole would be cut short by PostgreSQL (or
 refused as a store error) when the engine writes it, and history would no longer match
-the entity. The lengths are read from the table definitions in ``wfnb.store.tables``, the
-one source of truth; the definitions only are imported (no database is touched).
+the entity. The width is ``wfnb.spec.NAME_LENGTH``, the one source of truth that
+``wfnb.store.tables`` builds those columns from (the format layer owns it, so validation
+needs nothing of the store).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from wfnb.problems import Problem
-from wfnb.store.tables import HISTORY
+from wfnb.spec import NAME_LENGTH
 from wfnb.validation.context import Checked
 from wfnb.validation.references import Path
 
@@ -20,10 +21,9 @@ __all__ = ["check_lengths", "column_length"]
 
 
 def column_length(column: str) -> int:
-    """The length of ``workflow_history.<column>``."""
-    length = getattr(HISTORY.c[column].type, "length", None)
-    assert isinstance(length, int), column
-    return length
+    """The width of ``workflow_history.<column>`` for the name columns this module checks."""
+    del column  # every name column is NAME_LENGTH wide (tests hold the tables to it)
+    return NAME_LENGTH
 
 
 def _names(c: Checked) -> Iterator[tuple[Path, str, str, str]]:

@@ -48,6 +48,27 @@ def _renamed(where: str, length: int) -> tuple[dict[str, Any], str]:
 KINDS = ["status", "step", "requester", "source", "workflow", "table"]
 
 
+@pytest.mark.parametrize(
+    "column",
+    [
+        "workflow",
+        "entity_table",
+        "to_status",
+        "from_status",
+        "requester_type",
+        "step_key",
+        "source",
+        "tenant_id",
+        "correlation_id",
+    ],
+)
+def test_every_name_column_is_as_wide_as_the_validator_checks(column: str) -> None:
+    from wfnb.spec import NAME_LENGTH
+    from wfnb.validation.lengths import column_length
+
+    assert HISTORY.c[column].type.length == NAME_LENGTH == column_length(column)
+
+
 @pytest.mark.parametrize("where", KINDS)
 def test_a_name_longer_than_its_history_column_is_wf101(where: str) -> None:
     assert isinstance(NAME, int)
