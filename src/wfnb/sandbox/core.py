@@ -3,7 +3,9 @@
 The copy is lazy: the engine-owned tables start empty, and an entity row (with its
 history and failure-log rows) is copied into its shadow the first time a call touches
 it, with the engine's tenant filter: a call copies only what its tenant may see (ADR
-0063). Every other table is read through from the source, read-only; name module tables
+0063). An entity table's shadow accepts every status the workflows declare, even one the
+source's status constraint lacks yet (a prototype status; ``shadows.widened`` says which).
+Every other table is read through from the source, read-only; name module tables
 the use cases write in ``tables=`` to give them writable copies too.
 """
 
@@ -17,14 +19,15 @@ from typing import Any
 import sqlalchemy as sa
 
 from wfnb.engine import context as request_context
+from wfnb.engine import inputs
 from wfnb.engine.clock import Clock
 from wfnb.engine.core import Engine, WorkflowsLike
 from wfnb.engine.explain import Explanation
 from wfnb.engine.results import StepResult
-from wfnb.exceptions import WfnbUsageError
+from wfnb.exceptions import WfnbError, WfnbUsageError
 from wfnb.sandbox.connection import PLAIN, Isolated, isolate
 from wfnb.sandbox.relay import ClockRelay, QueueRelay
-from wfnb.spec import Workflows
+from wfnb.spec import EntitySpec, Workflow, Workflows
 from wfnb.store.errors import wrap_errors
 from wfnb.store.shadow import Shadows, typed_ids
 from wfnb.timers import InMemoryQueue, VirtualClock
@@ -39,6 +42,15 @@ def _tenant(kw: Mapping[str, Any]) -> str | None:
         outer = request_context.current()
         tenant = outer.tenant_id if outer is not None else None
     return tenant if tenant is None else str(tenant)
+
+
+def _statuses(workflows: Iterable[Workflow]) -> dict[str, dict[str, list[str]]]:
+    """Entity table → status column → every status the workflows declare for it."""
+    found: dict[str, dict[str, list[str]]] = {}
+    for wf in workflows:
+        column = found.setdefault(wf.entity.table, {}).setdefault(wf.entity.status_column, [])
+        column.extend(s for s in wf.status_types if s not in column)
+    return found
 
 
 class SandboxEngine(Engine):
@@ -132,13 +144,15 @@ class Sandbox:
                     self._iso.shadow_schema,
                     aliases=self._iso.aliases,
                 )
+                statuses = _statuses(self.engine.workflows.values())
                 for name in self.tables:
-                    self.shadows.table(conn, name)
+                    self.shadows.table(conn, name, statuses=statuses.get(name))
                 for wf in self.engine.workflows.values():
                     # the engine's entity table IS the shadow (a schema-qualified name
                     # too), and no reflection can happen inside a step's transaction
-                    _, shadow = self.shadows.table(conn, wf.entity.table)
-                    self.engine.store.use_table(wf.entity.table, shadow)
+                    table = wf.entity.table
+                    _, shadow = self.shadows.table(conn, table, statuses=statuses[table])
+                    self.engine.store.use_table(table, shadow)
             self._iso.settle()
             self._probe = "; ".join(
                 str(stmt.compile(dialect=self.db.dialect, compile_kwargs={"literal_binds": True}))
@@ -223,7 +237,7 @@ class Sandbox:
         """
         self._copy_tables(tenant_id)
         spec = self.engine.workflow(workflow).entity
-        ids = self.shadows.missing(spec.table, entity_ids)
+        ids = self.shadows.missing(spec.table, self._keys(spec, entity_ids))
         if not ids:
             if tenant_id is None and self._tenant_set:
                 with self._copying(None):
@@ -233,6 +247,18 @@ class Sandbox:
             return self.shadows.copy_entities(
                 conn, workflow, spec, ids, tenant_id=tenant_id, logs=logs
             )
+
+    def _keys(self, spec: EntitySpec, entity_ids: Iterable[Any]) -> list[Any]:
+        """The ids an entity of ``spec`` can have: the engine answers the others (WF208)."""
+        table = self.shadows.shadow(spec.table)
+        found = []
+        for i in entity_ids:
+            try:
+                inputs.entity_key(table, spec.id_column, i)
+            except WfnbError:
+                continue
+            found.append(i)
+        return found
 
     def _include_row(
         self, workflow: str, entity_id: Any, *, tenant_id: str | None = None
@@ -245,6 +271,8 @@ class Sandbox:
         """
         self._copy_tables(tenant_id)
         spec = self.engine.workflow(workflow).entity
+        if not self._keys(spec, [entity_id]):
+            return None  # an id no entity can have: the engine says so (WF208 / WF201)
         fused = self.db.dialect.insert_returning
         if not fused or not self.shadows.missing(spec.table, [entity_id]):
             self.include(workflow, [entity_id], tenant_id=tenant_id, logs=False)

@@ -9,21 +9,31 @@ under a name of its own there, which the sandbox's store is told to use. Rows ar
 into it one entity at a time with ``INSERT ... SELECT`` on the sandbox's own connection,
 with the tenant filter the engine applies (ADR 0063): a tenant's copy holds only what that
 tenant may see.
+
+One exception to the faithful copy: the status column of an entity table accepts every
+status the sandbox's workflows declare. A status restriction (a ``status IN (...)`` CHECK,
+a PostgreSQL enum) that lacks some is widened in the shadow (an enum becomes text plus a
+CHECK), so a prototype status can be dry-run before its migration; ``Shadows.widened``
+tells which statuses the real table does not accept yet, and the one-line migration.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.dialects.postgresql import REGCLASS
 
 from wfnb.exceptions import StoreError
 from wfnb.spec import EntitySpec
 from wfnb.store.tables import HISTORY, PERMANENT_FAILURE_LOG
+from wfnb.validation.database import allowed_values
 
-__all__ = ["Shadows", "typed_ids"]
+__all__ = ["Shadows", "Widened", "status_migration", "typed_ids"]
 
 ENGINE_TABLES = (HISTORY, PERMANENT_FAILURE_LOG)
 _TENANT = "wfnb_tenant"
@@ -48,14 +58,43 @@ def _server_default(column: sa.Column[Any]) -> Any:
     return None if "nextval(" in text else default  # a serial's own sequence is made anew
 
 
+@dataclass(frozen=True, slots=True)
+class Widened:
+    """A status column whose shadow accepts more than the source table does.
+
+    Attributes:
+        accepts: the statuses the source table accepts.
+        migration: the one-line DDL that makes the source accept the workflows' statuses.
+    """
+
+    accepts: frozenset[str]
+    migration: str
+
+
 def _copy_shape(
-    table: sa.Table, metadata: sa.MetaData, schema: str | None, name: str | None = None
-) -> sa.Table:
-    """A table shaped like ``table`` in ``schema``: columns, primary key, CHECKs only."""
+    table: sa.Table,
+    metadata: sa.MetaData,
+    schema: str | None,
+    name: str | None = None,
+    *,
+    statuses: Mapping[str, Sequence[str]] | None = None,
+    dialect: sa.Dialect | None = None,
+    spelled: str | None = None,
+) -> tuple[sa.Table, dict[str, Widened]]:
+    """A table shaped like ``table`` in ``schema``: columns, primary key, CHECKs only.
+
+    ``statuses``: status column → the statuses the sandbox's workflows declare for it; a
+    restriction of that column lacking some is widened (see the module docstring), and
+    its migration names the table as ``spelled`` (as the workflows name it).
+
+    Returns:
+        The shadow table and, per widened status column, what the source accepts.
+    """
+    widen = _widenings(table, statuses or {}, dialect, spelled)
     columns = [
         sa.Column(
             c.name,
-            c.type,
+            sa.Text() if c.name in widen and _enums(c) else c.type,
             primary_key=c.primary_key,
             nullable=c.nullable,
             server_default=_server_default(c),
@@ -63,12 +102,128 @@ def _copy_shape(
         )
         for c in table.columns
     ]
-    checks = [
-        sa.CheckConstraint(c.sqltext, name=c.name)
-        for c in table.constraints
-        if isinstance(c, sa.CheckConstraint)
-    ]
-    return sa.Table(name or table.name, metadata, *columns, *checks, schema=schema)
+    checks: list[sa.CheckConstraint] = []
+    for c in table.constraints:
+        if not isinstance(c, sa.CheckConstraint):
+            continue
+        text = str(c.sqltext)
+        if any(allowed_values(text, col) is not None for col in widen):
+            continue  # replaced by the widened check below
+        for col in widen:
+            text = _uncast(text, table.c[col])
+        checks.append(sa.CheckConstraint(text, name=c.name))
+    for col, wanted in (statuses or {}).items():
+        if col in widen:
+            values = [*wanted, *sorted(widen[col].accepts - set(wanted))]
+            status: sa.ColumnClause[str] = sa.column(col, sa.String)
+            checks.append(sa.CheckConstraint(status.in_(values), name=f"wfnb_{col}_widened"))
+    target = sa.Table(name or table.name, metadata, *columns, *checks, schema=schema)
+    return target, widen
+
+
+_DIALECTS = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+
+
+def _string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _enums(column: sa.Column[Any]) -> list[str] | None:
+    enums = getattr(column.type, "enums", None)
+    return list(enums) if enums else None
+
+
+def _uncast(text: str, column: sa.Column[Any]) -> str:
+    """``'paid'::invoice_status`` as ``'paid'::text``: the widened column is text."""
+    kind = getattr(column.type, "name", None) if _enums(column) else None
+    if not kind:
+        return text
+    name = re.escape(kind)
+    return re.sub(rf'::\s*(?:"?[\w$]+"?\.)?"?{name}"?(?![\w$])', "::text", text)
+
+
+def _widenings(
+    table: sa.Table,
+    statuses: Mapping[str, Sequence[str]],
+    dialect: sa.Dialect | None,
+    spelled: str | None,
+) -> dict[str, Widened]:
+    """Per status column whose restrictions lack a declared status: what the source accepts."""
+    found: dict[str, Widened] = {}
+    for col, wanted in statuses.items():
+        if col not in table.c:
+            continue
+        column = table.c[col]
+        enums = _enums(column)
+        sets = [set(enums)] if enums else []
+        checks: list[str | None] = []
+        for c in table.constraints:
+            if isinstance(c, sa.CheckConstraint):
+                values = allowed_values(str(c.sqltext), col)
+                if values is not None:
+                    sets.append(values)
+                    checks.append(c.name if isinstance(c.name, str) else None)
+        if not sets:
+            continue
+        accepts = frozenset(set.intersection(*sets))
+        if set(wanted) <= accepts:
+            continue
+        ordered = [*wanted, *sorted(accepts - set(wanted))]
+        enum = getattr(column.type, "name", None) if enums else None
+        migration = status_migration(
+            dialect, table, col, ordered, enum=enum, checks=checks, spelled=spelled
+        )
+        found[col] = Widened(accepts, migration)
+    return found
+
+
+def status_migration(
+    dialect: sa.Dialect | None,
+    table: sa.Table,
+    column: str,
+    values: Sequence[str],
+    *,
+    enum: str | None = None,
+    checks: Sequence[str | None] = (),
+    spelled: str | None = None,
+) -> str:
+    """The one-line DDL that lets ``table.column`` take ``values`` (rendered, never run).
+
+    PostgreSQL enum: ``ALTER TYPE t ADD VALUE IF NOT EXISTS 'v';`` per missing value.
+    PostgreSQL CHECK: ``ALTER TABLE t DROP CONSTRAINT ck, ADD CONSTRAINT ck CHECK (...);``.
+    SQLite cannot alter a constraint: the line says so and gives the new CHECK to rebuild
+    the table with. ``spelled``: the table's name as written (default: as reflected).
+    """
+    dialect = dialect or sqlite.dialect()
+    quote = dialect.identifier_preparer.quote
+    parts_of = spelled.split(".") if spelled else [p for p in (table.schema, table.name) if p]
+    qualified = ".".join(quote(p) for p in parts_of)
+    status: sa.ColumnClause[str] = sa.column(column, sa.String)
+    literal = {"literal_binds": True}
+    check = str(status.in_(list(values)).compile(dialect=dialect, compile_kwargs=literal))
+    parts: list[str] = []
+    if enum is not None:
+        existing = set(_enums(table.c[column]) or [])
+        kind = getattr(table.c[column].type, "schema", None)
+        name = ".".join(quote(p) for p in (kind, enum) if p)
+        parts += [
+            f"ALTER TYPE {name} ADD VALUE IF NOT EXISTS {_string(v)};"
+            for v in values
+            if v not in existing
+        ]
+    named = [n for n in checks if n]
+    if checks and dialect.name == "postgresql" and len(named) == len(checks):
+        alters = [
+            f"DROP CONSTRAINT {quote(n)}, ADD CONSTRAINT {quote(n)} CHECK ({check})" for n in named
+        ]
+        parts.append(f"ALTER TABLE {qualified} {', '.join(alters)};")
+    elif checks:
+        constraint = f"CONSTRAINT {quote(named[0])} " if named else ""
+        parts.append(
+            f"-- {_DIALECTS.get(dialect.name, dialect.name)} cannot alter this CHECK "
+            f"constraint in place: rebuild {qualified} with {constraint}CHECK ({check})"
+        )
+    return " ".join(parts)
 
 
 def _serial(table: sa.Table) -> sa.Column[Any] | None:
@@ -119,6 +274,8 @@ class Shadows:
         self._postgres = conn.dialect.name == "postgresql"
         self.mirrored = False
         """Whether a shadow has row-level security (then the sandbox's reads ``see_all``)."""
+        self.widened: dict[str, dict[str, Widened]] = {}
+        """Table → status column → what the source accepts, where the shadow takes more."""
         self._source_md = sa.MetaData(schema=source_schema)
         self._shadow_md = sa.MetaData()
         self._tables: dict[str, tuple[sa.Table, sa.Table]] = {}
@@ -129,20 +286,44 @@ class Shadows:
             source = table.to_metadata(self._source_md, schema=source_schema)
             self._add(conn, table.name, source)
 
-    def _add(self, conn: sa.Connection, name: str, source: sa.Table) -> tuple[sa.Table, sa.Table]:
+    def _add(
+        self,
+        conn: sa.Connection,
+        name: str,
+        source: sa.Table,
+        statuses: Mapping[str, Sequence[str]] | None = None,
+    ) -> tuple[sa.Table, sa.Table]:
         shadow_name = name.replace(".", "__")  # "evs.things": its own name beside the others
-        target = _copy_shape(source, self._shadow_md, self.shadow_schema, shadow_name)
+        target, widened = _copy_shape(
+            source,
+            self._shadow_md,
+            self.shadow_schema,
+            shadow_name,
+            statuses=statuses,
+            dialect=conn.dialect,
+            spelled=name,
+        )
         target.create(conn)
+        if widened:
+            self.widened[name] = widened
         self._tables[name] = (source, target)
         if self._postgres:
             self._follow_sequence(conn, name, source, target)
             self._mirror_row_security(conn, source, target)
         return source, target
 
-    def table(self, conn: sa.Connection, name: str) -> tuple[sa.Table, sa.Table]:
+    def table(
+        self,
+        conn: sa.Connection,
+        name: str,
+        *,
+        statuses: Mapping[str, Sequence[str]] | None = None,
+    ) -> tuple[sa.Table, sa.Table]:
         """``(source, shadow)`` for table ``name``, the shadow created on first use.
 
-        ``name`` may be schema-qualified (``"evs.things"``).
+        ``name`` may be schema-qualified (``"evs.things"``). ``statuses``: status column →
+        the statuses the workflows declare; the shadow's column accepts them all (only
+        when the shadow is created here).
 
         Raises:
             StoreError: the source has no such table (WF300).
@@ -159,7 +340,7 @@ class Shadows:
                 if "unknown database" not in str(exc.orig):
                     raise
                 raise StoreError(f"table {name!r} does not exist", table=name) from exc
-            found = self._add(conn, name, source)
+            found = self._add(conn, name, source, statuses)
         return found
 
     def _follow_sequence(
