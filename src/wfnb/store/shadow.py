@@ -33,7 +33,7 @@ from wfnb.spec import EntitySpec
 from wfnb.store.tables import HISTORY, PERMANENT_FAILURE_LOG
 from wfnb.validation.database import allowed_values
 
-__all__ = ["Shadows", "Widened", "status_migration", "typed_ids"]
+__all__ = ["Shadows", "Widened", "status_migration", "typed_ids", "widenings"]
 
 ENGINE_TABLES = (HISTORY, PERMANENT_FAILURE_LOG)
 _TENANT = "wfnb_tenant"
@@ -90,7 +90,7 @@ def _copy_shape(
     Returns:
         The shadow table and, per widened status column, what the source accepts.
     """
-    widen = _widenings(table, statuses or {}, dialect, spelled)
+    widen = widenings(table, statuses or {}, dialect, spelled)
     columns = [
         sa.Column(
             c.name,
@@ -142,13 +142,18 @@ def _uncast(text: str, column: sa.Column[Any]) -> str:
     return re.sub(rf'::\s*(?:"?[\w$]+"?\.)?"?{name}"?(?![\w$])', "::text", text)
 
 
-def _widenings(
+def widenings(
     table: sa.Table,
     statuses: Mapping[str, Sequence[str]],
-    dialect: sa.Dialect | None,
-    spelled: str | None,
+    dialect: sa.Dialect | None = None,
+    spelled: str | None = None,
 ) -> dict[str, Widened]:
-    """Per status column whose restrictions lack a declared status: what the source accepts."""
+    """Per status column of ``table`` whose restrictions lack a status of ``statuses``.
+
+    A column's restrictions are its enum type and its ``status IN (...)`` CHECKs (as
+    reflected); a column they let take every status is left out. Each answer says what
+    the table accepts and the one-line migration (see ``status_migration``).
+    """
     found: dict[str, Widened] = {}
     for col, wanted in statuses.items():
         if col not in table.c:
