@@ -12,7 +12,7 @@ the use cases write in ``tables=`` to give them writable copies too.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -24,7 +24,7 @@ from wfnb.engine.clock import Clock
 from wfnb.engine.core import Engine, WorkflowsLike
 from wfnb.engine.explain import Explanation
 from wfnb.engine.results import StepResult
-from wfnb.exceptions import WfnbError, WfnbUsageError
+from wfnb.exceptions import ConfigError, WfnbError, WfnbUsageError
 from wfnb.sandbox.connection import PLAIN, Isolated, isolate
 from wfnb.sandbox.relay import ClockRelay, QueueRelay
 from wfnb.spec import EntitySpec, Workflow, Workflows
@@ -51,6 +51,23 @@ def _statuses(workflows: Iterable[Workflow]) -> dict[str, dict[str, list[str]]]:
         column = found.setdefault(wf.entity.table, {}).setdefault(wf.entity.status_column, [])
         column.extend(s for s in wf.status_types if s not in column)
     return found
+
+
+def _prototyped(
+    wfs: WorkflowsLike | None, use_cases: Mapping[str, Callable[..., Any]]
+) -> WorkflowsLike:
+    """The workflows, validated with ``use_cases`` resolving (ConfigError on any error)."""
+    if wfs is None:
+        return Workflows({})
+    if isinstance(wfs, Workflows) or not use_cases:
+        return wfs  # loaded already, or the engine validates them
+    from wfnb.validation import validate  # noqa: PLC0415  # only for prototypes
+
+    models = list(wfs.values()) if isinstance(wfs, Mapping) else list(wfs)
+    report = validate(models, use_cases=use_cases)
+    if not report.ok:
+        raise ConfigError(report.problems)
+    return Workflows({w.name: w for w in models})
 
 
 class SandboxEngine(Engine):
@@ -120,6 +137,7 @@ class Sandbox:
         *,
         clock: Clock | None = None,
         tables: Iterable[str] = (),
+        use_cases: Mapping[str, Callable[..., Any]] | None = None,
     ) -> None:
         self._clock = ClockRelay(clock)
         self._queue = QueueRelay(self._clock)
@@ -132,11 +150,14 @@ class Sandbox:
             )
         self._iso: Isolated = isolate(db)
         try:
-            workflows = wfs if wfs is not None else Workflows({})
+            workflows = _prototyped(wfs, use_cases or {})
             self.engine = SandboxEngine(
                 workflows, self._iso.engine, queue=self._queue, clock=self._clock
             )
             self.engine.sandbox = self
+            for wf in self.engine.workflows.values():
+                for name, fn in (use_cases or {}).items():
+                    self.engine.use_cases.override(wf, name, fn)
             with self._iso.engine.begin() as conn:
                 self.shadows = Shadows(
                     conn,
@@ -352,6 +373,7 @@ def sandbox(
     *,
     clock: Clock | None = None,
     tables: Iterable[str] = (),
+    use_cases: Mapping[str, Callable[..., Any]] | None = None,
 ) -> Iterator[Sandbox]:
     """A ``Sandbox`` for the ``with`` block; thrown away at its end, whatever happens.
 
@@ -360,8 +382,13 @@ def sandbox(
         wfs: the workflows the sandbox engine runs.
         clock: the engine's clock (default: a ``VirtualClock`` at the current time).
         tables: module tables the use cases write, copied whole into the sandbox.
+        use_cases: name → function, replacing (or supplying: a prototype) named use cases
+            in every workflow of the sandbox; the workflows are validated with them.
+
+    Raises:
+        ConfigError: the workflows are invalid (a use case ``use_cases`` supplies resolves).
     """
-    box = Sandbox(db, wfs, clock=clock, tables=tables)
+    box = Sandbox(db, wfs, clock=clock, tables=tables, use_cases=use_cases)
     try:
         yield box
     finally:

@@ -122,12 +122,14 @@ def test_prototype_status_dry_runs_before_its_migration(db_url: str) -> None:
 def test_a_step_out_of_the_prototype_status_in_one_sandbox(db_url: str) -> None:
     source = _fill(db_url)
     before = _rows(source)
-    with wfnb.sandbox(source, _with_escalation(ESCALATE, SETTLE)) as sb:
-        sb.engine.use_cases.override(sb.engine.workflow("ticket"), "prototype_check",
-                                     prototype_check)  # fmt: skip
+    prototype = dict(_with_escalation(ESCALATE, SETTLE).items())  # validated by the sandbox
+    with pytest.raises(wfnb.ConfigError, match="WF105"):
+        wfnb.sandbox.Sandbox(source, prototype)
+    with wfnb.sandbox(source, prototype, use_cases=PROTOTYPES) as sb:
         into = sb.engine.execute_step("ticket", "t1", "admin", step="escalate")
         out = sb.engine.execute_step("ticket", "t1", "admin", step="settle")
         assert (into.to_status, out.to_status) == ("escalated", "resolved"), (into, out)
+        assert into.metadata == {"prototyped": True}
         assert sb.rows("tickets", {"id": "t1"})[0]["status"] == "resolved"
         assert sb.shadows.widened["tickets"]["status"].accepts == set(WF.status_types)
     assert _rows(source) == before
