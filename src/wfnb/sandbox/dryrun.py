@@ -4,7 +4,11 @@ The step runs through the real engine against a sandbox, so the answer is what
 ``execute_step`` would do: the result, the entity row before and after, the history and
 failure-log rows it would write, the domain events it would emit, and the timers it would
 arm. ``use_cases=`` swaps named use cases for prototypes; ``step=`` may be a dict: a step
-that does not exist yet, added to a copy of the workflow and validated first.
+that does not exist yet, added to a copy of the workflow and validated first (with the
+prototypes of ``use_cases=`` resolving). A status the source table does not accept yet can
+be dry-run (the sandbox's table takes it): ``DryRun.problems`` then carries a WF112
+warning with the migration the real table needs. The database refusing anything inside
+the sandbox is a failed ``DryRun`` (its error, WF300, one line), never a raised error.
 """
 
 from __future__ import annotations
@@ -35,7 +39,11 @@ Row = Mapping[str, Any]
 
 @dataclass(frozen=True, slots=True)
 class DryRun:
-    """What ``execute_step`` would have done; nothing of it was written to the source."""
+    """What ``execute_step`` would have done; nothing of it was written to the source.
+
+    ``problems``: WF112 warnings, one per status the run wrote that the real table does
+    not accept yet, each with its one-line migration.
+    """
 
     result: StepResult
     before: Row | None
