@@ -4,7 +4,7 @@ The counts and the UPDATE (rendered for the database's dialect with its values i
 can be reviewed and pasted as is) are statements of ``wfnb.store.audit``; this module decides
 which statuses need them. With a database, an added status its entity table's status
 constraint (a CHECK, a PostgreSQL enum) does not accept yet needs a migration too: of the
-schema, not of entities; its ``update`` is the one-line DDL (``wfnb.store.shadow``).
+schema, not of entities; its ``update`` is the one-line DDL (``wfnb.store.widening``).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from wfnb.analysis.change import Change, ChangeKind
 from wfnb.analysis.graph import graph, status_graph
 from wfnb.spec import Workflow
 from wfnb.store import Store, audit, queries
-from wfnb.store.shadow import Widened, widenings
+from wfnb.store.widening import Widened, widenings
 
 __all__ = ["suggest_target", "with_entities"]
 

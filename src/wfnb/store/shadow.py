@@ -19,21 +19,19 @@ tells which statuses the real table does not accept yet, and the one-line migrat
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import sqlite
 from sqlalchemy.dialects.postgresql import REGCLASS
 
 from wfnb.exceptions import StoreError
 from wfnb.spec import EntitySpec
 from wfnb.store.tables import HISTORY, PERMANENT_FAILURE_LOG
+from wfnb.store.widening import Widened, enums_of, uncast, widenings
 from wfnb.validation.database import allowed_values
 
-__all__ = ["Shadows", "Widened", "status_migration", "typed_ids", "widenings"]
+__all__ = ["Shadows", "typed_ids"]
 
 ENGINE_TABLES = (HISTORY, PERMANENT_FAILURE_LOG)
 _TENANT = "wfnb_tenant"
@@ -56,19 +54,6 @@ def _server_default(column: sa.Column[Any]) -> Any:
     default = column.server_default
     text = str(getattr(default, "arg", ""))
     return None if "nextval(" in text else default  # a serial's own sequence is made anew
-
-
-@dataclass(frozen=True, slots=True)
-class Widened:
-    """A status column whose shadow accepts more than the source table does.
-
-    Attributes:
-        accepts: the statuses the source table accepts.
-        migration: the one-line DDL that makes the source accept the workflows' statuses.
-    """
-
-    accepts: frozenset[str]
-    migration: str
 
 
 def _copy_shape(
@@ -94,7 +79,7 @@ def _copy_shape(
     columns = [
         sa.Column(
             c.name,
-            sa.Text() if c.name in widen and _enums(c) else c.type,
+            sa.Text() if c.name in widen and enums_of(c) else c.type,
             primary_key=c.primary_key,
             nullable=c.nullable,
             server_default=_server_default(c),
@@ -110,7 +95,7 @@ def _copy_shape(
         if any(allowed_values(text, col) is not None for col in widen):
             continue  # replaced by the widened check below
         for col in widen:
-            text = _uncast(text, table.c[col])
+            text = uncast(text, table.c[col])
         checks.append(sa.CheckConstraint(text, name=c.name))
     for col, wanted in (statuses or {}).items():
         if col in widen:
@@ -119,116 +104,6 @@ def _copy_shape(
             checks.append(sa.CheckConstraint(status.in_(values), name=f"wfnb_{col}_widened"))
     target = sa.Table(name or table.name, metadata, *columns, *checks, schema=schema)
     return target, widen
-
-
-_DIALECTS = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
-
-
-def _string(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def _enums(column: sa.Column[Any]) -> list[str] | None:
-    enums = getattr(column.type, "enums", None)
-    return list(enums) if enums else None
-
-
-def _uncast(text: str, column: sa.Column[Any]) -> str:
-    """``'paid'::invoice_status`` as ``'paid'::text``: the widened column is text."""
-    kind = getattr(column.type, "name", None) if _enums(column) else None
-    if not kind:
-        return text
-    name = re.escape(kind)
-    return re.sub(rf'::\s*(?:"?[\w$]+"?\.)?"?{name}"?(?![\w$])', "::text", text)
-
-
-def widenings(
-    table: sa.Table,
-    statuses: Mapping[str, Sequence[str]],
-    dialect: sa.Dialect | None = None,
-    spelled: str | None = None,
-) -> dict[str, Widened]:
-    """Per status column of ``table`` whose restrictions lack a status of ``statuses``.
-
-    A column's restrictions are its enum type and its ``status IN (...)`` CHECKs (as
-    reflected); a column they let take every status is left out. Each answer says what
-    the table accepts and the one-line migration (see ``status_migration``).
-    """
-    found: dict[str, Widened] = {}
-    for col, wanted in statuses.items():
-        if col not in table.c:
-            continue
-        column = table.c[col]
-        enums = _enums(column)
-        sets = [set(enums)] if enums else []
-        checks: list[str | None] = []
-        for c in table.constraints:
-            if isinstance(c, sa.CheckConstraint):
-                values = allowed_values(str(c.sqltext), col)
-                if values is not None:
-                    sets.append(values)
-                    checks.append(c.name if isinstance(c.name, str) else None)
-        if not sets:
-            continue
-        accepts = frozenset(set.intersection(*sets))
-        if set(wanted) <= accepts:
-            continue
-        ordered = [*wanted, *sorted(accepts - set(wanted))]
-        enum = getattr(column.type, "name", None) if enums else None
-        migration = status_migration(
-            dialect, table, col, ordered, enum=enum, checks=checks, spelled=spelled
-        )
-        found[col] = Widened(accepts, migration)
-    return found
-
-
-def status_migration(
-    dialect: sa.Dialect | None,
-    table: sa.Table,
-    column: str,
-    values: Sequence[str],
-    *,
-    enum: str | None = None,
-    checks: Sequence[str | None] = (),
-    spelled: str | None = None,
-) -> str:
-    """The one-line DDL that lets ``table.column`` take ``values`` (rendered, never run).
-
-    PostgreSQL enum: ``ALTER TYPE t ADD VALUE IF NOT EXISTS 'v';`` per missing value.
-    PostgreSQL CHECK: ``ALTER TABLE t DROP CONSTRAINT ck, ADD CONSTRAINT ck CHECK (...);``.
-    SQLite cannot alter a constraint: the line says so and gives the new CHECK to rebuild
-    the table with. ``spelled``: the table's name as written (default: as reflected).
-    """
-    dialect = dialect or sqlite.dialect()
-    quote = dialect.identifier_preparer.quote
-    parts_of = spelled.split(".") if spelled else [p for p in (table.schema, table.name) if p]
-    qualified = ".".join(quote(p) for p in parts_of)
-    status: sa.ColumnClause[str] = sa.column(column, sa.String)
-    literal = {"literal_binds": True}
-    check = str(status.in_(list(values)).compile(dialect=dialect, compile_kwargs=literal))
-    parts: list[str] = []
-    if enum is not None:
-        existing = set(_enums(table.c[column]) or [])
-        kind = getattr(table.c[column].type, "schema", None)
-        name = ".".join(quote(p) for p in (kind, enum) if p)
-        parts += [
-            f"ALTER TYPE {name} ADD VALUE IF NOT EXISTS {_string(v)};"
-            for v in values
-            if v not in existing
-        ]
-    named = [n for n in checks if n]
-    if checks and dialect.name == "postgresql" and len(named) == len(checks):
-        alters = [
-            f"DROP CONSTRAINT {quote(n)}, ADD CONSTRAINT {quote(n)} CHECK ({check})" for n in named
-        ]
-        parts.append(f"ALTER TABLE {qualified} {', '.join(alters)};")
-    elif checks:
-        constraint = f"CONSTRAINT {quote(named[0])} " if named else ""
-        parts.append(
-            f"-- {_DIALECTS.get(dialect.name, dialect.name)} cannot alter this CHECK "
-            f"constraint in place: rebuild {qualified} with {constraint}CHECK ({check})"
-        )
-    return " ".join(parts)
 
 
 def _serial(table: sa.Table) -> sa.Column[Any] | None:
