@@ -55,7 +55,11 @@ class WorkflowDiff:
 
     @property
     def migration_needed(self) -> bool:
-        """Whether any entity must be moved (a status was removed or renamed)."""
+        """Whether a migration is needed (entities moved, or a status constraint widened).
+
+        Entities move when a status was removed or renamed; with a database, a status added
+        that the table's status constraint refuses needs that constraint widened.
+        """
         return any(c.migration_needed for c in self.changes)
 
     @property
@@ -101,7 +105,10 @@ class WorkflowDiff:
         lines += [f"  {sentence(c)}" for c in self.changes]
         for c in self.migrations:
             count = "" if c.entities is None else f" ({_count(c.entities, 'entity')})"
-            lines.append(f"  migrate entities at {c.subject} to {c.target}{count}: {c.note}")
+            if c.target:
+                lines.append(f"  migrate entities at {c.subject} to {c.target}{count}: {c.note}")
+            else:  # a schema migration: no entity moves
+                lines.append(f"  migrate the schema for {c.subject}: {c.note}")
             if c.update:
                 lines.append(f"    {c.update}")
         if not self.changes:
@@ -231,6 +238,8 @@ def diff(
 
     Only removing or renaming a status needs an entity migration; each such change carries
     the status to move entities to (the new name, or a suggested status with the reason).
+    With ``db``, an added status the entity table's status constraint refuses needs a
+    schema migration: its ``update`` is the DDL.
 
     Args:
         old: the old version: a ``Workflow`` or the path of a workflow file.
@@ -248,7 +257,7 @@ def diff(
     steps = step_renames(before, after, statuses)
     changes = compare(before, translate(before, statuses, steps), after, statuses, steps)
     if db is not None:
-        changes = with_entities(changes, before, db)
+        changes = with_entities(changes, before, db, after)
     return WorkflowDiff(before, after, tuple(changes), statuses, steps)
 
 

@@ -2,7 +2,9 @@
 
 The counts and the UPDATE (rendered for the database's dialect with its values inlined, so it
 can be reviewed and pasted as is) are statements of ``wfnb.store.audit``; this module decides
-which statuses need them.
+which statuses need them. With a database, an added status its entity table's status
+constraint (a CHECK, a PostgreSQL enum) does not accept yet needs a migration too: of the
+schema, not of entities; its ``update`` is the one-line DDL (``wfnb.store.widening``).
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ from dataclasses import replace
 import networkx as nx
 import sqlalchemy as sa
 
-from wfnb.analysis.change import Change
+from wfnb.analysis.change import Change, ChangeKind
 from wfnb.analysis.graph import graph, status_graph
 from wfnb.spec import Workflow
 from wfnb.store import Store, audit, queries
+from wfnb.store.widening import Widened, widenings
 
 __all__ = ["suggest_target", "with_entities"]
 
@@ -73,29 +76,39 @@ def suggest_target(
 
 
 def with_entities(
-    changes: Sequence[Change], wf: Workflow, db: sa.Engine | str | sa.URL
+    changes: Sequence[Change],
+    wf: Workflow,
+    db: sa.Engine | str | sa.URL,
+    new: Workflow | None = None,
 ) -> list[Change]:
     """Fill ``entities`` and ``update`` of every migrating change from the entity table.
+
+    With ``new`` (the new version), an added status the table's status column does not
+    accept yet becomes a migrating change whose ``update`` is the DDL that lets it.
 
     Args:
         changes: the classified changes.
         wf: the old version (its entity table holds the entities to move).
         db: a SQLAlchemy Engine or URL.
+        new: the new version.
 
     Raises:
         StoreError: the table or its status column is missing, or the database fails.
     """
     moving = [c for c in changes if c.migration_needed and c.target]
-    if not moving:
+    added = [c for c in changes if c.kind is ChangeKind.STATUS_ADDED] if new is not None else []
+    if not moving and not added:
         return list(changes)
     store = Store(db)
     try:
         with store.transaction(readonly=True) as conn:
             table = queries.reflect_entity_table(conn, wf.entity.table)
-            counts = audit.count_entities_at(conn, wf.entity, table, [c.subject for c in moving])
+            subjects = [c.subject for c in moving]
+            counts = audit.count_entities_at(conn, wf.entity, table, subjects) if moving else {}
     finally:
         store.dispose()
     dialect = store.engine.dialect
+    refused = _refused(table, wf, new, dialect) if added and new is not None else None
     return [
         replace(
             c,
@@ -103,6 +116,26 @@ def with_entities(
             update=audit.migration_update(dialect, wf.entity, table, c.subject, c.target),
         )
         if c.migration_needed and c.target
+        else _schema_migration(c, wf, refused)
+        if refused is not None and c in added and c.subject not in refused.accepts
         else c
         for c in changes
     ]
+
+
+def _refused(table: sa.Table, old: Workflow, new: Workflow, dialect: sa.Dialect) -> Widened | None:
+    """What the status column accepts and its migration, when it refuses a new status."""
+    column = old.entity.status_column
+    found = widenings(table, {column: new.status_types}, dialect, old.entity.table)
+    return found.get(column)
+
+
+def _schema_migration(c: Change, wf: Workflow, refused: Widened) -> Change:
+    where = f"column {wf.entity.status_column!r} of table {wf.entity.table!r}"
+    return replace(
+        c,
+        migration_needed=True,
+        note=f"migration: {where} does not accept {c.subject!r} yet (a schema migration; "
+        "no entity moves)",
+        update=refused.migration,
+    )

@@ -3,28 +3,31 @@
 The copy is lazy: the engine-owned tables start empty, and an entity row (with its
 history and failure-log rows) is copied into its shadow the first time a call touches
 it, with the engine's tenant filter: a call copies only what its tenant may see (ADR
-0063). Every other table is read through from the source, read-only; name module tables
+0063). An entity table's shadow accepts every status the workflows declare, even one the
+source's status constraint lacks yet (a prototype status; ``shadows.widened`` says which).
+Every other table is read through from the source, read-only; name module tables
 the use cases write in ``tables=`` to give them writable copies too.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
 
 from wfnb.engine import context as request_context
+from wfnb.engine import inputs
 from wfnb.engine.clock import Clock
 from wfnb.engine.core import Engine, WorkflowsLike
 from wfnb.engine.explain import Explanation
 from wfnb.engine.results import StepResult
-from wfnb.exceptions import WfnbUsageError
+from wfnb.exceptions import ConfigError, WfnbError, WfnbUsageError
 from wfnb.sandbox.connection import PLAIN, Isolated, isolate
 from wfnb.sandbox.relay import ClockRelay, QueueRelay
-from wfnb.spec import Workflows
+from wfnb.spec import EntitySpec, Workflow, Workflows
 from wfnb.store.errors import wrap_errors
 from wfnb.store.shadow import Shadows, typed_ids
 from wfnb.timers import InMemoryQueue, VirtualClock
@@ -39,6 +42,32 @@ def _tenant(kw: Mapping[str, Any]) -> str | None:
         outer = request_context.current()
         tenant = outer.tenant_id if outer is not None else None
     return tenant if tenant is None else str(tenant)
+
+
+def _statuses(workflows: Iterable[Workflow]) -> dict[str, dict[str, list[str]]]:
+    """Entity table → status column → every status the workflows declare for it."""
+    found: dict[str, dict[str, list[str]]] = {}
+    for wf in workflows:
+        column = found.setdefault(wf.entity.table, {}).setdefault(wf.entity.status_column, [])
+        column.extend(s for s in wf.status_types if s not in column)
+    return found
+
+
+def _prototyped(
+    wfs: WorkflowsLike | None, use_cases: Mapping[str, Callable[..., Any]]
+) -> WorkflowsLike:
+    """The workflows, validated with ``use_cases`` resolving (ConfigError on any error)."""
+    if wfs is None:
+        return Workflows({})
+    if isinstance(wfs, Workflows) or not use_cases:
+        return wfs  # loaded already, or the engine validates them
+    from wfnb.validation import validate  # noqa: PLC0415  # only for prototypes
+
+    models = list(wfs.values()) if isinstance(wfs, Mapping) else list(wfs)
+    report = validate(models, use_cases=use_cases)
+    if not report.ok:
+        raise ConfigError(report.problems)
+    return Workflows({w.name: w for w in models})
 
 
 class SandboxEngine(Engine):
@@ -108,6 +137,7 @@ class Sandbox:
         *,
         clock: Clock | None = None,
         tables: Iterable[str] = (),
+        use_cases: Mapping[str, Callable[..., Any]] | None = None,
     ) -> None:
         self._clock = ClockRelay(clock)
         self._queue = QueueRelay(self._clock)
@@ -120,11 +150,14 @@ class Sandbox:
             )
         self._iso: Isolated = isolate(db)
         try:
-            workflows = wfs if wfs is not None else Workflows({})
+            workflows = _prototyped(wfs, use_cases or {})
             self.engine = SandboxEngine(
                 workflows, self._iso.engine, queue=self._queue, clock=self._clock
             )
             self.engine.sandbox = self
+            for wf in self.engine.workflows.values():
+                for name, fn in (use_cases or {}).items():
+                    self.engine.use_cases.override(wf, name, fn)
             with self._iso.engine.begin() as conn:
                 self.shadows = Shadows(
                     conn,
@@ -132,13 +165,15 @@ class Sandbox:
                     self._iso.shadow_schema,
                     aliases=self._iso.aliases,
                 )
+                statuses = _statuses(self.engine.workflows.values())
                 for name in self.tables:
-                    self.shadows.table(conn, name)
+                    self.shadows.table(conn, name, statuses=statuses.get(name))
                 for wf in self.engine.workflows.values():
                     # the engine's entity table IS the shadow (a schema-qualified name
                     # too), and no reflection can happen inside a step's transaction
-                    _, shadow = self.shadows.table(conn, wf.entity.table)
-                    self.engine.store.use_table(wf.entity.table, shadow)
+                    table = wf.entity.table
+                    _, shadow = self.shadows.table(conn, table, statuses=statuses[table])
+                    self.engine.store.use_table(table, shadow)
             self._iso.settle()
             self._probe = "; ".join(
                 str(stmt.compile(dialect=self.db.dialect, compile_kwargs={"literal_binds": True}))
@@ -223,7 +258,7 @@ class Sandbox:
         """
         self._copy_tables(tenant_id)
         spec = self.engine.workflow(workflow).entity
-        ids = self.shadows.missing(spec.table, entity_ids)
+        ids = self.shadows.missing(spec.table, self._keys(spec, entity_ids))
         if not ids:
             if tenant_id is None and self._tenant_set:
                 with self._copying(None):
@@ -233,6 +268,18 @@ class Sandbox:
             return self.shadows.copy_entities(
                 conn, workflow, spec, ids, tenant_id=tenant_id, logs=logs
             )
+
+    def _keys(self, spec: EntitySpec, entity_ids: Iterable[Any]) -> list[Any]:
+        """The ids an entity of ``spec`` can have: the engine answers the others (WF208)."""
+        table = self.shadows.shadow(spec.table)
+        found = []
+        for i in entity_ids:
+            try:
+                inputs.entity_key(table, spec.id_column, i)
+            except WfnbError:
+                continue
+            found.append(i)
+        return found
 
     def _include_row(
         self, workflow: str, entity_id: Any, *, tenant_id: str | None = None
@@ -245,6 +292,8 @@ class Sandbox:
         """
         self._copy_tables(tenant_id)
         spec = self.engine.workflow(workflow).entity
+        if not self._keys(spec, [entity_id]):
+            return None  # an id no entity can have: the engine says so (WF208 / WF201)
         fused = self.db.dialect.insert_returning
         if not fused or not self.shadows.missing(spec.table, [entity_id]):
             self.include(workflow, [entity_id], tenant_id=tenant_id, logs=False)
@@ -324,6 +373,7 @@ def sandbox(
     *,
     clock: Clock | None = None,
     tables: Iterable[str] = (),
+    use_cases: Mapping[str, Callable[..., Any]] | None = None,
 ) -> Iterator[Sandbox]:
     """A ``Sandbox`` for the ``with`` block; thrown away at its end, whatever happens.
 
@@ -332,8 +382,13 @@ def sandbox(
         wfs: the workflows the sandbox engine runs.
         clock: the engine's clock (default: a ``VirtualClock`` at the current time).
         tables: module tables the use cases write, copied whole into the sandbox.
+        use_cases: name → function, replacing (or supplying: a prototype) named use cases
+            in every workflow of the sandbox; the workflows are validated with them.
+
+    Raises:
+        ConfigError: the workflows are invalid (a use case ``use_cases`` supplies resolves).
     """
-    box = Sandbox(db, wfs, clock=clock, tables=tables)
+    box = Sandbox(db, wfs, clock=clock, tables=tables, use_cases=use_cases)
     try:
         yield box
     finally:

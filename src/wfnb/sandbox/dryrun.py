@@ -4,7 +4,11 @@ The step runs through the real engine against a sandbox, so the answer is what
 ``execute_step`` would do: the result, the entity row before and after, the history and
 failure-log rows it would write, the domain events it would emit, and the timers it would
 arm. ``use_cases=`` swaps named use cases for prototypes; ``step=`` may be a dict: a step
-that does not exist yet, added to a copy of the workflow and validated first.
+that does not exist yet, added to a copy of the workflow and validated first (with the
+prototypes of ``use_cases=`` resolving). A status the source table does not accept yet can
+be dry-run (the sandbox's table takes it): ``DryRun.problems`` then carries a WF112
+warning with the migration the real table needs. The database refusing anything inside
+the sandbox is a failed ``DryRun`` (its error, WF300, one line), never a raised error.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import sqlalchemy as sa
 from wfnb.engine.core import WorkflowsLike
 from wfnb.engine.results import Outcome, StepResult
 from wfnb.engine.usecases import Event
-from wfnb.exceptions import ConfigError, UnknownWorkflowError, WfnbError
+from wfnb.exceptions import ConfigError, StoreError, UnknownWorkflowError, WfnbError
 from wfnb.problems import Problem, Severity
 from wfnb.sandbox.core import Sandbox
 from wfnb.sandbox.hosts import borrow
@@ -35,7 +39,11 @@ Row = Mapping[str, Any]
 
 @dataclass(frozen=True, slots=True)
 class DryRun:
-    """What ``execute_step`` would have done; nothing of it was written to the source."""
+    """What ``execute_step`` would have done; nothing of it was written to the source.
+
+    ``problems``: WF112 warnings, one per status the run wrote that the real table does
+    not accept yet, each with its one-line migration.
+    """
 
     result: StepResult
     before: Row | None
@@ -69,22 +77,28 @@ class DryRun:
 
     def __repr__(self) -> str:
         move = " → ".join(str(s) for s in (self.result.from_status, self.result.final_status) if s)
-        return (
+        text = (
             f"<DryRun {self.result.outcome.value} {self.result.workflow}:"
             f"{self.result.entity_id} {move}: {len(self.history)} history, "
             f"{len(self.events)} events, {len(self.timers)} timers>"
         )
+        return "\n".join([text, *(f"  {p.code} {p.message}" for p in self.problems)])
 
     def _repr_html_(self) -> str:
+        from html import escape  # noqa: PLC0415  # display-only
+
         from wfnb.sandbox.display import dry_run_html  # noqa: PLC0415  # display-only
 
-        return dry_run_html(self)
+        notes = "".join(
+            f"<p><b>{escape(p.code)}</b> {escape(p.message)}</p>" for p in self.problems
+        )
+        return notes + dry_run_html(self)
 
 
 def _explain_error(error: WfnbError) -> str:
     own = error.fields.get("failure_code") if hasattr(error, "fields") else None
     suffix = f" ({own})" if own else ""
-    return f"{error.code}{suffix}: {error.message}"
+    return f"{error.code}{suffix}: {' '.join(error.message.split())}"  # one line
 
 
 def _with_step(wf: Workflow, step: Mapping[str, Any], use_cases: Mapping[str, Any]) -> Workflow:
@@ -94,23 +108,11 @@ def _with_step(wf: Workflow, step: Mapping[str, Any], use_cases: Mapping[str, An
     raw = wf.model_dump(mode="json", by_alias=True, exclude_none=True)
     steps = [s for s in raw["steps"] if s["key"] != step.get("key")]
     raw["steps"] = [*steps, copy.deepcopy(dict(step))]
-    index = len(raw["steps"]) - 1
-    report = validate(raw)
-    problems = [p for p in report.problems if not _prototyped(p, raw, index, use_cases)]
-    errors = [p for p in problems if p.severity is Severity.ERROR]
+    report = validate(raw, use_cases=use_cases)  # a prototype use case resolves
+    errors = [p for p in report.problems if p.severity is Severity.ERROR]
     if errors or wf.name not in report.workflows:
         raise ConfigError(errors or report.problems)
     return report.workflows[wf.name]
-
-
-def _prototyped(p: Problem, raw: Mapping[str, Any], index: int, names: Mapping[str, Any]) -> bool:
-    """A WF105 "does not resolve" about the new step's use case that ``use_cases`` supplies."""
-    if p.code != "WF105" or not p.pointer.startswith(f"/steps/{index}/"):
-        return False
-    node: Any = raw
-    for part in p.pointer.strip("/").split("/"):
-        node = node[int(part)] if isinstance(node, list) else node.get(part)
-    return isinstance(node, str) and node in names
 
 
 def _after(
@@ -234,14 +236,23 @@ def _run(
     tenant_id: str | None,
     events: list[Event],
 ) -> DryRun:
-    # the copy hands back the row it made: one round trip fewer than copy, then read
-    before = box._include_row(wf.name, entity_id, tenant_id=tenant_id)
-    result = box.engine.execute_step(
-        wf.name, entity_id, requester_type, step=step, data=data, tenant_id=tenant_id
-    )
-    with box.read() as conn:
-        after, history = _after(box, wf, entity_id, result, conn)
-        failures = _written(box, PERMANENT_FAILURE_LOG, result, conn) if _failed(wf, result) else ()
+    before: Row | None = None
+    after: Row | None = None
+    history: tuple[Row, ...] = ()
+    failures: tuple[Row, ...] = ()
+    try:
+        # the copy hands back the row it made: one round trip fewer than copy, then read
+        before = box._include_row(wf.name, entity_id, tenant_id=tenant_id)
+        result = box.engine.execute_step(
+            wf.name, entity_id, requester_type, step=step, data=data, tenant_id=tenant_id
+        )
+        if before is not None or result.error is None:  # else: no such entity, no writes
+            with box.read() as conn:
+                after, history = _after(box, wf, entity_id, result, conn)
+                failed = _failed(wf, result)
+                failures = _written(box, PERMANENT_FAILURE_LOG, result, conn) if failed else ()
+    except StoreError as exc:  # the database refused: a failed dry-run, one coded line
+        return _store_failure(wf, entity_id, step, exc, before)
     return DryRun(
         result=result,
         before=before,
@@ -250,4 +261,41 @@ def _run(
         failures=failures,
         events=tuple(events),
         timers=tuple(box.queue.pending()),
+        problems=_unmigrated(box, wf, after, history),
+    )
+
+
+def _store_failure(
+    wf: Workflow, entity_id: Any, step: str | None, exc: StoreError, before: Row | None
+) -> DryRun:
+    """The database refused something in the sandbox: a failed dry-run carrying the error."""
+    status = before.get(wf.entity.status_column) if before else None
+    result = StepResult(Outcome.FAILED, wf.name, str(entity_id), step, status, None, error=exc)
+    return DryRun(result, before, before, (), (), (), ())
+
+
+def _unmigrated(
+    box: Sandbox, wf: Workflow, after: Row | None, history: tuple[Row, ...]
+) -> tuple[Problem, ...]:
+    """WF112 warnings: the dry-run wrote statuses the real table does not accept yet."""
+    spec = wf.entity
+    widened = box.shadows.widened.get(spec.table, {}).get(spec.status_column)
+    if widened is None:
+        return ()
+    written = [h.get("to_status") for h in history]
+    if after is not None:
+        written.append(after.get(spec.status_column))
+    missing = [s for s in dict.fromkeys(written) if s is not None and s not in widened.accepts]
+    where = f"column {spec.status_column!r} of table {spec.table!r}"
+    return tuple(
+        Problem(
+            "WF112",
+            Severity.WARNING,
+            "",
+            f"/status_types/{wf.status_types.index(s)}" if s in wf.status_types else "",
+            f"the dry-run used status {s!r}, which {where} does not accept yet; "
+            f"migrate it first: {widened.migration}",
+            wf.name,
+        )
+        for s in missing
     )

@@ -9,6 +9,12 @@ under a name of its own there, which the sandbox's store is told to use. Rows ar
 into it one entity at a time with ``INSERT ... SELECT`` on the sandbox's own connection,
 with the tenant filter the engine applies (ADR 0063): a tenant's copy holds only what that
 tenant may see.
+
+One exception to the faithful copy: the status column of an entity table accepts every
+status the sandbox's workflows declare. A status restriction (a ``status IN (...)`` CHECK,
+a PostgreSQL enum) that lacks some is widened in the shadow (an enum becomes text plus a
+CHECK), so a prototype status can be dry-run before its migration; ``Shadows.widened``
+tells which statuses the real table does not accept yet, and the one-line migration.
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ from sqlalchemy.dialects.postgresql import REGCLASS
 from wfnb.exceptions import StoreError
 from wfnb.spec import EntitySpec
 from wfnb.store.tables import HISTORY, PERMANENT_FAILURE_LOG
+from wfnb.store.widening import Widened, enums_of, uncast, widenings
+from wfnb.validation.database import allowed_values
 
 __all__ = ["Shadows", "typed_ids"]
 
@@ -49,13 +57,29 @@ def _server_default(column: sa.Column[Any]) -> Any:
 
 
 def _copy_shape(
-    table: sa.Table, metadata: sa.MetaData, schema: str | None, name: str | None = None
-) -> sa.Table:
-    """A table shaped like ``table`` in ``schema``: columns, primary key, CHECKs only."""
+    table: sa.Table,
+    metadata: sa.MetaData,
+    schema: str | None,
+    name: str | None = None,
+    *,
+    statuses: Mapping[str, Sequence[str]] | None = None,
+    dialect: sa.Dialect | None = None,
+    spelled: str | None = None,
+) -> tuple[sa.Table, dict[str, Widened]]:
+    """A table shaped like ``table`` in ``schema``: columns, primary key, CHECKs only.
+
+    ``statuses``: status column → the statuses the sandbox's workflows declare for it; a
+    restriction of that column lacking some is widened (see the module docstring), and
+    its migration names the table as ``spelled`` (as the workflows name it).
+
+    Returns:
+        The shadow table and, per widened status column, what the source accepts.
+    """
+    widen = widenings(table, statuses or {}, dialect, spelled)
     columns = [
         sa.Column(
             c.name,
-            c.type,
+            sa.Text() if c.name in widen and enums_of(c) else c.type,
             primary_key=c.primary_key,
             nullable=c.nullable,
             server_default=_server_default(c),
@@ -63,12 +87,23 @@ def _copy_shape(
         )
         for c in table.columns
     ]
-    checks = [
-        sa.CheckConstraint(c.sqltext, name=c.name)
-        for c in table.constraints
-        if isinstance(c, sa.CheckConstraint)
-    ]
-    return sa.Table(name or table.name, metadata, *columns, *checks, schema=schema)
+    checks: list[sa.CheckConstraint] = []
+    for c in table.constraints:
+        if not isinstance(c, sa.CheckConstraint):
+            continue
+        text = str(c.sqltext)
+        if any(allowed_values(text, col) is not None for col in widen):
+            continue  # replaced by the widened check below
+        for col in widen:
+            text = uncast(text, table.c[col])
+        checks.append(sa.CheckConstraint(text, name=c.name))
+    for col, wanted in (statuses or {}).items():
+        if col in widen:
+            values = [*wanted, *sorted(widen[col].accepts - set(wanted))]
+            status: sa.ColumnClause[str] = sa.column(col, sa.String)
+            checks.append(sa.CheckConstraint(status.in_(values), name=f"wfnb_{col}_widened"))
+    target = sa.Table(name or table.name, metadata, *columns, *checks, schema=schema)
+    return target, widen
 
 
 def _serial(table: sa.Table) -> sa.Column[Any] | None:
@@ -119,6 +154,8 @@ class Shadows:
         self._postgres = conn.dialect.name == "postgresql"
         self.mirrored = False
         """Whether a shadow has row-level security (then the sandbox's reads ``see_all``)."""
+        self.widened: dict[str, dict[str, Widened]] = {}
+        """Table → status column → what the source accepts, where the shadow takes more."""
         self._source_md = sa.MetaData(schema=source_schema)
         self._shadow_md = sa.MetaData()
         self._tables: dict[str, tuple[sa.Table, sa.Table]] = {}
@@ -129,20 +166,44 @@ class Shadows:
             source = table.to_metadata(self._source_md, schema=source_schema)
             self._add(conn, table.name, source)
 
-    def _add(self, conn: sa.Connection, name: str, source: sa.Table) -> tuple[sa.Table, sa.Table]:
+    def _add(
+        self,
+        conn: sa.Connection,
+        name: str,
+        source: sa.Table,
+        statuses: Mapping[str, Sequence[str]] | None = None,
+    ) -> tuple[sa.Table, sa.Table]:
         shadow_name = name.replace(".", "__")  # "evs.things": its own name beside the others
-        target = _copy_shape(source, self._shadow_md, self.shadow_schema, shadow_name)
+        target, widened = _copy_shape(
+            source,
+            self._shadow_md,
+            self.shadow_schema,
+            shadow_name,
+            statuses=statuses,
+            dialect=conn.dialect,
+            spelled=name,
+        )
         target.create(conn)
+        if widened:
+            self.widened[name] = widened
         self._tables[name] = (source, target)
         if self._postgres:
             self._follow_sequence(conn, name, source, target)
             self._mirror_row_security(conn, source, target)
         return source, target
 
-    def table(self, conn: sa.Connection, name: str) -> tuple[sa.Table, sa.Table]:
+    def table(
+        self,
+        conn: sa.Connection,
+        name: str,
+        *,
+        statuses: Mapping[str, Sequence[str]] | None = None,
+    ) -> tuple[sa.Table, sa.Table]:
         """``(source, shadow)`` for table ``name``, the shadow created on first use.
 
-        ``name`` may be schema-qualified (``"evs.things"``).
+        ``name`` may be schema-qualified (``"evs.things"``). ``statuses``: status column →
+        the statuses the workflows declare; the shadow's column accepts them all (only
+        when the shadow is created here).
 
         Raises:
             StoreError: the source has no such table (WF300).
@@ -159,7 +220,7 @@ class Shadows:
                 if "unknown database" not in str(exc.orig):
                     raise
                 raise StoreError(f"table {name!r} does not exist", table=name) from exc
-            found = self._add(conn, name, source)
+            found = self._add(conn, name, source, statuses)
         return found
 
     def _follow_sequence(

@@ -36,7 +36,7 @@ Codes and severities (warnings never block):
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -107,7 +107,11 @@ def _parse(source: Source) -> tuple[Workflow | None, Checked | None, list[Proble
 
 
 def validate(
-    sources: Sources, db: DatabaseLike | None = None, *, rev: str | None = None
+    sources: Sources,
+    db: DatabaseLike | None = None,
+    *,
+    rev: str | None = None,
+    use_cases: Mapping[str, Callable[..., object]] | None = None,
 ) -> ValidationReport:
     """Check workflows and report every problem; never raises on a configuration problem.
 
@@ -115,6 +119,8 @@ def validate(
         sources: a path (file or folder), a dict, a ``Workflow``, or an iterable of them.
         db: a SQLAlchemy URL or Engine: also check the entity tables there (WF112).
         rev: a git revision: read the files as they were at that commit.
+        use_cases: name → callable: these use cases resolve (WF105) although no module
+            holds them, as a dry-run would run them (prototypes, ``%%wfnb_usecase``).
 
     Returns:
         The report: ``.ok``, ``.problems``, ``.workflows`` (those that parsed).
@@ -125,7 +131,7 @@ def validate(
     problems: list[Problem] = []
     checked: list[Checked] = []
     parsed: dict[str, Workflow] = {}
-    resolver = UseCaseResolver()  # one import per module for the whole call
+    resolver = UseCaseResolver(use_cases)  # one import per module for the whole call
     for source in _read(sources, rev):
         wf, c, found = _parse(source)
         problems.extend(found)

@@ -6,13 +6,17 @@ of the form ``package.module:function`` points elsewhere. Modules are imported w
 failures alike), so a hundred workflows sharing a module cost one import, and a module that
 fails to import is reported once per workflow (at ``/use_cases``, or at the first name that
 points into it), with the exception's one-line message.
+
+A name the caller supplies a callable for (``validate(..., use_cases={name: fn})``: a
+prototype registered in a notebook with ``%%wfnb_usecase``, the ones a dry-run is given)
+resolves to it, wherever the module would have looked.
 """
 
 from __future__ import annotations
 
 import importlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from types import ModuleType
 
 from wfnb.problems import Problem
@@ -32,11 +36,16 @@ def _one_line(exc: BaseException) -> str:
 
 
 class UseCaseResolver:
-    """Imports use-case modules at most once, and resolves names in them."""
+    """Imports use-case modules at most once, and resolves names in them.
 
-    def __init__(self) -> None:
+    Args:
+        given: name → callable: these names resolve without an import (prototypes).
+    """
+
+    def __init__(self, given: Mapping[str, Callable[..., object]] | None = None) -> None:
         self._modules: dict[str, ModuleType | str] = {}
         self._names: dict[tuple[str, str], str | None] = {}
+        self.given = {name: fn for name, fn in (given or {}).items() if callable(fn)}
 
     def module(self, name: str) -> ModuleType | str:
         """The module, or the one-line reason it cannot be imported."""
@@ -59,6 +68,8 @@ class UseCaseResolver:
 
         A name in a home module that failed to import is not reported again (its import is).
         """
+        if name in self.given:
+            return None
         key = (home_name, name)
         if key not in self._names:
             self._names[key] = self._resolve(self.module(home_name), name)
@@ -114,6 +125,8 @@ def check_use_cases(c: Checked, resolver: UseCaseResolver) -> Iterator[Problem]:
         failed.add(home_name)
         yield c.problem("WF105", "/use_cases", home)
     for path, name in use_case_references(c.workflow):
+        if name in resolver.given:
+            continue
         module_name = name.partition(":")[0] if ":" in name else None
         if module_name is not None and isinstance(resolver.module(module_name), str):
             if module_name in failed:
