@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import ast
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -220,7 +221,21 @@ _MISTAKES = frozenset({"WF200", "WF201", "WF202", "WF203", "WF208"})
 """Step errors that mean the call itself was wrong: nothing ran, nothing to show."""
 
 
-def define_use_case(magics: WfnbMagics, name: str, cell: str) -> Callable[..., Any]:
+@dataclass(frozen=True)
+class DefinedUseCase:
+    """What ``%%wfnb_usecase`` shows: the name it registered, in words (not a function repr)."""
+
+    name: str
+    function: Callable[..., Any]
+
+    def __repr__(self) -> str:
+        return (
+            f"use case {self.name!r} defined: dry-runs in this notebook use it wherever a "
+            f"workflow names {self.name!r}"
+        )
+
+
+def define_use_case(magics: WfnbMagics, name: str, cell: str) -> DefinedUseCase:
     """Run the cell in the user namespace and register the function it defines."""
     try:
         tree = ast.parse(cell)
@@ -242,4 +257,4 @@ def define_use_case(magics: WfnbMagics, name: str, cell: str) -> Callable[..., A
         raise WfnbUsageError(f"the cell failed: {type(err).__name__}: {err}")
     fn = shell.user_ns[target]
     magics.session.use_cases[target] = fn
-    return fn  # type: ignore[no-any-return]
+    return DefinedUseCase(target, fn)

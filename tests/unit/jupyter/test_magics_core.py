@@ -92,6 +92,8 @@ def test_usecase_cell_magic_registers_the_function(ip: Shell) -> None:
     assert ran.success, ran.output
     magics = ip.shell.magics_manager.registry["WfnbMagics"]
     assert magics.session.use_cases["check"] is ip.ns["check"]
+    assert "<function" not in ran.output  # words, not a Python repr
+    assert "use case 'check' defined" in ran.output
     bad = ip.run("%%wfnb_usecase\nx = 1\n")
     assert_one_line_error(bad.output, "WF400")
 
