@@ -32,6 +32,7 @@ from wfnb.cli_checks import (
     positive,
     read_scenario,
     seconds,
+    seconds_or_zero,
 )
 from wfnb.cli_logs import add_log_commands, cmd_failures, cmd_history
 from wfnb.exceptions import UnknownWorkflowError, WfnbError, WfnbUsageError
@@ -396,14 +397,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--janitors", help="module:function returning {owning_module: janitor}")
     p.add_argument(
         "--recovery-interval",
-        type=float,
+        type=seconds_or_zero,
         default=300.0,
         metavar="SECONDS",
         help="seconds between recovery passes (stalled jobs, lost timers); 0 disables",
     )
     p.add_argument(
         "--stalled-after",
-        type=float,
+        type=seconds,
         default=30.0,
         metavar="SECONDS",
         help="a worker silent this long is dead and its jobs are retried (same on every worker)",

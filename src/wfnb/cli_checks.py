@@ -148,6 +148,15 @@ def seconds(text: str) -> float:
     return value
 
 
+def seconds_or_zero(text: str) -> float:
+    """An argparse type: a finite number of seconds, 0 or more (0 turns a pass off)."""
+    try:
+        is_zero = float(text) == 0
+    except ValueError:
+        is_zero = False
+    return 0.0 if is_zero else seconds(text)
+
+
 def days(text: str) -> float:
     """An argparse type: a finite number of days, more than 0."""
     try:
