@@ -108,6 +108,7 @@ def to_dot(ir: DiagramIR) -> str:
             "rankdir": ir.direction,
             "label": graphviz.escape(ir.title),
             "labelloc": "t",
+            "labeljust": "l",  # the title sits where the viewer opens: top left
             "fontname": "Helvetica",
             "nodesep": "0.3",
             "ranksep": "0.45",
