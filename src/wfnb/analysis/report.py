@@ -22,6 +22,7 @@ import sqlalchemy as sa
 
 from wfnb._html import VIEWER_SCRIPT, diagram_viewer
 from wfnb.analysis.conformance import ConformanceReport, conformance
+from wfnb.analysis.conformance_report import shown_of
 from wfnb.analysis.diagram import diagram
 from wfnb.analysis.heat import history_counts
 from wfnb.analysis.paths import PathReport, alone, paths
@@ -162,7 +163,10 @@ def _conformance(k: ConformanceReport, name: str) -> str:
     configs = k.by_config[k.by_config["workflow"] == name]
     summary = cells(
         ["config", "rev", "rows", "deviating rows", "fitness"],
-        [(h[:12], r, n, d, f"{f:.4f}") for _, h, r, n, d, f in configs.itertuples(index=False)],
+        [
+            (h[:12], r, f"{n:,}", f"{d:,}", f"{f:.4f}")
+            for _, h, r, n, d, f in configs.itertuples(index=False)
+        ],
         empty="No history recorded.",
     )
     top = cells(
@@ -171,7 +175,7 @@ def _conformance(k: ConformanceReport, name: str) -> str:
             (d.entity_id, d.history_id, d.kind, d.detail, d.changed_at)
             for d in mine.head(_TOP_DEVIATIONS).itertuples(index=False)
         ],
-        caption=f"deviations ({len(mine)}; first {_TOP_DEVIATIONS} shown)",
+        caption=shown_of(len(mine), _TOP_DEVIATIONS).removeprefix("all "),
         empty="No deviations.",
     )
     return summary + top
@@ -244,8 +248,8 @@ def _summary(
     if k is not None:
         words = "".join(f"<li>{escape(line)}</li>" for line in k.explained())
         body += (
-            f"<p>Conformance: fitness <b>{k.fitness:.4f}</b> over {k.rows:,} history rows, "
-            f"{len(k.deviations)} deviation(s), judged at <b>{escape(k.judged_at())}</b>.</p>"
+            f"<p>Conformance: {escape(k.headline())}; judged at "
+            f"<b>{escape(k.judged_at())}</b>.</p>"
             f"<ul>{words}</ul>"
         )
         body += cells(["deviation kind", "count"], sorted(k.counts().items()))
