@@ -37,6 +37,7 @@ from wfnb.analysis.report_html import (
     slug,
     use_case,
 )
+from wfnb.durations import duration_html
 from wfnb.exceptions import WfnbUsageError
 from wfnb.problems import Problem
 from wfnb.spec import Step, Workflow
@@ -69,7 +70,11 @@ def _statuses(wf: Workflow) -> str:
             if on
         ]
         steps = ", ".join(s.key for s in wf.steps_at(status))
-        timers = ", ".join(f"{t.key} ({t.after})" for t in wf.timers_at(status))
+        timers = Raw(
+            ", ".join(
+                f"{escape(t.key)} (after {duration_html(t.after)})" for t in wf.timers_at(status)
+            )
+        )
         words = wf.status_descriptions.get(status)
         rows.append((status, words, ", ".join(roles), steps, timers))
     return cells(["status", "what it means", "role", "steps", "timers"], rows)
@@ -91,7 +96,9 @@ def _steps(wf: Workflow) -> str:
             ", ".join(s.requester_types) if s.requester_types else "(all)",
             breakable(s.successful_state + (" (auto-advances)" if s.auto_advance else "")),
             breakable(s.rejection.state) if s.rejection else None,
-            breakable(f"{s.claim.status} (stale after {s.claim.stale_after})") if s.claim else None,
+            Raw(f"{breakable(s.claim.status)} (stale after {duration_html(s.claim.stale_after)})")
+            if s.claim
+            else None,
             use_case(s.validation, module),
             use_case(s.action, module),
             use_case(s.rejection.action if s.rejection else None, module),
@@ -108,7 +115,10 @@ def _steps(wf: Workflow) -> str:
 def _timers_and_observed(wf: Workflow) -> str:
     timers = cells(
         ["timer", "at", "after", "runs step", "as"],
-        [(t.key, t.status, t.after, t.step, t.requester_type) for t in wf.timers],
+        [
+            (t.key, t.status, Raw(duration_html(t.after)), t.step, t.requester_type)
+            for t in wf.timers
+        ],
         empty="No timers.",
     )
     observed = cells(
