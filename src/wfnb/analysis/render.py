@@ -110,12 +110,18 @@ def to_dot(ir: DiagramIR) -> str:
             "labelloc": "t",
             "labeljust": "l",  # the title sits where the viewer opens: top left
             "fontname": "Helvetica",
-            "nodesep": "0.3",
-            "ranksep": "0.45",
+            "nodesep": "0.5",  # room for the labels of parallel edges side by side
+            "ranksep": "0.55",
         },
         node_attr={"fontname": "Helvetica", "fontsize": "12", "height": "0.35"},
-        edge_attr={"fontname": "Helvetica", "fontsize": LABEL_PT, "arrowsize": "0.7"},
+        edge_attr={
+            "fontname": "Helvetica",
+            "fontsize": LABEL_PT,
+            "arrowsize": "0.7",
+            "labelfloat": "false",  # labels are laid out with the graph, not dropped on it
+        },
     )
+    side = loop_side(ir.direction)
     for n in ir.nodes:
         d.node(
             n.id,
@@ -136,9 +142,10 @@ def to_dot(ir: DiagramIR) -> str:
     for e in ir.edges:
         if e.source == e.target and len(loops[e.source]) > 1:
             continue  # drawn below, as one loop
+        looped = e.source == e.target
         d.edge(
-            e.source,
-            e.target,
+            f"{e.source}:{side}" if looped else e.source,
+            f"{e.target}:{side}" if looped else e.target,
             label=graphviz.escape(e.label),
             color=e.color,
             fontcolor=e.color,
@@ -149,12 +156,21 @@ def to_dot(ir: DiagramIR) -> str:
         )
     for node, edges in loops.items():
         if len(edges) > 1:
-            _one_loop(d, node, edges)
+            _one_loop(d, node, edges, side)
     source: str = d.source
     return source
 
 
-def _one_loop(d: Any, node: str, edges: list[EdgeIR]) -> None:
+def loop_side(direction: str) -> str:
+    """The side of a status its self-loop is drawn on: the one no edge enters or leaves by.
+
+    dot puts a loop (and its label) on the east side, where in a top-to-bottom layout the
+    back edges arrive and cross the label; ranks run along the other axis in ``LR``.
+    """
+    return "n" if direction in {"LR", "RL"} else "w"
+
+
+def _one_loop(d: Any, node: str, edges: list[EdgeIR], side: str = "w") -> None:
     """Several self-loops of one status as one loop with one line per edge.
 
     dot places the labels of a status's loops on top of each other; one loop whose
@@ -165,8 +181,8 @@ def _one_loop(d: Any, node: str, edges: list[EdgeIR]) -> None:
     )
     busiest = max(edges, key=lambda e: (e.penwidth, e.count or 0))
     d.edge(
-        node,
-        node,
+        f"{node}:{side}",
+        f"{node}:{side}",
         label=f"<{lines}>",
         color=busiest.color,
         style=busiest.style,
