@@ -122,6 +122,7 @@ def to_dot(ir: DiagramIR) -> str:
         },
     )
     side = loop_side(ir.direction)
+    initial = {n.id for n in ir.nodes if n.initial}
     for n in ir.nodes:
         d.node(
             n.id,
@@ -142,7 +143,7 @@ def to_dot(ir: DiagramIR) -> str:
     for e in ir.edges:
         if e.source == e.target and len(loops[e.source]) > 1:
             continue  # drawn below, as one loop
-        looped = e.source == e.target
+        looped = e.source == e.target and e.source in initial
         d.edge(
             f"{e.source}:{side}" if looped else e.source,
             f"{e.target}:{side}" if looped else e.target,
@@ -156,21 +157,23 @@ def to_dot(ir: DiagramIR) -> str:
         )
     for node, edges in loops.items():
         if len(edges) > 1:
-            _one_loop(d, node, edges, side)
+            _one_loop(d, node, edges, side if node in initial else "")
     source: str = d.source
     return source
 
 
 def loop_side(direction: str) -> str:
-    """The side of a status its self-loop is drawn on: the one no edge enters or leaves by.
+    """The side of the initial status its self-loops are drawn on: one no edge uses.
 
-    dot puts a loop (and its label) on the east side, where in a top-to-bottom layout the
-    back edges arrive and cross the label; ranks run along the other axis in ``LR``.
+    dot puts a loop (and its label) on the east side, where the back edges into the
+    initial status (releases, rejections in a claim, a reopen) arrive and cross the label.
+    The initial status sits alone in its rank, so the other side is free (elsewhere dot
+    reserves room on the east side only, and a west loop lands on a neighbour).
     """
     return "n" if direction in {"LR", "RL"} else "w"
 
 
-def _one_loop(d: Any, node: str, edges: list[EdgeIR], side: str = "w") -> None:
+def _one_loop(d: Any, node: str, edges: list[EdgeIR], side: str = "") -> None:
     """Several self-loops of one status as one loop with one line per edge.
 
     dot places the labels of a status's loops on top of each other; one loop whose
@@ -180,9 +183,10 @@ def _one_loop(d: Any, node: str, edges: list[EdgeIR], side: str = "w") -> None:
         f'<font color="{e.color}">{html.escape(e.label)}</font><br align="left"/>' for e in edges
     )
     busiest = max(edges, key=lambda e: (e.penwidth, e.count or 0))
+    at = f"{node}:{side}" if side else node
     d.edge(
-        f"{node}:{side}",
-        f"{node}:{side}",
+        at,
+        at,
         label=f"<{lines}>",
         color=busiest.color,
         style=busiest.style,
