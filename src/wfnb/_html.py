@@ -133,27 +133,34 @@ VIEWER_SCRIPT = """
     var least = parseFloat(box.getAttribute('data-min-width'));
     var most = parseFloat(box.getAttribute('data-max-width'));
     var view = box.querySelector('.wfnb-view');
+    var opening = svg.getAttribute('style');
     var width = function () { return svg.getBoundingClientRect().width; };
+    var fitted = function () {  // the width at which the whole drawing fits the box
+      var vb = svg.viewBox && svg.viewBox.baseVal;
+      var tall = parseFloat(getComputedStyle(view).maxHeight), w = view.clientWidth;
+      if (vb && vb.width && vb.height && tall) {
+        w = Math.min(w, (tall - 4) * vb.width / vb.height);
+      }
+      return Math.floor(w);
+    };
     var set = function (w) {
-      w = Math.max(least, Math.min(most * 2, w));
+      w = Math.max(Math.min(least, fitted()), Math.min(most * 2, w));
       svg.style.width = w + 'px'; svg.style.maxWidth = 'none'; svg.style.minWidth = '0';
     };
-    view.style.overflow = 'hidden';
-    var first = svg.querySelector('g.node');  // the initial status is drawn first
-    if (first && view.scrollWidth > view.clientWidth) {
-      var at = first.getBoundingClientRect(), box0 = view.getBoundingClientRect();
-      view.scrollLeft = Math.max(0, at.left - box0.left - view.clientWidth / 2 + at.width / 2);
-    }
+    view.style.overflow = 'auto';  // a scrollbar reaches what is out of view; dragging pans too
+    view.scrollLeft = 0; view.scrollTop = 0;  // open on the top left, where the title is
     box.querySelectorAll('button[data-zoom]').forEach(function (b) {
       b.addEventListener('click', function () {
         var z = b.getAttribute('data-zoom');
-        if (z === 'fit') { svg.style.width = ''; svg.style.maxWidth = ''; svg.style.minWidth = '';
-                           view.scrollLeft = 0; view.scrollTop = 0; return; }
-        set(width() * (z === 'in' ? 1.25 : 0.8));
+        if (z === 'fit') { set(fitted()); }
+        else if (z === '100') { svg.setAttribute('style', opening); }
+        else { set(width() * (z === 'in' ? 1.25 : 0.8)); }
+        if (z === 'fit' || z === '100') { view.scrollLeft = 0; view.scrollTop = 0; }
       });
     });
     var drag = null;
     view.addEventListener('mousedown', function (e) {
+      if (e.offsetX > view.clientWidth || e.offsetY > view.clientHeight) { return; }  // scrollbar
       drag = {x: e.clientX, y: e.clientY, l: view.scrollLeft, t: view.scrollTop};
       view.style.cursor = 'grabbing'; e.preventDefault();
     });
@@ -166,7 +173,9 @@ VIEWER_SCRIPT = """
   });
 })();
 """
-"""Pan (drag) and zoom (buttons, never below the legible size) for ``diagram_viewer``."""
+"""Pan (drag) and zoom (buttons) for ``diagram_viewer``: "fit" shows the whole drawing in the
+box (labels may then be under the legible size: the reader asked), "100%" returns to the
+opening size."""
 
 
 def diagram_viewer(svg: str, *, label_pt: float = 10.0, script: bool = True) -> str:
@@ -174,10 +183,12 @@ def diagram_viewer(svg: str, *, label_pt: float = 10.0, script: bool = True) -> 
 
     The drawing scales down to the column's width, but never below the size at which its
     smallest label (``label_pt`` points in the drawing) is :data:`SMALLEST_LABEL_PX`; a
-    drawing larger than that stays at the legible size and is panned by dragging (zoom
-    buttons go up, and down to the legible size). Without scripts (an untrusted notebook,
-    a widget) the box scrolls instead. The SVG's ``width``/``height`` attributes move
-    into a style so it scales with its ``viewBox``.
+    drawing larger than that opens at the legible size on its top left (where the title
+    is), in a box with scrollbars that also pans by dragging. Zoom buttons: smaller,
+    larger, "fit" (the whole drawing in the box, even under the legible size) and "100%"
+    (back to the opening size). Without scripts (an untrusted notebook, a widget) the box
+    scrolls. The SVG's ``width``/``height`` attributes move into a style so it scales with
+    its ``viewBox``.
 
     Args:
         svg: the drawing (``<svg ...>`` with ``width="..pt" height="..pt"``).
@@ -195,10 +206,11 @@ def diagram_viewer(svg: str, *, label_pt: float = 10.0, script: bool = True) -> 
     body = _SVG_SIZE.sub(lambda m: f'<svg{m.group(1)} style="{style}"', body, count=1)
     tools = (
         "<div class='wfnb-tools' style='font:12px sans-serif;color:#555;padding:2px 0'>"
-        "<button type='button' data-zoom='out' title='smaller (labels stay legible)'>&minus;"
-        "</button> <button type='button' data-zoom='fit' title='legible size fitting the "
-        "column'>fit</button> <button type='button' data-zoom='in' title='larger'>+</button> "
-        "drag the drawing to pan</div>"
+        "<button type='button' data-zoom='out' title='smaller'>&minus;</button> "
+        "<button type='button' data-zoom='fit' title='the whole drawing in the box (labels "
+        "may get small)'>fit</button> <button type='button' data-zoom='100' title='back to "
+        "the opening size (labels at least 11 px)'>100%</button> <button type='button' "
+        "data-zoom='in' title='larger'>+</button> drag the drawing or scroll to pan</div>"
     )
     box = (
         f"<div class='wfnb-diagram' data-min-width='{least:.0f}' data-max-width='{width_px:.0f}'>"

@@ -139,14 +139,36 @@ def _judge(combos: pd.DataFrame, known: set[str], frames: dict[str, pd.DataFrame
 
 def _detail(verdict: int, row: Any) -> str:
     """The text of one combination's verdict (a handful of combinations, not rows)."""
-    by = row.step_key or f"source {row.source}"
-    move = f"{row.kind} {by}: {row.from_status} → {row.to_status}"
     if verdict == _UNKNOWN:
         return f"config {row.config_hash[:12]} is neither loaded nor in the git history"
     if verdict == _REQUESTER:
         who = row.requester_type or "no requester type"
         return f"{who} may not run {row.step_key} at {row.from_status}"
-    return f"{move} is not declared" + (f" for {row.requester_type}" if row.requester_type else "")
+    where = (
+        f"moved it {row.from_status} → {row.to_status}"
+        if row.from_status
+        else f"created it at {row.to_status}"
+    )
+    by = f" for {row.requester_type}" if row.requester_type else ""
+    return f"{_mover(row)} {where}, a move not declared{by}"
+
+
+_MOVERS = {
+    "initiated": ("step {}", "an undeclared step"),
+    "rejected": ("the rejection of {}", "an undeclared rejection"),
+    "claimed": ("the claim of {}", "an undeclared claim"),
+    "released": ("the claim release of {}", "an undeclared claim release"),
+    "timer": ("the timer running {}", "an undeclared timer"),
+    "janitor": ("the janitor (for {})", "the janitor"),
+}
+
+
+def _mover(row: Any) -> str:
+    """Who wrote a history row, in words, never an empty name."""
+    if row.kind == "observed":
+        return f"an observation by {row.source}" if row.source else "an observation with no source"
+    named, unnamed = _MOVERS.get(row.kind, (f"a {row.kind} row of {{}}", f"a {row.kind} row"))
+    return named.format(row.step_key) if row.step_key else unnamed
 
 
 def _order_checks(df: pd.DataFrame, rerun: np.ndarray[Any, Any]) -> tuple[Any, Any, Any]:

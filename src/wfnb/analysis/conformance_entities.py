@@ -18,6 +18,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from wfnb.analysis.conformance_report import DEVIATION_COLUMNS, DeviationKind
+from wfnb.durations import duration_words
 from wfnb.spec import Workflow, parse_duration
 from wfnb.store import audit
 from wfnb.store.queries import reflect_entity_table
@@ -120,7 +121,7 @@ def _overdue(
         + "; timer "
         + late["timer"].astype(str)
         + " ("
-        + late["after"].astype(str)
+        + late["after"].astype(str).map(duration_words)
         + ") never fired",
     )
 
@@ -153,7 +154,7 @@ def entity_deviations(
         + " at "
         + stale["changed_at"].astype(str)
         + ", stale after "
-        + stale["stale_after"].astype(str),
+        + stale["stale_after"].astype(str).map(duration_words),
     )
     parts = [p for p in (mismatch, late, stale) if not p.empty]
     if not parts:

@@ -13,7 +13,7 @@ from wfnb._html import table
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["DEVIATION_COLUMNS", "ROW_KINDS", "ConformanceReport", "DeviationKind"]
+__all__ = ["DEVIATION_COLUMNS", "ROW_KINDS", "ConformanceReport", "DeviationKind", "shown_of"]
 
 DEVIATION_COLUMNS = [
     "workflow",
@@ -58,6 +58,21 @@ ROW_KINDS = frozenset(
     }
 )
 """Kinds that judge one history row (``fitness`` counts them); the others judge entities."""
+
+
+_FINDING = {
+    "timer_overdue": ("timer overdue", "timers overdue"),
+    "stale_claim": ("stale claim", "stale claims"),
+    "status_mismatch": ("status unlike its history", "statuses unlike their history"),
+}
+
+
+def shown_of(total: int, limit: int, noun: str = "deviation") -> str:
+    """``"all 5 deviations"``, ``"1 deviation"``, ``"20 of 57 deviations"``."""
+    plural = noun + "s"
+    if total <= limit:
+        return f"1 {noun}" if total == 1 else f"all {total:,} {plural}"
+    return f"{limit:,} of {total:,} {plural}"
 
 
 @dataclass(frozen=True, eq=False)
@@ -130,9 +145,34 @@ class ConformanceReport:
         return int((~self.deviations["kind"].isin([str(k) for k in ROW_KINDS])).sum())
 
     def judged_at(self) -> str:
-        """``"2026-11-01 00:00 UTC (the last history row, ...)"``."""
+        """``"2026-11-01 00:00 UTC, the moment you asked for"``, ``"... UTC (the wall clock)"``."""
         stamp = f"{self.now:%Y-%m-%d %H:%M} UTC" if self.now.tzinfo else str(self.now)
+        if self.now_source == "as asked":
+            return f"{stamp}, the moment you asked for"
         return f"{stamp} ({self.now_source})" if self.now_source else stamp
+
+    def headline(self) -> str:
+        """What was found, rows and entities apart.
+
+        E.g. ``"35 history rows deviate (fitness 0.9992 of 41,951 rows); 12 entities have
+        findings: 7 timers overdue, 5 stale claims"``.
+        """
+        n, rows = self.row_deviations, self.rows
+        deviate = (
+            "no history row deviates"
+            if n == 0
+            else f"{n:,} history row{'s' * (n != 1)} deviate{'s' * (n == 1)}"
+        )
+        head = f"{deviate} (fitness {self.fitness:.4f} of {rows:,} row{'s' * (rows != 1)})"
+        ents = self.entity_deviations
+        if ents == 0:
+            return head + "; no entity has findings"
+        kinds = self.deviations[~self.deviations["kind"].isin([str(k) for k in ROW_KINDS])]
+        found = ", ".join(
+            f"{c:,} {_FINDING.get(str(k), (str(k).replace('_', ' '),) * 2)[c != 1]}"
+            for k, c in sorted(kinds["kind"].value_counts().items())
+        )
+        return head + f"; {ents:,} entit{'ies have' if ents != 1 else 'y has'} findings: {found}"
 
     def explained(self) -> list[str]:
         """What the numbers count, in words: fitness counts rows, the rest entities."""
@@ -141,7 +181,7 @@ class ConformanceReport:
             f"fitness {self.fitness:.4f}: {good:,} of {self.rows:,} history rows follow the "
             f"config in force when they were written ({self.row_deviations:,} rows do not: "
             "undeclared moves, requesters not allowed, gaps, reruns, unknown configs)",
-            f"{self._entity_findings():,} deviations concern {self.entity_deviations:,} "
+            f"{self._entity_findings():,} findings concern {self.entity_deviations:,} "
             "entities that are where the config says they should not be at the moment judged "
             "(a timer past due, a stale claim, a status that differs from its history); these "
             "count entities, not rows, and do not lower fitness",
@@ -155,11 +195,7 @@ class ConformanceReport:
         )
 
     def __str__(self) -> str:
-        lines = [
-            f"conformance of {', '.join(self.workflows) or 'no workflow'}: "
-            f"fitness {self.fitness:.4f} over {self.rows} history rows, "
-            f"{len(self.deviations)} deviation(s)"
-        ]
+        lines = [f"conformance of {', '.join(self.workflows) or 'no workflow'}: {self.headline()}"]
         lines += [f"  {line}" for line in self.explained()]
         lines += [f"  {kind}: {n}" for kind, n in sorted(self.counts().items())]
         for d in self.deviations.head(50).itertuples(index=False):
@@ -170,15 +206,14 @@ class ConformanceReport:
 
     def _repr_html_(self) -> str:
         head = (
-            f"<b>conformance</b>: fitness {self.fitness:.4f} over {self.rows} history rows, "
-            f"{len(self.deviations)} deviation(s) (judged at {escape(self.judged_at())})"
+            f"<b>conformance</b>: {escape(self.headline())}; judged at {escape(self.judged_at())}"
         )
         words = "".join(f"<li>{escape(line)}</li>" for line in self.explained())
         counts = table(["kind", "deviations"], sorted(self.counts().items()))
         configs = table(
             ["workflow", "config", "rev", "rows", "deviations", "fitness"],
             [
-                (w, h[:12], r, n, d, f"{f:.4f}")
+                (w, h[:12], r, f"{n:,}", f"{d:,}", f"{f:.4f}")
                 for w, h, r, n, d, f in self.by_config.itertuples(index=False)
             ],
         )
@@ -188,6 +223,6 @@ class ConformanceReport:
                 (d.workflow, d.entity_id, d.history_id, d.kind, d.detail, d.changed_at)
                 for d in self.deviations.head(20).itertuples(index=False)
             ],
-            caption="first 20 deviations",
+            caption=shown_of(len(self.deviations), 20),
         )
         return f"<div>{head}<ul>{words}</ul>{counts}<br>{configs}<br>{top}</div>"

@@ -41,6 +41,7 @@ from typing import Any
 
 import networkx as nx
 
+from wfnb.durations import duration_words
 from wfnb.exceptions import WfnbUsageError
 from wfnb.spec import Step, Timer, Workflow
 
@@ -264,9 +265,10 @@ def _add_timer(g: nx.MultiDiGraph, wf: Workflow, timer: Timer) -> None:
     if timed is None:
         return  # a timer naming no step is WF109; there is no edge to draw
     seen = timed.for_requester(timer.requester_type)
-    start, label = timer.status, f"{timer.step} after {timer.after}"
+    delay = duration_words(timer.after)
+    start, label = timer.status, f"{timer.step} after {delay}"
     if seen.claim is not None:  # the timer's step claims first: its row leaves the claim
-        start, label = seen.claim.status, f"{label} at {timer.status}"
+        start, label = seen.claim.status, f"{timer.step} (timer, {delay} after {timer.status})"
     target = seen.successful_state
     g.add_edge(
         start,

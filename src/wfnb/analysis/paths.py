@@ -18,9 +18,24 @@ from wfnb._html import table
 from wfnb.analysis.graph import graph, requester_view, status_graph
 from wfnb.spec import Workflow
 
-__all__ = ["AloneReport", "PathReport", "alone", "paths"]
+__all__ = ["EDGE_WORDS", "AloneReport", "PathReport", "alone", "paths"]
 
 StatusPath = tuple[str, ...]
+
+
+EDGE_WORDS = {
+    "step": "a step",
+    "auto_advance": "a step that auto-advances",
+    "override": "a step as overridden",
+    "rejection": "a rejection",
+    "claim": "a claim",
+    "claim_release": "a claim released",
+    "observed": "an outside observation",
+    "timer": "a timer",
+    "janitor": "the janitor",
+    "failure": "a permanent failure",
+}
+"""Each edge kind (``wfnb.analysis.graph.EdgeKind``) in words, for the path texts."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +145,32 @@ class PathReport:
             )
         return text
 
+    def cannot_start(self) -> bool:
+        """The requester cannot act at the initial status: nothing starts there for it alone."""
+        return self.requester_type is not None and self.reachable == {self.initial}
+
+    def dead_end_text(self) -> str:
+        """The dead ends in words; a requester who cannot start is said so, not a dead end."""
+        if self.cannot_start():
+            rest = [s for s in self.dead_ends if s != self.initial]
+            said = (
+                f"{self.requester_type} cannot act at the initial status {self.initial}: "
+                f"no path starts there for {self.requester_type} alone"
+            )
+            return ", ".join(rest) + f" ({said})" if rest else said
+        return ", ".join(self.dead_ends) or "-"
+
+    def terminal_text(self, terminal: str) -> str:
+        """``"3 paths, the shortest a -> b -> c"`` or ``"not reachable from start"``."""
+        path = self.shortest.get(terminal)
+        if not path:
+            alone = f" by {self.requester_type} alone" if self.requester_type else ""
+            return f"not reachable from {self.initial}{alone}"
+        count = self.count_text(terminal)
+        if count == "1":
+            return f"1 path: {' -> '.join(path)}"
+        return f"{count} paths, the shortest {' -> '.join(path)}"
+
     def __str__(self) -> str:
         who = f" (as {self.requester_type})" if self.requester_type else ""
         lines = [f"paths of {self.workflow}{who}, from {self.initial}"]
@@ -137,16 +178,14 @@ class PathReport:
             lines += [f"  question: {self.question()}", f"  answer:   {self.answer()}"]
         lines += [
             f"  unreachable: {', '.join(self.unreachable) or '-'}",
-            f"  dead ends:   {', '.join(self.dead_ends) or '-'}",
+            f"  dead ends:   {self.dead_end_text()}",
             f"  cycles:      {len(self.cycles)}{'+' if self.cycles_truncated else ''}",
         ]
         lines += [f"    {' -> '.join((*c, c[0]))}" for c in self.cycles[:10]]
-        for terminal, path in self.shortest.items():
-            via = " -> ".join(path) if path else "unreachable"
-            noun = "path" if self.count_text(terminal) == "1" else "paths"
-            lines.append(f"  to {terminal}: {self.count_text(terminal)} {noun}; shortest {via}")
-            lines += [f"    entered from {u}: {label} ({kind})" for u, kind, label in
-                      self.ways_in.get(terminal, ())]  # fmt: skip
+        for terminal in self.shortest:
+            lines.append(f"  to {terminal}: {self.terminal_text(terminal)}")
+            lines += [f"    entered from {u}: {label} ({EDGE_WORDS.get(kind, kind)})"
+                      for u, kind, label in self.ways_in.get(terminal, ())]  # fmt: skip
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
@@ -161,7 +200,7 @@ class PathReport:
             ["property", "statuses"],
             [
                 ("unreachable", ", ".join(self.unreachable) or "-"),
-                ("dead ends", ", ".join(self.dead_ends) or "-"),
+                ("dead ends", self.dead_end_text()),
                 ("cycles", "; ".join(" → ".join((*c, c[0])) for c in self.cycles[:20]) or "-"),
             ],
         )
@@ -171,8 +210,11 @@ class PathReport:
                 (
                     t,
                     self.count_text(t),
-                    " → ".join(p) if p else "unreachable",
-                    "; ".join(f"{label} from {u}" for u, _, label in self.ways_in.get(t, ())),
+                    " → ".join(p) if p else self.terminal_text(t),
+                    "; ".join(
+                        f"{label} ({EDGE_WORDS.get(kind, kind)}) from {u}"
+                        for u, kind, label in self.ways_in.get(t, ())
+                    ),
                 )
                 for t, p in self.shortest.items()
             ],
@@ -287,6 +329,9 @@ class AloneReport:
         for rt, p in self.reports.items():
             reached = sorted(p.reachable, key=lambda s: (order.get(s, len(order)), s))
             elsewhere = [s for s in p.acts_at if s not in p.reachable]
+            if p.cannot_start():
+                out.append((rt, f"none: cannot act at {p.initial}", "-", ", ".join(elsewhere)))
+                continue
             out.append(
                 (
                     rt,

@@ -108,13 +108,21 @@ def to_dot(ir: DiagramIR) -> str:
             "rankdir": ir.direction,
             "label": graphviz.escape(ir.title),
             "labelloc": "t",
+            "labeljust": "l",  # the title sits where the viewer opens: top left
             "fontname": "Helvetica",
-            "nodesep": "0.3",
-            "ranksep": "0.45",
+            "nodesep": "0.5",  # room for the labels of parallel edges side by side
+            "ranksep": "0.55",
         },
         node_attr={"fontname": "Helvetica", "fontsize": "12", "height": "0.35"},
-        edge_attr={"fontname": "Helvetica", "fontsize": LABEL_PT, "arrowsize": "0.7"},
+        edge_attr={
+            "fontname": "Helvetica",
+            "fontsize": LABEL_PT,
+            "arrowsize": "0.7",
+            "labelfloat": "false",  # labels are laid out with the graph, not dropped on it
+        },
     )
+    side = loop_side(ir.direction)
+    initial = {n.id for n in ir.nodes if n.initial}
     for n in ir.nodes:
         d.node(
             n.id,
@@ -135,9 +143,10 @@ def to_dot(ir: DiagramIR) -> str:
     for e in ir.edges:
         if e.source == e.target and len(loops[e.source]) > 1:
             continue  # drawn below, as one loop
+        looped = e.source == e.target and e.source in initial
         d.edge(
-            e.source,
-            e.target,
+            f"{e.source}:{side}" if looped else e.source,
+            f"{e.target}:{side}" if looped else e.target,
             label=graphviz.escape(e.label),
             color=e.color,
             fontcolor=e.color,
@@ -148,12 +157,23 @@ def to_dot(ir: DiagramIR) -> str:
         )
     for node, edges in loops.items():
         if len(edges) > 1:
-            _one_loop(d, node, edges)
+            _one_loop(d, node, edges, side if node in initial else "")
     source: str = d.source
     return source
 
 
-def _one_loop(d: Any, node: str, edges: list[EdgeIR]) -> None:
+def loop_side(direction: str) -> str:
+    """The side of the initial status its self-loops are drawn on: one no edge uses.
+
+    dot puts a loop (and its label) on the east side, where the back edges into the
+    initial status (releases, rejections in a claim, a reopen) arrive and cross the label.
+    The initial status sits alone in its rank, so the other side is free (elsewhere dot
+    reserves room on the east side only, and a west loop lands on a neighbour).
+    """
+    return "n" if direction in {"LR", "RL"} else "w"
+
+
+def _one_loop(d: Any, node: str, edges: list[EdgeIR], side: str = "") -> None:
     """Several self-loops of one status as one loop with one line per edge.
 
     dot places the labels of a status's loops on top of each other; one loop whose
@@ -163,9 +183,10 @@ def _one_loop(d: Any, node: str, edges: list[EdgeIR]) -> None:
         f'<font color="{e.color}">{html.escape(e.label)}</font><br align="left"/>' for e in edges
     )
     busiest = max(edges, key=lambda e: (e.penwidth, e.count or 0))
+    at = f"{node}:{side}" if side else node
     d.edge(
-        node,
-        node,
+        at,
+        at,
         label=f"<{lines}>",
         color=busiest.color,
         style=busiest.style,

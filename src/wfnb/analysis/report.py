@@ -22,6 +22,7 @@ import sqlalchemy as sa
 
 from wfnb._html import VIEWER_SCRIPT, diagram_viewer
 from wfnb.analysis.conformance import ConformanceReport, conformance
+from wfnb.analysis.conformance_report import shown_of
 from wfnb.analysis.diagram import diagram
 from wfnb.analysis.heat import history_counts
 from wfnb.analysis.paths import PathReport, alone, paths
@@ -36,6 +37,7 @@ from wfnb.analysis.report_html import (
     slug,
     use_case,
 )
+from wfnb.durations import duration_html
 from wfnb.exceptions import WfnbUsageError
 from wfnb.problems import Problem
 from wfnb.spec import Step, Workflow
@@ -68,7 +70,11 @@ def _statuses(wf: Workflow) -> str:
             if on
         ]
         steps = ", ".join(s.key for s in wf.steps_at(status))
-        timers = ", ".join(f"{t.key} ({t.after})" for t in wf.timers_at(status))
+        timers = Raw(
+            ", ".join(
+                f"{escape(t.key)} (after {duration_html(t.after)})" for t in wf.timers_at(status)
+            )
+        )
         words = wf.status_descriptions.get(status)
         rows.append((status, words, ", ".join(roles), steps, timers))
     return cells(["status", "what it means", "role", "steps", "timers"], rows)
@@ -90,7 +96,9 @@ def _steps(wf: Workflow) -> str:
             ", ".join(s.requester_types) if s.requester_types else "(all)",
             breakable(s.successful_state + (" (auto-advances)" if s.auto_advance else "")),
             breakable(s.rejection.state) if s.rejection else None,
-            breakable(f"{s.claim.status} (stale after {s.claim.stale_after})") if s.claim else None,
+            Raw(f"{breakable(s.claim.status)} (stale after {duration_html(s.claim.stale_after)})")
+            if s.claim
+            else None,
             use_case(s.validation, module),
             use_case(s.action, module),
             use_case(s.rejection.action if s.rejection else None, module),
@@ -107,7 +115,10 @@ def _steps(wf: Workflow) -> str:
 def _timers_and_observed(wf: Workflow) -> str:
     timers = cells(
         ["timer", "at", "after", "runs step", "as"],
-        [(t.key, t.status, t.after, t.step, t.requester_type) for t in wf.timers],
+        [
+            (t.key, t.status, Raw(duration_html(t.after)), t.step, t.requester_type)
+            for t in wf.timers
+        ],
         empty="No timers.",
     )
     observed = cells(
@@ -162,7 +173,10 @@ def _conformance(k: ConformanceReport, name: str) -> str:
     configs = k.by_config[k.by_config["workflow"] == name]
     summary = cells(
         ["config", "rev", "rows", "deviating rows", "fitness"],
-        [(h[:12], r, n, d, f"{f:.4f}") for _, h, r, n, d, f in configs.itertuples(index=False)],
+        [
+            (h[:12], r, f"{n:,}", f"{d:,}", f"{f:.4f}")
+            for _, h, r, n, d, f in configs.itertuples(index=False)
+        ],
         empty="No history recorded.",
     )
     top = cells(
@@ -171,7 +185,7 @@ def _conformance(k: ConformanceReport, name: str) -> str:
             (d.entity_id, d.history_id, d.kind, d.detail, d.changed_at)
             for d in mine.head(_TOP_DEVIATIONS).itertuples(index=False)
         ],
-        caption=f"deviations ({len(mine)}; first {_TOP_DEVIATIONS} shown)",
+        caption=shown_of(len(mine), _TOP_DEVIATIONS).removeprefix("all "),
         empty="No deviations.",
     )
     return summary + top
@@ -244,8 +258,8 @@ def _summary(
     if k is not None:
         words = "".join(f"<li>{escape(line)}</li>" for line in k.explained())
         body += (
-            f"<p>Conformance: fitness <b>{k.fitness:.4f}</b> over {k.rows:,} history rows, "
-            f"{len(k.deviations)} deviation(s), judged at <b>{escape(k.judged_at())}</b>.</p>"
+            f"<p>Conformance: {escape(k.headline())}; judged at "
+            f"<b>{escape(k.judged_at())}</b>.</p>"
             f"<ul>{words}</ul>"
         )
         body += cells(["deviation kind", "count"], sorted(k.counts().items()))

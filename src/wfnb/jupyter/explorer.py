@@ -19,14 +19,10 @@ CountsSource = Callable[[Workflow], EdgeCounts]
 
 
 def _after(iso: str) -> str:
-    """``P14D`` as ``14 d (P14D)``; months and years stay as written."""
-    from datetime import timedelta  # noqa: PLC0415
+    """``P14D`` as ``14 d (P14D)``, ``P1M`` as ``1 month (P1M)``."""
+    from wfnb.durations import duration_words  # noqa: PLC0415
 
-    from wfnb.frames.display import duration_text  # noqa: PLC0415
-    from wfnb.spec import parse_duration  # noqa: PLC0415
-
-    span = parse_duration(iso)
-    return f"{duration_text(span)} ({iso})" if isinstance(span, timedelta) else iso
+    return f"{duration_words(iso)} ({iso})"
 
 
 def status_panel(wf: Workflow, status: str) -> str:

@@ -322,3 +322,22 @@ def test_engine_events_see_the_replay_read_and_timestamps_are_read_only_where_ne
     assert shown <= asked  # every reported row carries its time...
     assert asked <= shown | may_need  # ...and no other entry row is read for its time
     assert len(asked) < len(rows)
+
+
+def test_a_detail_never_prints_an_empty_step_or_source(scene: Scene) -> None:
+    """QA: "initiated source : sent → draft" (a row with no step key and no source)."""
+    wf = scene.current["ticket"]
+    _plant(scene.db, wf, "clean", scene.now, step_key=None,
+           from_status="closed", to_status="draft")  # fmt: skip
+    _plant(scene.db, wf, "clean", scene.now, kind="observed", requester_type=None,
+           from_status="draft", to_status="closed")  # fmt: skip
+    report = conformance(scene.db, scene.current, now=scene.now)
+    mine = report.deviations[report.deviations["entity_id"] == "clean"]
+    details = sorted(mine["detail"])
+    assert details == [
+        "an observation with no source moved it draft → closed, a move not declared",
+        "an undeclared step moved it closed → draft, a move not declared for admin",
+    ]
+    named = report.deviations[report.deviations["entity_id"] == "undeclared"]["detail"]
+    assert list(named) == ["step refuse moved it triaged → closed, a move not declared for admin"]
+    assert "source :" not in str(report)

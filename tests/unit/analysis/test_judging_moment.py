@@ -106,5 +106,5 @@ def test_the_cli_report_takes_now(
     assert "(the last history row, as this is a simulated dataset)" in text
     assert "timer_overdue" not in text
     assert main([*args, "--now", "2026-06-01T12:00"]) == 0
-    assert "judged at <b>2026-06-01 12:00 UTC (as asked)</b>" in target.read_text()
+    assert "judged at <b>2026-06-01 12:00 UTC, the moment you asked for</b>" in target.read_text()
     capsys.readouterr()

@@ -56,7 +56,8 @@ def test_several_self_loops_of_a_status_are_one_loop_listing_each_edge() -> None
     loops = [e for e in drawn.ir.edges if e.source == e.target == "pending_email_verification"]
     assert len(loops) >= 3  # the IR keeps every edge
     dot = drawn.dot
-    assert dot.count("pending_email_verification -> pending_email_verification") == 1
+    loop = r"pending_email_verification(?::\w)? -> pending_email_verification"
+    assert len(re.findall(loop, dot)) == 1
     texts = re.findall(r"<text[^>]*>([^<]*)</text>", drawn.svg())
     for edge in loops:
         assert edge.label in texts  # each on its own line, in its own colour

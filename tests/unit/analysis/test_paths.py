@@ -122,8 +122,36 @@ def test_the_report_is_frozen_and_displays_itself():
     assert repr(report) == "<PathReport 'flow': 1 unreachable, 1 dead ends, 2 cycles>"
     text = str(report)
     assert "unreachable: orphan" in text
-    assert "to done: 4 paths; shortest start -> a -> done" in text
+    assert "to done: 4 paths, the shortest start -> a -> done" in text
     html = report._repr_html_()
     assert "<table" in html
     assert "orphan" in html
     assert "start → b → failed" in html
+
+
+def test_a_requester_who_cannot_start_is_told_so_not_a_dead_end() -> None:
+    """QA: ``wfnb paths user_registration --requester admin`` called the initial status a
+    dead end, printed "0 paths; shortest unreachable" and edge kinds as identifiers."""
+    from tests.conftest import WORKFLOWS
+    from wfnb.validation import load_workflows
+
+    wf = load_workflows([WORKFLOWS])["user_registration"]
+    admin = paths(wf, "admin")
+    text = str(admin)
+    said = (
+        "admin cannot act at the initial status pending_email_verification: "
+        "no path starts there for admin alone"
+    )
+    assert f"  dead ends:   {said}" in text
+    assert said in admin._repr_html_()
+    assert "shortest unreachable" not in text
+    assert "<td>not reachable from pending_email_verification by admin alone</td>" in (
+        admin._repr_html_()
+    )
+    assert "  to deactivated: not reachable from pending_email_verification by admin alone" in text
+    assert "entered from deregistering_at_hub: close_account done (a claim released)" in text
+    assert "(claim_release)" not in text
+    assert "(step)" not in text
+    everyone = str(paths(wf))
+    assert "(a claim released)" in everyone
+    assert "dead ends:   -" in everyone

@@ -34,7 +34,7 @@ def test_the_claim_failure_route_is_an_edge_a_path_and_a_way_in(invoice: Workflo
         "undeliverable"
     ]
     assert ("sending", "failure", "fails permanently") in report.ways_in["undeliverable"]
-    assert "entered from sending: fails permanently (failure)" in str(report)
+    assert "entered from sending: fails permanently (a permanent failure)" in str(report)
     drawn = diagram(invoice, split_terminals=None)
     assert any(
         (e.source, e.target, e.kind) == ("sending", "undeliverable", "failure")
@@ -107,7 +107,7 @@ def test_alone_puts_each_requesters_reach_beside_where_it_acts() -> None:
     wf = load_workflows([WORKFLOWS])["user_registration"]
     report = alone(wf)
     rows = {r[0]: r for r in report.rows()}
-    assert rows["admin"][1] == "pending_email_verification"
+    assert rows["admin"][1:3] == ("none: cannot act at pending_email_verification", "-")
     assert "pending_admin_approval" in rows["admin"][3]
     assert rows["user"][1].startswith("pending_email_verification, pending_documents")
     html = report._repr_html_()
@@ -127,7 +127,9 @@ def test_a_janitor_moving_a_claim_on_is_a_way_into_a_final_status() -> None:
     ways = report.ways_in["deactivated"]
     assert ("deregistering_at_hub", "janitor", "close_account: janitor on") in ways
     assert ("deregistering_at_hub", "claim_release", "close_account done") in ways
-    assert "entered from deregistering_at_hub: close_account: janitor on (janitor)" in str(report)
+    assert "entered from deregistering_at_hub: close_account: janitor on (the janitor)" in str(
+        report
+    )
     # the janitor is the owning module's, not a requester's: not in anyone's view alone
     user = paths(wf, "user")
     assert all(kind != "janitor" for _, kind, _ in user.ways_in["deactivated"])
