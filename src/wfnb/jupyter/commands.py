@@ -79,11 +79,16 @@ def _graph(magics: WfnbMagics, args: argparse.Namespace) -> Any:
     from wfnb.analysis import diagram  # noqa: PLC0415
 
     wf = magics.session.workflow(args.workflow)
+    window = [f"--{n}" for n in ("since", "until", "tenant") if getattr(args, n) is not None]
+    if window and not args.heat:
+        raise WfnbUsageError(f"{' and '.join(window)} choose the history of --heat: add --heat")
     highlight = None
     if args.heat:
         from wfnb.plots import edge_counts  # noqa: PLC0415
 
-        highlight = edge_counts(magics.session.engine, wf)
+        highlight = edge_counts(
+            magics.session.engine, wf, since=args.since, until=args.until, tenant_id=args.tenant
+        )
     return diagram(
         wf,
         highlight=highlight,
@@ -128,11 +133,7 @@ def _limit(magics: WfnbMagics, args: argparse.Namespace) -> int | None:
     if args.all:
         return None
     if args.limit is not None:
-        if args.limit < 1:
-            raise WfnbUsageError(
-                f"--limit must be 1 or more (got {args.limit}); --all reads every row"
-            )
-        return int(args.limit)
+        return int(args.limit) or None  # 0: every row, as the row_limit option
     if magics.row_limit < 0:
         raise WfnbUsageError(
             f"WfnbMagics.row_limit must be 0 (every row) or more (got {magics.row_limit})"

@@ -194,7 +194,7 @@ def test_connect_to_postgresql_connects_once(ip: Shell, pg_url: str) -> None:
     "cell",
     [
         "%wfnb history --limit -1",
-        "%wfnb history --limit 0",
+        "%wfnb history --limit 99999999999999999999999",
         "%wfnb failures --limit -5",
         "%wfnb history --since 2026-10-02 --until 2026-10-01",
         "%wfnb failures --since 2026-10-02 --until 2026-10-01",
