@@ -15,7 +15,7 @@ import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -144,8 +144,13 @@ def _known_workflows(paths: Sequence[str]) -> Workflows | None:
 
     if not paths and not Path(DEFAULT_FOLDER).is_dir():
         return None
+    from wfnb.exceptions import ConfigError  # noqa: PLC0415
+
     paths = list(paths) or [DEFAULT_FOLDER]
     check_workflow_paths(paths)
+    empty = empty_folders(paths)
+    if empty:  # WF100: nothing to check against, not "unknown workflow (loaded: )"
+        raise ConfigError(empty)
     return validate(paths).workflows
 
 
@@ -220,11 +225,31 @@ def _cmd_conformance(args: argparse.Namespace) -> int:
 
     wfs = _workflows(args.paths)
     result = conformance(existing_database(args.db), wfs, now=args.now)
+    _warn_before_history(args.db, args.now)
     if args.format == "json":
         print(json.dumps(result.to_json(), indent=2, default=str))
     else:
         print(result)
     return EXIT_OK if result.ok else EXIT_PROBLEMS
+
+
+def _warn_before_history(db: str, now: datetime | str | None) -> None:
+    """A warning on stderr when ``--now`` is before the first history row."""
+    from wfnb import frames  # noqa: PLC0415
+
+    if not isinstance(now, datetime):
+        return
+    first = frames.history(db, limit=1, newest_first=False, progress=False)
+    if first.empty:
+        return
+    start = first["changed_at"].iloc[0].to_pydatetime()
+    start = start if start.tzinfo else start.replace(tzinfo=UTC)
+    if now < start:
+        print(
+            f"warning: --now {now.isoformat()} is before the first history row "
+            f"({start.isoformat()}): timers and claims are judged before anything happened",
+            file=sys.stderr,
+        )
 
 
 def _cmd_worker(args: argparse.Namespace) -> int:

@@ -19,7 +19,7 @@ from wfnb.arguments import moment_type as moment
 from wfnb.arguments import whole_type
 from wfnb.cli_checks import existing_database
 from wfnb.exceptions import UnknownWorkflowError, WfnbUsageError
-from wfnb.suggest import did_you_mean, history_kind
+from wfnb.suggest import check_filter_names, did_you_mean, history_kind
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -103,9 +103,12 @@ def _check(args: argparse.Namespace, workflows: Callable[[], Any]) -> None:
             f"--since {args.since.isoformat()} is after --until {args.until.isoformat()}: "
             "no row can match"
         )
-    if args.workflow is not None:
+    step, status = args.step, getattr(args, "status", None)
+    if args.workflow is not None or step is not None or status is not None:
         known = workflows()
-        if known is not None and args.workflow not in known:
+        if known is not None:
+            check_filter_names(known, args.workflow, step, status)
+        if known is not None and args.workflow is not None and args.workflow not in known:
             hint = did_you_mean(args.workflow, known)
             raise UnknownWorkflowError(
                 f"unknown workflow {args.workflow!r}{hint} (loaded: {', '.join(sorted(known))})",
@@ -139,8 +142,11 @@ def _show(
     workflows: Callable[[], Any],
     more: dict[str, Any],
 ) -> int:
+    from wfnb.store.urls import require_history  # noqa: PLC0415
+
     _check(args, workflows)
     existing_database(args.db)
+    require_history(args.db)
     frame, total = _read(reader, args, more)
     if args.format == "json":
         print(frame.to_json(orient="records", date_format="iso", indent=2, force_ascii=False))

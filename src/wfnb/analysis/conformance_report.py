@@ -59,6 +59,9 @@ ROW_KINDS = frozenset(
 )
 """Kinds that judge one history row (``fitness`` counts them); the others judge entities."""
 
+NO_ROWS = "no history rows to judge (fitness is undefined)"
+"""What the text says instead of a fitness number when no history row was replayed."""
+
 
 @dataclass(frozen=True, eq=False)
 class ConformanceReport:
@@ -140,7 +143,9 @@ class ConformanceReport:
         return [
             f"fitness {self.fitness:.4f}: {good:,} of {self.rows:,} history rows follow the "
             f"config in force when they were written ({self.row_deviations:,} rows do not: "
-            "undeclared moves, requesters not allowed, gaps, reruns, unknown configs)",
+            "undeclared moves, requesters not allowed, gaps, reruns, unknown configs)"
+            if self.rows
+            else NO_ROWS,
             f"{self._entity_findings():,} deviations concern {self.entity_deviations:,} "
             "entities that are where the config says they should not be at the moment judged "
             "(a timer past due, a stale claim, a status that differs from its history); these "
@@ -157,8 +162,12 @@ class ConformanceReport:
     def __str__(self) -> str:
         lines = [
             f"conformance of {', '.join(self.workflows) or 'no workflow'}: "
-            f"fitness {self.fitness:.4f} over {self.rows} history rows, "
-            f"{len(self.deviations)} deviation(s)"
+            + (
+                f"fitness {self.fitness:.4f} over {self.rows} history rows"
+                if self.rows
+                else NO_ROWS
+            )
+            + f", {len(self.deviations)} deviation(s)"
         ]
         lines += [f"  {line}" for line in self.explained()]
         lines += [f"  {kind}: {n}" for kind, n in sorted(self.counts().items())]

@@ -50,7 +50,7 @@ def test_validate_uses_the_loaded_paths_and_a_connected_database(
         ("%wfnb frobnicate", "WF400"),
         ("%wfnb validate --bogus", "WF400"),
         ("%wfnb load", "WF400"),
-        ("%wfnb load /no/such/folder", "WF400"),
+        ("%wfnb load /no/such/folder", "WF100"),
         ("%wfnb validate", "WF400"),
         ("%wfnb connect notaurl://", "WF400"),
         ("%wfnb validate --db workflows", "WF400"),
