@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
+from wfnb.arguments import moment_type, whole_type
 from wfnb.cli_checks import (
     check_output,
     check_workflow_paths,
@@ -44,6 +45,8 @@ if TYPE_CHECKING:
 __all__ = ["COMMANDS", "main"]
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+MAX_DEMO_MONTHS = 1200
+"""The longest demo (100 years): more would run past the calendar's year 9999."""
 
 
 class _HelpShown(Exception):  # noqa: N818  # a signal, not an error
@@ -141,8 +144,13 @@ def _known_workflows(paths: Sequence[str]) -> Workflows | None:
 
     if not paths and not Path(DEFAULT_FOLDER).is_dir():
         return None
+    from wfnb.exceptions import ConfigError  # noqa: PLC0415
+
     paths = list(paths) or [DEFAULT_FOLDER]
     check_workflow_paths(paths)
+    empty = empty_folders(paths)
+    if empty:  # WF100: nothing to check against, not "unknown workflow (loaded: )"
+        raise ConfigError(empty)
     return validate(paths).workflows
 
 
@@ -217,11 +225,31 @@ def _cmd_conformance(args: argparse.Namespace) -> int:
 
     wfs = _workflows(args.paths)
     result = conformance(existing_database(args.db), wfs, now=args.now)
+    _warn_before_history(args.db, args.now)
     if args.format == "json":
         print(json.dumps(result.to_json(), indent=2, default=str))
     else:
         print(result)
     return EXIT_OK if result.ok else EXIT_PROBLEMS
+
+
+def _warn_before_history(db: str, now: datetime | str | None) -> None:
+    """A warning on stderr when ``--now`` is before the first history row."""
+    from wfnb import frames  # noqa: PLC0415
+
+    if not isinstance(now, datetime):
+        return
+    first = frames.history(db, limit=1, newest_first=False, progress=False)
+    if first.empty:
+        return
+    start = first["changed_at"].iloc[0].to_pydatetime()
+    start = start if start.tzinfo else start.replace(tzinfo=UTC)
+    if now < start:
+        print(
+            f"warning: --now {now.isoformat()} is before the first history row "
+            f"({start.isoformat()}): timers and claims are judged before anything happened",
+            file=sys.stderr,
+        )
 
 
 def _cmd_worker(args: argparse.Namespace) -> int:
@@ -243,6 +271,12 @@ def _cmd_worker(args: argparse.Namespace) -> int:
     argv += ["--allow-undeclared-statuses"] if args.allow_undeclared_statuses else []
     argv += ["--log-format", args.log_format]
     return worker_main.main(argv)
+
+
+def _cron(text: str) -> str:
+    from wfnb.timers.worker_main import cron_expression  # noqa: PLC0415
+
+    return cron_expression(text)
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -332,7 +366,9 @@ def _add_analysis(sub: argparse._SubParsersAction[_Parser]) -> None:
         "-o", "--output", help="the file to write (default: NAME.svg here); - prints to stdout"
     )
     p.add_argument("--focus", help="draw only the statuses around this one")
-    p.add_argument("--depth", type=int, default=1, help="radius around --focus (default 1)")
+    p.add_argument(
+        "--depth", type=count, default=1, help="radius around --focus (0 or more, default 1)"
+    )
     p.add_argument("--requester", help="draw only what this requester type can trigger")
 
     p = sub.add_parser("paths", help="reachability, dead ends, cycles, paths to terminals")
@@ -359,7 +395,8 @@ def _add_analysis(sub: argparse._SubParsersAction[_Parser]) -> None:
 
 
 _NOW_HELP = (
-    "judge timers and claims at this moment: an ISO date/datetime (naive = UTC), 'end' (the "
+    "judge timers and claims at this moment: an ISO date/datetime (an offset is converted to "
+    "UTC; naive = UTC), 'end' (the "
     "last history row) or 'wall' (the clock); default: 'end' for the demo, else the clock"
 )
 
@@ -368,11 +405,7 @@ def _moment(text: str) -> datetime | str:
     """``--now``: an ISO date or datetime (naive means UTC), ``end`` or ``wall``."""
     if text in {"end", "wall"}:
         return text
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an ISO date or datetime: {text!r}") from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return moment_type(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -409,7 +442,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="a worker silent this long is dead and its jobs are retried (same on every worker)",
     )
-    p.add_argument("--recovery-cron", help="the recovery pass on a cron instead; '' disables it")
+    p.add_argument(
+        "--recovery-cron",
+        type=_cron,
+        help="the recovery pass on a cron instead (e.g. '*/5 * * * *'); '' disables it",
+    )
     p.add_argument("--poll-interval", type=seconds, default=5.0, help="seconds (> 0)")
     p.add_argument("--install", action="store_true", help="install the queue's schema first")
     p.add_argument(
@@ -434,8 +471,13 @@ def _add_simulation(sub: argparse._SubParsersAction[_Parser]) -> None:
     """The demo dataset and the simulation harness."""
     p = sub.add_parser("demo", help="build the energy-community demo dataset (~6 months)")
     p.add_argument("--db", default="sqlite:///demo.db", help="an empty database (URL)")
-    p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--months", type=count, default=6, help="at least 2 (default 6)")
+    p.add_argument("--seed", type=count, default=7, help="0 or more (default 7)")
+    p.add_argument(
+        "--months",
+        type=whole_type(2, MAX_DEMO_MONTHS),
+        default=6,
+        help=f"from 2 to {MAX_DEMO_MONTHS} (default 6)",
+    )
     p.add_argument("--users", type=positive, default=3000, help="members (default 3000)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -449,7 +491,7 @@ def _add_simulation(sub: argparse._SubParsersAction[_Parser]) -> None:
     )
     p.add_argument("--entities", type=count, help="arrivals per workflow (0 or more)")
     p.add_argument("--days", type=days, default=30.0, help="virtual days to simulate (> 0)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=count, default=0, help="0 or more (default 0)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from wfnb.arguments import whole_type
 from wfnb.exceptions import WfnbUsageError
 from wfnb.workflow_files import check_workflow_paths, empty_folders, file_kind
 
@@ -116,25 +117,13 @@ def read_input_file(path: str, what: str) -> str:
 
 
 def count(text: str) -> int:
-    """An argparse type: a whole number, 0 or more."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
+    """An argparse type: a whole number from 0 to ``MAX_WHOLE``."""
+    return whole_type(0)(text)
 
 
 def positive(text: str) -> int:
-    """An argparse type: a whole number, 1 or more."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
-    return value
+    """An argparse type: a whole number from 1 to ``MAX_WHOLE``."""
+    return whole_type(1)(text)
 
 
 def seconds(text: str) -> float:

@@ -12,12 +12,14 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from wfnb.cli_checks import existing_database, positive
+from wfnb.arguments import moment_type as moment
+from wfnb.arguments import whole_type
+from wfnb.cli_checks import existing_database
 from wfnb.exceptions import UnknownWorkflowError, WfnbUsageError
-from wfnb.suggest import did_you_mean, history_kind
+from wfnb.suggest import check_filter_names, did_you_mean, history_kind
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -40,15 +42,6 @@ _TABLE_COLUMNS = {
 _STAMP = {"history": "changed_at", "failures": "failed_at"}
 _NONE = "—"
 _WIDEST = 60
-
-
-def moment(text: str) -> datetime:
-    """An ISO date or datetime argument, as an aware datetime (naive means UTC)."""
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an ISO date or datetime: {text!r}") from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def add_log_commands(sub: Any, paths_help: str) -> None:
@@ -81,7 +74,9 @@ def add_log_commands(sub: Any, paths_help: str) -> None:
             p.add_argument("--code", help="the use case's error code")
         group = p.add_mutually_exclusive_group()
         group.add_argument(
-            "--limit", type=positive, help=f"print at most N rows (default {DEFAULT_LIMIT:,})"
+            "--limit",
+            type=whole_type(0),
+            help=f"print at most N rows (default {DEFAULT_LIMIT:,}; 0 prints every row, as --all)",
         )
         group.add_argument("--all", action="store_true", help="print every matching row")
         p.add_argument("--format", choices=["table", "csv", "json"], default="table")
@@ -108,9 +103,12 @@ def _check(args: argparse.Namespace, workflows: Callable[[], Any]) -> None:
             f"--since {args.since.isoformat()} is after --until {args.until.isoformat()}: "
             "no row can match"
         )
-    if args.workflow is not None:
+    step, status = args.step, getattr(args, "status", None)
+    if args.workflow is not None or step is not None or status is not None:
         known = workflows()
-        if known is not None and args.workflow not in known:
+        if known is not None:
+            check_filter_names(known, args.workflow, step, status)
+        if known is not None and args.workflow is not None and args.workflow not in known:
             hint = did_you_mean(args.workflow, known)
             raise UnknownWorkflowError(
                 f"unknown workflow {args.workflow!r}{hint} (loaded: {', '.join(sorted(known))})",
@@ -132,7 +130,7 @@ def _read(
         "step": args.step,
         **more,
     }
-    limit = None if args.all else (args.limit or DEFAULT_LIMIT)
+    limit = None if args.all or args.limit == 0 else (args.limit or DEFAULT_LIMIT)
     frame = reader(args.db, **filters, limit=limit, progress=False)  # newest first, counted
     return frame, int(frame.attrs.get("wfnb_total", len(frame)))
 
@@ -144,8 +142,11 @@ def _show(
     workflows: Callable[[], Any],
     more: dict[str, Any],
 ) -> int:
+    from wfnb.store.urls import require_history  # noqa: PLC0415
+
     _check(args, workflows)
     existing_database(args.db)
+    require_history(args.db)
     frame, total = _read(reader, args, more)
     if args.format == "json":
         print(frame.to_json(orient="records", date_format="iso", indent=2, force_ascii=False))

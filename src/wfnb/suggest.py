@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
-__all__ = ["did_you_mean", "history_kind"]
+from wfnb.exceptions import WfnbUsageError
+
+__all__ = ["check_filter_names", "did_you_mean", "history_kind"]
 
 
 def did_you_mean(name: str, known: Iterable[str]) -> str:
@@ -37,3 +40,28 @@ def history_kind(text: str) -> str:
             f"no history kind {text!r}{hint} (kinds: {', '.join(kinds)})"
         )
     return text
+
+
+def check_filter_names(
+    workflows: Mapping[str, Any], workflow: str | None, step: str | None, status: str | None
+) -> None:
+    """A misspelt ``--step`` or ``--status`` filter is WF400 with the closest names.
+
+    Checked against the named workflow, or every known workflow: a name no workflow has
+    can match no row, so "0 rows" would hide the typo.
+
+    Raises:
+        WfnbUsageError: no known workflow has that step key or status (WF400).
+    """
+    one = workflows.get(workflow) if workflow is not None else None
+    pool = [one] if one is not None else list(workflows.values())
+    if not pool:
+        return
+    where = f"workflow {workflow}" if one is not None else "the known workflows"
+    for option, value, names in (
+        ("--step", step, {s.key for wf in pool for s in wf.steps}),
+        ("--status", status, {st for wf in pool for st in wf.status_types}),
+    ):
+        if value is not None and value not in names:
+            hint = did_you_mean(value, names)
+            raise WfnbUsageError(f"{option} {value!r}: no such name in {where}{hint}")

@@ -59,6 +59,9 @@ ROW_KINDS = frozenset(
 )
 """Kinds that judge one history row (``fitness`` counts them); the others judge entities."""
 
+NO_ROWS = "no history rows to judge (fitness is undefined)"
+"""What the text says instead of a fitness number when no history row was replayed."""
+
 
 _FINDING = {
     "timer_overdue": ("timer overdue", "timers overdue"),
@@ -163,7 +166,11 @@ class ConformanceReport:
             if n == 0
             else f"{n:,} history row{'s' * (n != 1)} deviate{'s' * (n == 1)}"
         )
-        head = f"{deviate} (fitness {self.fitness:.4f} of {rows:,} row{'s' * (rows != 1)})"
+        head = (
+            f"{deviate} (fitness {self.fitness:.4f} of {rows:,} row{'s' * (rows != 1)})"
+            if rows
+            else NO_ROWS
+        )
         ents = self.entity_deviations
         if ents == 0:
             return head + "; no entity has findings"
@@ -180,7 +187,9 @@ class ConformanceReport:
         return [
             f"fitness {self.fitness:.4f}: {good:,} of {self.rows:,} history rows follow the "
             f"config in force when they were written ({self.row_deviations:,} rows do not: "
-            "undeclared moves, requesters not allowed, gaps, reruns, unknown configs)",
+            "undeclared moves, requesters not allowed, gaps, reruns, unknown configs)"
+            if self.rows
+            else NO_ROWS,
             f"{self._entity_findings():,} findings concern {self.entity_deviations:,} "
             "entities that are where the config says they should not be at the moment judged "
             "(a timer past due, a stale claim, a status that differs from its history); these "

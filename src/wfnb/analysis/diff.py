@@ -250,9 +250,15 @@ def diff(
 
     Raises:
         ConfigError: a file is not a readable workflow.
+        WfnbUsageError: ``old`` and ``new`` are two different workflows (other names).
         StoreError: with ``db``, the entity table cannot be read.
     """
     before, after = _load(old), _load(new)
+    if before.name != after.name:
+        raise WfnbUsageError(
+            f"these are two different workflows: {before.name} and {after.name} "
+            "(diff compares two versions of one workflow)"
+        )
     statuses = status_renames(before, after)
     steps = step_renames(before, after, statuses)
     changes = compare(before, translate(before, statuses, steps), after, statuses, steps)

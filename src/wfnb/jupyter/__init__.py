@@ -7,7 +7,31 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["load_ipython_extension"]
+__all__ = [
+    "EntityTimeline",
+    "FailureBrowser",
+    "StepRunner",
+    "WorkflowExplorer",
+    "load_ipython_extension",
+]
+
+_WIDGETS = {
+    "WorkflowExplorer": "wfnb.jupyter.explorer",
+    "EntityTimeline": "wfnb.jupyter.widgets",
+    "StepRunner": "wfnb.jupyter.widgets",
+    "FailureBrowser": "wfnb.jupyter.widgets",
+}
+"""The widgets, imported on first use: ``import wfnb.jupyter`` stays light (no ipywidgets)."""
+
+
+def __getattr__(name: str) -> Any:
+    """``wfnb.jupyter.FailureBrowser`` and the other widgets, imported when first asked for."""
+    module = _WIDGETS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'wfnb.jupyter' has no attribute {name!r}")
+    from importlib import import_module  # noqa: PLC0415
+
+    return getattr(import_module(module), name)
 
 
 def load_ipython_extension(ipython: Any) -> None:

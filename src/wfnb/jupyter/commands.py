@@ -6,12 +6,12 @@ import argparse
 import ast
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wfnb.exceptions import WfnbUsageError
 from wfnb.jupyter.parser import json_object
 from wfnb.spec import Workflows
+from wfnb.suggest import check_filter_names, did_you_mean
 
 if TYPE_CHECKING:
     from wfnb.jupyter.magics import WfnbMagics
@@ -43,8 +43,16 @@ def _help(magics: WfnbMagics, args: argparse.Namespace) -> str:
 
 @route("connect")
 def _connect(magics: WfnbMagics, args: argparse.Namespace) -> str:
+    from wfnb.store.urls import has_history  # noqa: PLC0415
+
     engine = magics.session.connect(args.url)
-    return f"connected to {engine.url.render_as_string(hide_password=True)}"
+    shown = f"connected to {engine.url.render_as_string(hide_password=True)}"
+    if not has_history(engine):  # accepted (an engine may install into it), said plainly
+        return (
+            f"{shown} (empty database: no history yet; history, failures and conformance "
+            "need a wfnb database)"
+        )
+    return shown
 
 
 @route("load")
@@ -65,7 +73,13 @@ def _validate(magics: WfnbMagics, args: argparse.Namespace) -> Any:
 @route("explain")
 def _explain(magics: WfnbMagics, args: argparse.Namespace) -> Any:
     session = magics.session
-    session.workflow(args.workflow)  # WF200 in one line for an unknown name
+    wf = session.workflow(args.workflow)  # WF200 in one line for an unknown name
+    if args.requester not in wf.requester_types:  # as graph and paths: a typo, not an answer
+        hint = did_you_mean(args.requester, wf.requester_types)
+        known = ", ".join(wf.requester_types)
+        raise WfnbUsageError(
+            f"{wf.name} has no requester type {args.requester!r}{hint} (known: {known})"
+        )
     explanation = session.workflow_engine().explain(
         args.workflow, args.entity, args.requester, step=args.step, tenant_id=args.tenant
     )
@@ -79,11 +93,16 @@ def _graph(magics: WfnbMagics, args: argparse.Namespace) -> Any:
     from wfnb.analysis import diagram  # noqa: PLC0415
 
     wf = magics.session.workflow(args.workflow)
+    window = [f"--{n}" for n in ("since", "until", "tenant") if getattr(args, n) is not None]
+    if window and not args.heat:
+        raise WfnbUsageError(f"{' and '.join(window)} choose the history of --heat: add --heat")
     highlight = None
     if args.heat:
         from wfnb.plots import edge_counts  # noqa: PLC0415
 
-        highlight = edge_counts(magics.session.engine, wf)
+        highlight = edge_counts(
+            magics.session.engine, wf, since=args.since, until=args.until, tenant_id=args.tenant
+        )
     return diagram(
         wf,
         highlight=highlight,
@@ -109,9 +128,7 @@ def _diff(magics: WfnbMagics, args: argparse.Namespace) -> Any:
     from wfnb.analysis import diff, diff_revisions  # noqa: PLC0415
 
     db = magics.session.engine if args.db else None
-    for path in filter(None, [args.old, args.new]):
-        if not Path(path).is_file():
-            raise WfnbUsageError(f"no such workflow file: {path}")
+    # a missing file is the loader's WF100, as on the command line
     if args.rev:
         if args.new is not None or len(args.rev) != 2:  # old and new
             raise WfnbUsageError("diff FILE --rev OLD --rev NEW: one file, two revisions")
@@ -128,11 +145,7 @@ def _limit(magics: WfnbMagics, args: argparse.Namespace) -> int | None:
     if args.all:
         return None
     if args.limit is not None:
-        if args.limit < 1:
-            raise WfnbUsageError(
-                f"--limit must be 1 or more (got {args.limit}); --all reads every row"
-            )
-        return int(args.limit)
+        return int(args.limit) or None  # 0: every row, as the row_limit option
     if magics.row_limit < 0:
         raise WfnbUsageError(
             f"WfnbMagics.row_limit must be 0 (every row) or more (got {magics.row_limit})"
@@ -143,6 +156,9 @@ def _limit(magics: WfnbMagics, args: argparse.Namespace) -> int | None:
 def _filters(magics: WfnbMagics, args: argparse.Namespace) -> dict[str, Any]:
     if args.workflow is not None:
         magics.session.workflow(args.workflow)  # WF200 for an unknown name
+    if magics.session.workflows is not None:  # a misspelt step or status: WF400, not 0 rows
+        status = getattr(args, "status", None)
+        check_filter_names(magics.session.workflows, args.workflow, args.step, status)
     return {
         "workflow": args.workflow,
         "entity_id": args.entity,
@@ -165,7 +181,7 @@ def _hinted(frame: Any) -> Any:
 def _history(magics: WfnbMagics, args: argparse.Namespace) -> Any:
     from wfnb import frames  # noqa: PLC0415
 
-    db = magics.session.engine
+    db = magics.session.history_engine()
     return _hinted(
         frames.history(
             db, **_filters(magics, args), kind=args.kind, status=args.status, progress=False
@@ -177,7 +193,7 @@ def _history(magics: WfnbMagics, args: argparse.Namespace) -> Any:
 def _failures(magics: WfnbMagics, args: argparse.Namespace) -> Any:
     from wfnb import frames  # noqa: PLC0415
 
-    db = magics.session.engine
+    db = magics.session.history_engine()
     return _hinted(frames.failures(db, **_filters(magics, args), code=args.code, progress=False))
 
 
@@ -188,7 +204,7 @@ def _conformance(magics: WfnbMagics, args: argparse.Namespace) -> Any:
     wfs = magics.session.require_workflows()
     if args.workflow is not None:
         wfs = Workflows({args.workflow: magics.session.workflow(args.workflow)})
-    return conformance(magics.session.engine, wfs, now=args.now)
+    return conformance(magics.session.history_engine(), wfs, now=args.now)
 
 
 @route("dryrun")

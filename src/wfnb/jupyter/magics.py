@@ -9,6 +9,7 @@ the user namespace by IPython itself.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shlex
 from typing import Any
 
@@ -16,6 +17,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from traitlets import CaselessStrEnum, Integer, TraitError, Unicode, validate
 
+from wfnb.arguments import MAX_WHOLE, parse_whole
 from wfnb.exceptions import ConfigError, WfnbError
 from wfnb.jupyter.audit import AuditRecord, capture, result_hash
 from wfnb.jupyter.commands import AUDITED, ROUTES, define_use_case
@@ -33,6 +35,23 @@ from wfnb.workflow_files import check_workflow_paths, empty_folders
 __all__ = ["WfnbMagics"]
 
 
+_ROW_LIMIT_RULE = f"a whole number from 0 to {MAX_WHOLE} (0 or a magic's --all: every row)"
+
+
+class _RowLimit(Integer):  # type: ignore[type-arg]  # traitlets' generics are loose
+    """``row_limit``: anything but a whole number is one WF400 line, not a bare trait error."""
+
+    def validate(self, obj: Any, value: Any) -> Any:
+        if isinstance(value, str):
+            with contextlib.suppress(ValueError):  # refused below, with the rule
+                value = parse_whole(value, 0)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TraitError(
+                f"WF400: WfnbMagics.row_limit must be {_ROW_LIMIT_RULE}, got {value!r}"
+            )
+        return super().validate(obj, value)
+
+
 @magics_class
 class WfnbMagics(Magics):
     """The wfnb magics; options are changeable with ``%config WfnbMagics.<option> = ...``."""
@@ -40,7 +59,7 @@ class WfnbMagics(Magics):
     database_url = Unicode(
         "", help="Database used when %wfnb connect was not called (a SQLAlchemy URL)."
     ).tag(config=True)
-    row_limit = Integer(
+    row_limit = _RowLimit(
         0, help="Most rows a magic returns in a DataFrame (0: every row; the display pages)."
     ).tag(config=True)
     diagram_direction = CaselessStrEnum(
@@ -58,11 +77,8 @@ class WfnbMagics(Magics):
     @validate("row_limit")
     def _non_negative_row_limit(self, proposal: Any) -> int:
         value = int(proposal["value"])
-        if value < 0:
-            raise TraitError(
-                f"WF400: WfnbMagics.row_limit must be 0 or more, got {value} "
-                "(0 or a magic's --all returns every row)"
-            )
+        if not 0 <= value <= MAX_WHOLE:
+            raise TraitError(f"WF400: WfnbMagics.row_limit must be {_ROW_LIMIT_RULE}, got {value}")
         return value
 
     @line_magic("wfnb")  # type: ignore[arg-type]  # IPython types the decorator loosely

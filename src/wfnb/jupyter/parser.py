@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, NoReturn
 
 from IPython.core.error import UsageError
 
+from wfnb.arguments import moment_type, whole_type
 from wfnb.suggest import did_you_mean, history_kind
 
 __all__ = [
@@ -148,9 +149,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("graph")
     p.add_argument("workflow")
     p.add_argument("--focus", help="only the statuses around this one")
-    p.add_argument("--depth", type=int, default=1, help="radius around --focus (default 1)")
+    p.add_argument(
+        "--depth", type=whole_type(0), default=1, help="radius around --focus (default 1)"
+    )
     p.add_argument("--requester", help="the graph this requester type sees")
     p.add_argument("--heat", action="store_true", help="overlay counts from history")
+    p.add_argument("--since", type=moment, help="--heat: history from this ISO date/datetime")
+    p.add_argument("--until", type=moment, help="--heat: history before this ISO date/datetime")
+    p.add_argument("--tenant", help="--heat: one tenant's history")
 
     p = add("paths")
     p.add_argument("workflow")
@@ -168,16 +174,21 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_data_commands(add: Any) -> None:
     """The analyst's and engineer's commands: history, failures, conformance, dryrun."""
     for name in ("history", "failures"):
-        p = add(name, "Newest first. --limit N (default: the row_limit option) or --all.")
+        p = add(
+            name,
+            "Newest first. --limit N (default: the row_limit option; 0 means every row) or --all.",
+        )
         p.add_argument("--workflow")
         p.add_argument("--entity", help="one entity's id")
         p.add_argument("--tenant")
         p.add_argument("--user", help="rows written by this user id")
-        p.add_argument("--since", type=moment, help="ISO date or datetime (from)")
-        p.add_argument("--until", type=moment, help="ISO date or datetime (before)")
+        p.add_argument("--since", type=moment, help="ISO date or datetime (from; naive = UTC)")
+        p.add_argument("--until", type=moment, help="ISO date or datetime (before; naive = UTC)")
         p.add_argument("--step", help="a step key")
         group = p.add_mutually_exclusive_group()
-        group.add_argument("--limit", type=positive_int, help="default: the row_limit option")
+        group.add_argument(
+            "--limit", type=positive_int, help="default: the row_limit option; 0: every row"
+        )
         group.add_argument("--all", action="store_true", help="every matching row")
         if name == "history":
             p.add_argument(
@@ -229,23 +240,17 @@ def check_window(args: argparse.Namespace) -> None:
 
 
 def positive_int(text: str) -> int:
-    """A count of rows: a whole number of 1 or more."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more (--all for every row), got {value}")
-    return value
+    """A count of rows: a whole number from 0 to ``MAX_WHOLE`` (0: every row, as --all)."""
+    return whole_type(0, hint=" (0 or --all for every row)")(text)
 
 
 def moment(text: str) -> datetime:
-    """An ISO date or datetime argument, as an aware datetime (naive means UTC)."""
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an ISO date or datetime: {text!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    """An ISO date or datetime argument, as an aware UTC datetime (naive means UTC).
+
+    Strict: ``T`` or a space between date and time, an offset needs a time and is
+    converted to UTC (the CLI parses the same way, :mod:`wfnb.arguments`).
+    """
+    return moment_type(text)
 
 
 def json_object(text: str) -> dict[str, Any]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wfnb.exceptions import UnknownWorkflowError, WfnbUsageError
@@ -75,13 +74,21 @@ class Session:
             return self.connect(self.db_url)
         return self._engine
 
+    def history_engine(self) -> sa.Engine:
+        """The connected database, once it has wfnb's history (WF300 "not a wfnb database")."""
+        from wfnb.store.urls import require_history  # noqa: PLC0415
+
+        engine = self.engine
+        require_history(engine)
+        return engine
+
     def load(self, paths: list[str]) -> Workflows:
-        """Load and validate workflows (raises ConfigError with every problem)."""
+        """Load and validate workflows (raises ConfigError with every problem).
+
+        A missing path is WF100 (the loader's "cannot read workflow"), as on the command line.
+        """
         from wfnb.validation import load_workflows  # noqa: PLC0415
 
-        missing = [p for p in paths if not Path(p).exists()]
-        if missing:
-            raise WfnbUsageError(f"no such file or folder: {', '.join(missing)}")
         self.workflows = load_workflows(paths)
         self.workflow_paths = list(paths)
         self._wfnb_engine = None

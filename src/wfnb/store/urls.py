@@ -16,7 +16,14 @@ import sqlalchemy as sa
 
 from wfnb.exceptions import StoreError, WfnbUsageError
 
-__all__ = ["parse_url", "require_database", "safe_url", "sqlite_file"]
+__all__ = [
+    "has_history",
+    "parse_url",
+    "require_database",
+    "require_history",
+    "safe_url",
+    "sqlite_file",
+]
 
 CONNECT_TIMEOUT_S = 10
 """How long the check waits for a PostgreSQL server (an unreachable host fails, never hangs)."""
@@ -122,3 +129,36 @@ def require_database(url: str | sa.URL) -> sa.URL:
     finally:
         engine.dispose()
     return parsed
+
+
+HISTORY_TABLE = "workflow_history"
+"""The table every wfnb database has once an engine was installed on it."""
+
+
+def has_history(db: str | sa.URL | sa.Engine) -> bool:
+    """Whether the database has wfnb's ``workflow_history`` table (read, nothing created).
+
+    Raises:
+        StoreError: the database cannot be read (WF300).
+    """
+    engine = db if isinstance(db, sa.Engine) else sa.create_engine(require_database(db))
+    try:
+        return sa.inspect(engine).has_table(HISTORY_TABLE)
+    except sa.exc.SQLAlchemyError as exc:
+        raise StoreError(f"cannot read the database {safe_url(engine.url)}: {exc}") from None
+    finally:
+        if engine is not db:
+            engine.dispose()
+
+
+def require_history(db: str | sa.URL | sa.Engine) -> None:
+    """Refuse a database without ``workflow_history`` before a command reads history.
+
+    Raises:
+        StoreError: ``WF300 not a wfnb database: no workflow_history table`` (or unreadable).
+    """
+    if not has_history(db):
+        raise StoreError(
+            f"not a wfnb database: no {HISTORY_TABLE} table "
+            "(an empty database, or one no wfnb engine was installed on)"
+        )

@@ -22,15 +22,16 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from importlib import import_module
 from typing import TYPE_CHECKING, Any, Literal, cast
 
-from wfnb.exceptions import WfnbError, WfnbUsageError
+from wfnb.exceptions import ConfigError, StoreError, WfnbError, WfnbUsageError
 from wfnb.logs import configure_logging
 from wfnb.timers.port import TimerRunner
 
 if TYPE_CHECKING:
+    from wfnb.spec import Workflow
     from wfnb.timers.durable import ProcrastinateQueue
 
 __all__ = [
@@ -39,30 +40,46 @@ __all__ = [
     "add_recovery_arguments",
     "add_undeclared_argument",
     "build_parser",
+    "cron_expression",
     "load_factory",
     "main",
     "recovery_options",
+    "require_entity_tables",
 ]
 
 RunnerFactory = Callable[["ProcrastinateQueue"], TimerRunner]
 
 
-def load_factory(spec: str) -> RunnerFactory:
+def load_factory(spec: str, option: str = "--runner") -> RunnerFactory:
     """Import ``module:attribute`` and check that it is callable.
+
+    ``option`` is the option the spec came from, named in the error.
 
     Raises:
         WfnbUsageError: The spec is malformed, the module or attribute is missing.
     """
     module_name, sep, attr = spec.partition(":")
     if not sep or not module_name or not attr:
-        raise WfnbUsageError(f"--runner {spec!r}: expected 'module:factory'", value=spec)
+        shape = "module:factory" if option == "--runner" else "module:function"
+        raise WfnbUsageError(f"{option} {spec!r}: expected '{shape}'", value=spec)
     try:
         target = getattr(import_module(module_name), attr)
     except (ImportError, AttributeError) as exc:
-        raise WfnbUsageError(f"--runner {spec!r}: {exc}", value=spec) from exc
+        raise WfnbUsageError(f"{option} {spec!r}: {exc}", value=spec) from exc
     if not callable(target):
-        raise WfnbUsageError(f"--runner {spec!r} is not callable", value=spec)
+        raise WfnbUsageError(f"{option} {spec!r} is not callable", value=spec)
     return cast(RunnerFactory, target)
+
+
+def cron_expression(text: str) -> str:
+    """An argparse type: a cron expression croniter accepts, or '' (recovery off)."""
+    from croniter import croniter  # type: ignore[import-untyped]  # noqa: PLC0415
+
+    if text.strip() and not croniter.is_valid(text):
+        raise argparse.ArgumentTypeError(
+            f"not a cron expression: {text!r} (e.g. '*/5 * * * *'; '' turns recovery off)"
+        )
+    return text
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -131,6 +148,7 @@ def add_recovery_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--recovery-cron",
+        type=cron_expression,
         default=None,
         help="run the recovery pass on this cron instead of the interval; '' disables recovery",
     )
@@ -174,14 +192,51 @@ def engine_factory(
         from wfnb.engine import Engine  # noqa: PLC0415  # the worker's only engine import
         from wfnb.validation import load_workflows  # noqa: PLC0415
 
-        engine = Engine(load_workflows(list(paths)), queue.db_url, queue=queue)
+        workflows = load_workflows(list(paths))
+        janitor_factory = load_factory(janitors, "--janitors") if janitors else None
+        require_entity_tables(workflows.values(), queue.db_url)  # before anything is created
+        engine = Engine(workflows, queue.db_url, queue=queue)
         engine.install(allow_undeclared_statuses=allow_undeclared_statuses)
-        if janitors:
-            for module, janitor in load_factory(janitors)().items():  # type: ignore[call-arg, attr-defined]
+        if janitor_factory is not None:
+            for module, janitor in janitor_factory().items():  # type: ignore[call-arg, attr-defined]
                 engine.register_janitor(module, janitor)
         return engine
 
     return build
+
+
+def require_entity_tables(workflows: Iterable[Workflow], db_url: str) -> None:
+    """Refuse to start when a workflow's entity table does not exist (WF112).
+
+    Without it every timer and every recovery pass would fail on a missing table.
+
+    Raises:
+        ConfigError: one WF112 problem per missing table.
+        StoreError: the database cannot be read (WF300).
+    """
+    import sqlalchemy as sa  # noqa: PLC0415
+
+    from wfnb.problems import Problem, Severity  # noqa: PLC0415
+
+    engine = sa.create_engine(db_url)
+    try:
+        inspector = sa.inspect(engine)
+        problems = []
+        for wf in workflows:
+            schema, _, table = wf.entity.table.rpartition(".")
+            if not inspector.has_table(table, schema=schema or None):
+                where = wf.source_file or f"<workflow {wf.name}>"
+                message = (
+                    f"table {wf.entity.table!r} does not exist: create the entity tables "
+                    "before starting the worker"
+                )
+                problems.append(Problem("WF112", Severity.ERROR, where, "/entity/table", message))
+    except sa.exc.SQLAlchemyError as exc:
+        raise StoreError(f"cannot read the database: {type(exc).__name__}: {exc}") from None
+    finally:
+        engine.dispose()
+    if problems:
+        raise ConfigError(problems)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -28,7 +28,7 @@ def test_the_recorded_configs_are_the_loaded_ones(ip: Shell, draft_invoice: str)
 
     invoice = draft_invoice
     with capture_output() as cap:
-        ip.shell.run_cell(f"%wfnb explain invoice {invoice} user")
+        ip.shell.run_cell(f"%wfnb explain invoice {invoice} admin")
     (output,) = [o for o in cap.outputs if AUDIT_MIME in o.metadata]
     expected = {n: w.config_hash for n, w in load_workflows([WORKFLOWS]).items()}
     assert output.metadata[AUDIT_MIME]["config_hashes"] == expected

@@ -50,7 +50,7 @@ def test_validate_uses_the_loaded_paths_and_a_connected_database(
         ("%wfnb frobnicate", "WF400"),
         ("%wfnb validate --bogus", "WF400"),
         ("%wfnb load", "WF400"),
-        ("%wfnb load /no/such/folder", "WF400"),
+        ("%wfnb load /no/such/folder", "WF100"),
         ("%wfnb validate", "WF400"),
         ("%wfnb connect notaurl://", "WF400"),
         ("%wfnb validate --db workflows", "WF400"),
@@ -194,7 +194,7 @@ def test_connect_to_postgresql_connects_once(ip: Shell, pg_url: str) -> None:
     "cell",
     [
         "%wfnb history --limit -1",
-        "%wfnb history --limit 0",
+        "%wfnb history --limit 99999999999999999999999",
         "%wfnb failures --limit -5",
         "%wfnb history --since 2026-10-02 --until 2026-10-01",
         "%wfnb failures --since 2026-10-02 --until 2026-10-01",

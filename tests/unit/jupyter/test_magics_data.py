@@ -92,7 +92,6 @@ def test_conformance_of_an_engine_written_history_is_clean(
         ("%wfnb dryrun user_registration x user --data '{oops'", "WF400"),
         ("%wfnb dryrun nope x user", "WF200"),
         ("%wfnb conformance nope", "WF200"),
-        ("%wfnb history --limit 0", "WF400"),
         ("%wfnb history --limit -1", "WF400"),
         ("%wfnb failures --limit 5 --all", "WF400"),
         ("%wfnb dryrun user_registration nobody user", "WF201"),
