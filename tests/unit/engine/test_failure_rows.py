@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 
 from tests.unit.engine.conftest import Build, rows
+from wfnb import frames
 from wfnb.engine import Engine
 from wfnb.timers import InMemoryQueue, VirtualClock
 
@@ -91,3 +92,19 @@ def test_a_timer_into_a_failure_status_records_code_and_message(build: Build) ->
     assert failures(engine) == [
         ("closed", "close", "close", "timer step 'close' moved it to failure status 'closed'")
     ]
+
+
+def test_a_timers_failure_is_not_the_arming_users(build: Build) -> None:
+    clock = VirtualClock(datetime(2026, 1, 1, 12, tzinfo=UTC))
+    queue = InMemoryQueue(clock)
+    engine, _ = build(
+        entities=1,
+        status="triaged",
+        failure_statuses=["failed", "closed"],
+        engine_kw={"queue": queue, "clock": clock},
+    )
+    engine.execute_step("ticket", "e0", "admin", step="resolve", user_id="u1")
+    queue.run_until(clock.now() + timedelta(days=8))
+    assert len(frames.failures(engine.db)) == 1
+    assert frames.failures(engine.db, user="u1").empty
+    assert sorted(frames.history(engine.db, user="u1").kind) == ["claimed", "initiated"]
