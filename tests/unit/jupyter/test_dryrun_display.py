@@ -89,4 +89,4 @@ def test_a_rejection_with_a_code_shows_the_code(world) -> None:  # type: ignore[
         db, wfs, "user_registration", user, "user", step="verify_email",
         use_cases={step.validation: missing_token},
     )  # fmt: skip
-    assert "why: WF208: a token is required" in dr._repr_html_()
+    assert "why: rejected (WF208): a token is required" in dr._repr_html_()
