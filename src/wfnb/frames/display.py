@@ -151,7 +151,7 @@ def _is_hash(column: str) -> bool:
 
 _USE_CASE_PATH = re.compile(r"'(?:[A-Za-z_][\w]*\.)*[A-Za-z_]\w*:([A-Za-z_]\w*)'")
 """A use case named by its path, ``'wfnb.examples.energy.datahub:register_user_at_hub'``."""
-_WRAP = "display:block;white-space:normal;overflow-wrap:anywhere;min-width:18em;max-width:40em"
+_WRAP = "display:block;white-space:normal;overflow-wrap:anywhere;min-width:12em;max-width:36em"
 """A message cell: wraps within a readable width, whatever the table's nowrap says."""
 
 
