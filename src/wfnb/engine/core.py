@@ -315,7 +315,15 @@ class Engine:
             correlation_id=ctx.correlation_id,
             kind=HistoryKind.TIMER,
         )
-        call = replace(call, expect=(job.status, job.entered_version))
+        # Exactly the envelope's context (an empty user stays empty, whatever call is
+        # running around this one); who armed the timer is kept for audit.
+        armed_by = job.envelope.get("armed_by")
+        call = replace(
+            call,
+            context=replace(call.context, user_id=ctx.user_id),
+            expect=(job.status, job.entered_version),
+            audit={"armed_by": armed_by} if armed_by else {},
+        )
         return run_step(self._rt, call, job.entity_id)
 
     def add_hook(self, hook: Hook) -> None:

@@ -85,6 +85,9 @@ class StepResult:
             f"{self.from_status}→{self.to_status}" if self.to_status else f"at {self.from_status}"
         )
         err = f" {self.error.code}" if self.error is not None else ""
+        code = self.metadata.get("code") if self.outcome is Outcome.REJECTED else None
+        if not err and isinstance(code, str) and code:  # a rejection's own code
+            err = f" ({code})"
         chain = f" +{len(self.chain)} chained" if self.chain else ""
         return (
             f"<StepResult {self.outcome.value}{err} {self.workflow}:{self.entity_id} "

@@ -45,6 +45,7 @@ __all__ = [
     "entity_tenant",
     "failure_code",
     "failure_error",
+    "failure_reason",
     "invoke",
     "load",
     "make_context",
@@ -84,6 +85,9 @@ class Call:
     kind: HistoryKind = HistoryKind.INITIATED
     started: float = field(default_factory=perf_counter)
     expect: tuple[str, int] | None = None  # a timer's (status, entered_version) precondition
+    audit: Mapping[str, Any] = field(default_factory=dict)
+    """What this call's history and failure rows record beside the use cases' metadata
+    (a timer's ``armed_by``: the user whose step armed it)."""
 
     @property
     def requester_type(self) -> str:
@@ -376,7 +380,7 @@ def history_row(  # noqa: PLR0917  # one positional per column group, as its cal
         "source": t.source,
         "config_hash": wf.config_hash,
         "config_rev": wf.config_rev,
-        "metadata": dict(t.metadata),
+        "metadata": {**call.audit, **t.metadata},
         "duration_ms": round(call.elapsed_ms(), 3),
         "changed_at": now,
         "entity_version": version,
@@ -388,6 +392,7 @@ def failure_row(
 ) -> dict[str, Any]:
     """The ``workflow_permanent_failure_log`` row of entering a failure status."""
     wf = call.workflow
+    code, message = failure_reason(t)
     return {
         "workflow": wf.name,
         "entity_table": wf.entity.table,
@@ -395,9 +400,42 @@ def failure_row(
         "tenant_id": tenant,
         "status": t.to_status,
         "step_key": t.step,
-        "error_code": t.failure_code,
-        "error_message": t.failure_message,
-        "metadata": dict(t.metadata),
+        "error_code": code,
+        "error_message": message,
+        "metadata": {**call.audit, **t.metadata},
         "correlation_id": call.context.correlation_id,
         "failed_at": now,
     }
+
+
+_MOVED_BY = {
+    HistoryKind.TIMER: "timer step",
+    HistoryKind.REJECTED: "rejection path of step",
+    HistoryKind.JANITOR: "janitor of step",
+    HistoryKind.RELEASED: "release of step",
+    HistoryKind.CLAIMED: "claim of step",
+}
+"""How a failure message names what moved the entity (otherwise: ``step``)."""
+
+
+def failure_reason(t: Transition) -> tuple[str, str]:
+    """The failure log's ``(error_code, error_message)`` of ``t``: never empty.
+
+    A ``Result.fail(permanent=True)`` carries its own code and message. A step that simply
+    leads into a failure status (a timer's expiry, an admin's "undeliverable", a
+    rejection path, an observation) is recorded under the use case's own ``code``
+    (``error_code`` or ``code`` in its metadata), else the step key (``observed`` for an
+    observation); the message says what moved the entity there and why (its ``reason``).
+    """
+    meta = t.metadata
+    own = meta.get("error_code") or meta.get("code")
+    code = t.failure_code or (str(own) if own else None) or t.step or t.kind.value
+    if t.failure_message:
+        return code[:_CODE_LIMIT], t.failure_message
+    if t.step is None:
+        what = f"observation by {t.source}" if t.source else "observation"
+    else:
+        what = f"{_MOVED_BY.get(t.kind, 'step')} {t.step!r}"
+    message = f"{what} moved it to failure status {t.to_status!r}"
+    reason = meta.get("reason") or meta.get("message")
+    return code[:_CODE_LIMIT], f"{message}: {reason}" if reason else message

@@ -8,7 +8,14 @@ and ``display_frame``:
 - a duration reads ``19 d 17 h`` (a ``Timedelta``, or ``duration_ms``);
 - a moment reads ``2026-10-01 14:03:12`` (UTC, said in the caption);
 - a hash or a git revision shows 12 characters, the full value on hover;
-- ``from_status``/``to_status`` become one ``transition`` column: ``created → draft``.
+- ``from_status``/``to_status`` become one ``transition`` column: ``created → draft``;
+- an ``error_message`` wraps, and names a use case by its function (``'register_user_at_hub'``),
+  the whole message (with the use case's module path) on hover.
+
+A plain ``pandas.DataFrame`` (a crosstab, a slice) shown after ``%load_ext wfnb`` keeps
+pandas' own table (``pandas_html``) in a box that scrolls sideways instead of being cut at
+the edge, and a cell pandas cuts (``display.max_colwidth``) ends in ``…`` with its whole
+text on hover.
 
 The display pages through ``itables`` (offline: its JavaScript is shipped in the wheel and
 embedded once per kernel); without ``itables`` it falls back to a static table of the first
@@ -20,6 +27,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from html import escape
@@ -40,6 +48,9 @@ __all__ = [
     "html_cells",
     "html_table",
     "limit_note",
+    "message_html",
+    "pandas_html",
+    "short_message",
     "text_cells",
 ]
 
@@ -138,9 +149,30 @@ def _is_hash(column: str) -> bool:
     return column.endswith(("_hash", "_rev")) or column in {"hash", "rev", "sha256"}
 
 
+_USE_CASE_PATH = re.compile(r"'(?:[A-Za-z_][\w]*\.)*[A-Za-z_]\w*:([A-Za-z_]\w*)'")
+"""A use case named by its path, ``'wfnb.examples.energy.datahub:register_user_at_hub'``."""
+_WRAP = "display:block;white-space:normal;overflow-wrap:anywhere;min-width:12em;max-width:36em"
+"""A message cell: wraps within a readable width, whatever the table's nowrap says."""
+
+
+def short_message(text: str) -> str:
+    """``text`` with every use case's ``'module.path:function'`` shortened to ``'function'``."""
+    return _USE_CASE_PATH.sub(r"'\1'", text)
+
+
+def message_html(text: str) -> str:
+    """An error message that wraps, use cases by function name, the whole text on hover."""
+    return f"<span title='{escape(text)}' style='{_WRAP}'>{escape(short_message(text))}</span>"
+
+
 def cell_html(value: Any, column: str = "") -> str:
-    """``cell_text`` escaped; a hash shows 12 characters, long JSON 80, the whole on hover."""
+    """``cell_text`` escaped; a hash shows 12 characters, long JSON 80, the whole on hover.
+
+    An ``error_message`` is ``message_html``: it wraps, a use case reads as its function.
+    """
     text = cell_text(value, column)
+    if column == "error_message" and isinstance(value, str) and value:
+        return message_html(value)
     if _is_hash(column) and len(text) > _SHORT and text != MISSING:
         return f"<span title='{escape(text)}'><code>{escape(text[:_SHORT])}</code></span>"
     if isinstance(value, dict | list) and len(text) > _LONG:
@@ -272,6 +304,57 @@ def frame_html(frame: pd.DataFrame, *, limit: int | None = None) -> str:
         return _static(head, caption)
     cells = html_cells(head)
     return pager_html(cells, caption, hidden=[c for c in _HIDDEN if c in cells.columns])
+
+
+_BOX = "overflow-x:auto;max-width:100%"
+"""A wide table scrolls sideways inside its own box, never cut at the output's edge."""
+_HOVER_ROWS = 5_000
+"""Up to this many rows, a cut cell carries its full text on hover; beyond, nothing is cut."""
+
+
+def _cut(value: Any, width: int) -> Any:
+    """A text longer than ``width`` as ``start…`` with the whole on hover (escaped HTML)."""
+    if isinstance(value, str):
+        if len(value) > width:
+            return f"<span title='{escape(value)}'>{escape(value[: width - 1])}…</span>"
+        return escape(value)
+    return value
+
+
+def _escaped(label: Any) -> Any:
+    return escape(label) if isinstance(label, str) else label
+
+
+def pandas_html(frame: pd.DataFrame) -> str:
+    """A plain DataFrame in a notebook: pandas' table, in a box that scrolls sideways.
+
+    pandas cuts text past ``display.max_colwidth`` with ``...`` and no way to read the
+    rest; here a cut cell ends in ``…`` and shows its whole text on hover. A ``Frame``
+    (or any subclass with its own display) keeps its own ``_repr_html_``.
+    """
+    own = getattr(type(frame), "_repr_html_", None)
+    if own is not None and own is not getattr(pd.DataFrame, "_repr_html_", None):
+        return str(own(frame))
+    width = pd.get_option("display.max_colwidth")
+    options = {
+        "notebook": True,
+        "max_rows": pd.get_option("display.max_rows"),
+        "max_cols": pd.get_option("display.max_columns"),
+        "show_dimensions": pd.get_option("display.show_dimensions"),
+    }
+    with pd.option_context("display.max_colwidth", None):
+        if width is None or len(frame) > _HOVER_ROWS or not frame.columns.is_unique:
+            table = frame.to_html(**options)  # nothing is cut: the box scrolls
+        else:
+            texts = frame.select_dtypes(include=["object", "string"]).columns
+            shown = frame.copy()
+            for column in texts:
+                shown[column] = shown[column].map(lambda v: _cut(v, int(width)))
+            shown = shown.rename(index=_escaped, columns=_escaped)
+            shown.index.names = [_escaped(n) for n in shown.index.names]
+            shown.columns.names = [_escaped(n) for n in shown.columns.names]
+            table = shown.to_html(escape=False, **options)
+    return f"<div class='wfnb-frame' style='{_BOX}'>{table}</div>"
 
 
 class Frame(pd.DataFrame):

@@ -35,10 +35,21 @@ def __getattr__(name: str) -> Any:
 
 
 def load_ipython_extension(ipython: Any) -> None:
-    """Register the wfnb magics (``%load_ext wfnb``)."""
+    """Register the wfnb magics (``%load_ext wfnb``) and the plain DataFrame display.
+
+    A plain ``pandas.DataFrame`` (a crosstab, a slice) then shows as ``pandas_html``: a
+    wide one scrolls inside its own box, a cut cell has its whole text on hover.
+    """
     try:
         from wfnb.jupyter.magics import WfnbMagics  # noqa: PLC0415
     except ImportError as exc:  # pragma: no cover - depends on the installed extras
         msg = "the notebook toolkit needs the jupyter extra: pip install 'wfnb[jupyter]'"
         raise ImportError(msg) from exc
     ipython.register_magics(WfnbMagics(shell=ipython))
+    formatter = getattr(getattr(ipython, "display_formatter", None), "formatters", {})
+    if "text/html" in formatter:
+        import pandas as pd  # noqa: PLC0415  # the notebook layer's display
+
+        from wfnb.frames.display import pandas_html  # noqa: PLC0415
+
+        formatter["text/html"].for_type(pd.DataFrame, pandas_html)

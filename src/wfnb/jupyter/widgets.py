@@ -18,7 +18,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from wfnb.exceptions import WfnbError
-from wfnb.frames.display import display_frame, html_table, text_cells
+from wfnb.frames.display import display_frame, html_cells, html_table, text_cells
 from wfnb.jupyter.oneline import ERROR as _ERROR
 from wfnb.jupyter.oneline import coded_line
 from wfnb.jupyter.oneline import shows_errors_in as _shows_errors_in
@@ -239,8 +239,8 @@ _PAGER: dict[str, Any] = {
             "targets": [i for i in range(len(_FAILURE_COLUMNS)) if i != _MESSAGE],
             "className": "dt-nowrap",
         },
-        {"targets": [_MESSAGE], "width": "22em"},
     ],
+    "allow_html": True,  # the cells are escaped HTML (html_cells): a message wraps, hovers
 }
 """The failure table's options, given again on every update (itables drops columnDefs)."""
 
@@ -293,7 +293,7 @@ class FailureBrowser(widgets.VBox):  # type: ignore[misc]
             f"<b>{n:,} failure{'s' * (n != 1)}</b> <span style='color:#555'>· newest first"
             " · times in UTC</span>"
         )
-        cells = text_cells(self.frame[_FAILURE_COLUMNS])
+        cells = html_cells(self.frame[_FAILURE_COLUMNS])
         self.table.update(cells, **_PAGER)
 
     def rows(self) -> list[list[str]]:

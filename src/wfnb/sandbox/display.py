@@ -10,6 +10,7 @@ from __future__ import annotations
 from html import escape
 from typing import TYPE_CHECKING, Any
 
+from wfnb.engine.results import Outcome
 from wfnb.frames.display import cell_html, cell_text, html_table
 
 if TYPE_CHECKING:
@@ -69,12 +70,20 @@ def _mistake(dr: DryRun) -> str | None:
 
 
 def _why(dr: DryRun) -> str | None:
-    """``dr.why``; a rejection whose use case gave a ``code`` shows it first."""
+    """``dr.why``; a rejection says so with its use case's ``code``, when it gave one.
+
+    ``rejected (reason_required): a reason is required for this step``.
+    """
     why = dr.why
-    code = dr.result.metadata.get("code") if dr.result.error is None else None
-    if why and isinstance(code, str) and code and not why.startswith(code):
-        return f"{code}: {why}"
-    return why
+    r = dr.result
+    last = r.chain[-1] if r.chain else r
+    rejection = next(
+        (x for x in (r, last) if x.error is None and x.outcome is Outcome.REJECTED), None
+    )
+    if not why or rejection is None:
+        return why
+    code = rejection.metadata.get("code")
+    return f"rejected ({code}): {why}" if isinstance(code, str) and code else f"rejected: {why}"
 
 
 def dry_run_html(dr: DryRun) -> str:

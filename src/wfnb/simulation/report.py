@@ -48,6 +48,16 @@ class Tally:
         self.count(result, failure_statuses=failure_statuses)
 
 
+def _counted(title: str, counts: dict[Any, int]) -> str:
+    """``title: none``, or the title and one ``name  count`` line per (tuple) key."""
+    if not counts:
+        return f"{title}: none"
+    names = {key: " ".join(key) for key in counts}
+    width = max(len(n) for n in names.values())
+    rows = [f"  {names[key]:<{width}}  {n:>6,}" for key, n in sorted(counts.items())]
+    return "\n".join([f"{title}:", *rows])
+
+
 @dataclass(frozen=True)
 class SimulationReport:
     """The result of ``simulate``: counts, time, and where the history went.
@@ -103,7 +113,16 @@ class SimulationReport:
         }
 
     def __str__(self) -> str:
-        return "\n".join(f"{k}: {v}" for k, v in self.summary().items())
+        """The summary as readable lines: a count per line, never a Python dict."""
+        lines: list[str] = []
+        for key, value in self.summary().items():
+            if key == "failures":
+                lines.append(_counted("failures (workflow, error code)", self.failures))
+            elif isinstance(value, dict):
+                lines.append(_counted(key, {(k,): n for k, n in value.items()}))
+            else:
+                lines.append(f"{key}: {value}")
+        return "\n".join(lines)
 
     def __repr__(self) -> str:
         return (

@@ -165,7 +165,11 @@ def select_history(
 
 
 def _failure_user(table: sa.Table) -> sa.ScalarSelect[Any]:
-    """The ``user_id`` of the history row the failing call wrote (same correlation id)."""
+    """The ``user_id`` of the history row the failing call wrote (same correlation id).
+
+    The row entering the failure status: a timer shares its arming call's correlation
+    id, and the arming user is not the one who failed it.
+    """
     h = HISTORY.alias("h")
     return (
         sa.select(h.c.user_id)
@@ -173,7 +177,9 @@ def _failure_user(table: sa.Table) -> sa.ScalarSelect[Any]:
             h.c.workflow == table.c.workflow,
             h.c.entity_id == table.c.entity_id,
             h.c.correlation_id == table.c.correlation_id,
+            h.c.to_status == table.c.status,
         )
+        .order_by(h.c.id.desc())
         .limit(1)
         .scalar_subquery()
     )

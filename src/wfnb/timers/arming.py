@@ -1,4 +1,9 @@
-"""Arming timers: the jobs an entry into a status schedules (the engine calls this after commit)."""
+"""Arming timers: the jobs an entry into a status schedules (the engine calls this after commit).
+
+A timer's step runs as its declared requester with no user: the envelope a job carries
+keeps the arming call's correlation id and tenant (lineage), empties ``user_id`` and keeps
+the arming user as ``armed_by`` (for audit: it lands in the timer's history metadata).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,10 @@ from typing import Any
 from wfnb.spec import Workflow, add_duration
 from wfnb.timers.port import JobQueue, TimerJob, require_envelope
 
-__all__ = ["arm_timers", "plan_timers"]
+__all__ = ["ARMED_BY", "arm_timers", "plan_timers", "timer_envelope"]
+
+ARMED_BY = "armed_by"
+"""The envelope key (and history metadata key) of the user whose step armed a timer."""
 
 logger = logging.getLogger("wfnb.timers")
 
@@ -50,10 +58,24 @@ def plan_timers(  # noqa: PLR0917  # mirrors arm_timers, the engine's positional
             status=status,
             entered_version=version,
             due_at=add_duration(entered_at, timer.after),
-            envelope=envelope,
+            envelope=timer_envelope(envelope, timer.requester_type),
         )
         for timer in timers
     ]
+
+
+def timer_envelope(envelope: Mapping[str, Any], requester_type: str) -> dict[str, Any]:
+    """The context a timer's step runs in: ``envelope`` as ``requester_type``, with no user.
+
+    The correlation id and tenant stay (lineage); the arming user moves to ``armed_by``.
+    Idempotent: an envelope already made by this function comes back unchanged.
+    """
+    out = dict(envelope)
+    if ARMED_BY not in out:
+        out[ARMED_BY] = out.get("user_id")
+    out["user_id"] = None
+    out["requester_type"] = requester_type
+    return out
 
 
 def arm_timers(  # noqa: PLR0917  # the engine calls it positionally (agreed contract)

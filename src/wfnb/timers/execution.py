@@ -1,17 +1,21 @@
 """Running one due job: the envelope check, the runner call and one structured log line.
 
 Both queues run jobs through ``run_job`` so a timer behaves (and logs) the same in a
-simulation and in the durable worker.
+simulation and in the durable worker. A job armed before timers ran without a user (its
+envelope still names the arming user) runs as ``timer_envelope`` makes it: no user,
+``armed_by`` kept.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from typing import Any
 
 from wfnb.exceptions import QueueError, WfnbError
 from wfnb.logs import log_timer
+from wfnb.timers.arming import ARMED_BY, timer_envelope
 from wfnb.timers.port import TimerJob, TimerRunner
 
 __all__ = ["log_line", "outcome_of", "run_job"]
@@ -61,6 +65,8 @@ def run_job(runner: TimerRunner | None, job: TimerJob, *, queue: str) -> object:
     }
     try:
         job.require_envelope()
+        if ARMED_BY not in job.envelope:  # armed by an older wfnb: the user moves to armed_by
+            job = replace(job, envelope=timer_envelope(job.envelope, job.requester_type))
         result = runner.run_timer(job)
     except Exception as exc:
         error = exc.code if isinstance(exc, WfnbError) else type(exc).__name__

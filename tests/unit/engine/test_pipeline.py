@@ -173,7 +173,7 @@ def test_entering_a_failure_status_by_a_step_writes_the_failure_log(build: Build
     engine, _ = build(entities=1, status="submitted")
     assert engine.execute_step("ticket", "e0", "admin").to_status == "failed"
     (log,) = rows(engine, "SELECT status, step_key, error_code FROM workflow_permanent_failure_log")
-    assert tuple(log) == ("failed", "abandon", None)
+    assert tuple(log) == ("failed", "abandon", "abandon")
 
 
 def test_wf200_unknown_workflow_raises(build: Build) -> None:

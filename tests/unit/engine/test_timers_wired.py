@@ -164,3 +164,57 @@ def test_recovery_rearms_timers_lost_between_commit_and_arming(db_url: str) -> N
         got = dict(conn.execute(sa.text("SELECT id, status FROM applications")).all())
     assert got == {"a1": "expired", "a2": "done"}
     engine.dispose()
+
+
+def _timer_rows(engine: Engine) -> list[tuple[str | None, str, object]]:
+    with engine.db.connect() as conn:
+        found = conn.execute(
+            sa.text(
+                "SELECT user_id, correlation_id, metadata FROM workflow_history "
+                "WHERE kind = 'timer' ORDER BY id"
+            )
+        )
+        return [tuple(r) for r in found]  # type: ignore[misc]
+
+
+def test_a_timer_runs_without_the_arming_user_who_is_kept_as_armed_by(setup) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    engine, queue, clock = setup
+    engine.created("application", "a1", correlation_id="c-0")
+    clock.advance(timedelta(days=1))
+    engine.execute_step("application", "a1", "user", step="park", user_id="admin:bob")
+    engine.execute_step(
+        "application", "a1", "user", step="resume", user_id="admin:bob", correlation_id="c-1"
+    )
+    (job, *_) = [j for j in queue.pending() if j.entered_version == 2]
+    assert (job.envelope["user_id"], job.envelope["armed_by"]) == (None, "admin:bob")
+    assert job.envelope["correlation_id"] == "c-1"
+    queue.run_until(START + timedelta(days=40))
+    rows = _timer_rows(engine)
+    assert rows
+    for user, correlation, metadata in rows:
+        meta = metadata if isinstance(metadata, dict) else json.loads(str(metadata))
+        assert user is None
+        assert correlation == "c-1"  # the lineage stays
+        assert meta["armed_by"] == "admin:bob"
+    from wfnb import frames
+
+    mine = frames.history(engine.db, user="admin:bob", newest_first=False)
+    assert mine.step_key.tolist() == ["park", "resume"]
+
+
+def test_a_job_armed_with_a_user_runs_without_it(setup) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    engine, queue, _clock = setup
+    engine.created("application", "a1", correlation_id="c-1")
+    job = min(queue.pending(), key=lambda j: j.due_at)
+    old = replace(job, envelope={**job.envelope, "user_id": "u7"})
+    del_armed = {k: v for k, v in old.envelope.items() if k != "armed_by"}
+    from wfnb.timers.execution import run_job
+
+    result = run_job(engine, replace(old, envelope=del_armed), queue="test")
+    assert getattr(result, "ok", False)
+    ((user, _, _),) = _timer_rows(engine)
+    assert user is None

@@ -109,7 +109,10 @@ def test_payments(conn: sa.Connection, make_ctx: MakeCtx) -> None:
     malformed = inv.validate_payment(ctx(-5))
     assert (malformed.kind, malformed.code) == (ResultKind.FAILED, "invalid_payment")
     partial = inv.validate_payment(ctx(4_000))
-    assert (partial.kind, partial.metadata) == (ResultKind.REJECTED, {"outstanding_cents": 6_000})
+    assert (partial.kind, dict(partial.metadata)) == (
+        ResultKind.REJECTED,
+        {"code": "partial_payment", "outstanding_cents": 6_000},
+    )
     inv.record_partial_payment(ctx(4_000))
     assert inv.validate_payment(ctx(6_000)).is_ok
     inv.record_payment(ctx(6_000))

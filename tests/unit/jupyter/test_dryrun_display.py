@@ -89,4 +89,14 @@ def test_a_rejection_with_a_code_shows_the_code(world) -> None:  # type: ignore[
         db, wfs, "user_registration", user, "user", step="verify_email",
         use_cases={step.validation: missing_token},
     )  # fmt: skip
-    assert "why: WF208: a token is required" in dr._repr_html_()
+    assert "why: rejected (WF208): a token is required" in dr._repr_html_()
+
+
+def test_load_ext_shows_plain_frames_in_a_scrolling_box(ip) -> None:  # type: ignore[no-untyped-def]
+    import pandas as pd
+
+    formatter = ip.shell.display_formatter.formatters["text/html"]
+    frame = pd.DataFrame({"detail": ["table says active, last history row says pending_hub"]})
+    out = formatter(frame)
+    assert "overflow-x:auto" in out
+    assert "title='table says active, last history row says pending_hub'" in out

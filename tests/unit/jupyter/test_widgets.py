@@ -184,3 +184,15 @@ def test_the_step_runner_says_an_unknown_entity_in_one_coded_line(world) -> None
     assert runner.output.value.count("WF201") == 1
     assert "None" not in runner.output.value
     assert "<table" not in runner.output.value
+
+
+def test_the_failure_browser_wraps_messages_and_names_use_cases_by_function(world) -> None:  # type: ignore[no-untyped-def]
+    from wfnb.frames.display import message_html
+
+    db, wfs, _ = world
+    fb = FailureBrowser(db, wfs)
+    (message,) = fb.frame["error_message"].tolist()
+    assert fb.table.df["error_message"].tolist() == [message_html(message)]
+    data = fb.table._dt_args["data_json"]
+    assert "<span title=" in data  # the browser gets the markup itself, not its escape
+    assert "&lt;span" not in data

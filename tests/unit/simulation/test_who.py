@@ -158,8 +158,14 @@ def test_naming_who_acts_leaves_what_happens_unchanged(tmp_path: Path) -> None:
     assert named.user_id.notna().sum() > 100
     without = named.drop(columns=["user_id", "metadata"])
     pd.testing.assert_frame_equal(without, anonymous.drop(columns=["user_id", "metadata"]))
-    dump = json.dumps  # metadata holds the recorded payloads: the same ones, too
+
+    def dump(meta: dict[str, object]) -> str:  # the recorded payloads: the same ones, too
+        return json.dumps({k: v for k, v in meta.items() if k != "armed_by"})  # a user
+
     assert named.metadata.map(dump).tolist() == anonymous.metadata.map(dump).tolist()
+    armed = named.metadata.map(lambda m: m.get("armed_by"))
+    assert armed.notna().any()  # a timer keeps who armed it, and runs as nobody
+    assert named.user_id[named.kind == "timer"].isna().all()
 
 
 def test_an_actor_template_naming_a_missing_field_is_a_usage_error() -> None:

@@ -39,7 +39,7 @@ def check_period_ended(ctx: StepContext) -> Result:
     """Validation: the period is over (its exclusive end date has come)."""
     end = _period_end(ctx)
     if ctx.now.date() < end:
-        return Result.reject(f"the period runs until {end.isoformat()}")
+        return Result.reject(f"the period runs until {end.isoformat()}", code="period_not_ended")
     return Result.ok()
 
 

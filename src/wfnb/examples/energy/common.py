@@ -42,7 +42,7 @@ def require_reason(ctx: StepContext) -> Result:
     """Validation: the caller must say why (``data["reason"]``); an audit rule for admins."""
     reason = text_field(ctx.data, "reason")
     if reason is None:
-        return Result.reject("a reason is required for this step")
+        return Result.reject("a reason is required for this step", code="reason_required")
     return Result.ok(reason=reason)
 
 
@@ -84,4 +84,4 @@ def forward(evidence: str) -> Result:
 
 def release(reason: str) -> Result:
     """Janitor verdict: nothing happened; put the entity back where the step started."""
-    return Result.reject(reason, decision="release")
+    return Result.reject(reason, code="claim_released", decision="release")

@@ -62,9 +62,11 @@ def iban_is_valid(iban: str) -> bool:
 def validate_invoice(ctx: StepContext) -> Result:
     """Validation: a positive amount and a payee IBAN with a valid checksum."""
     if int(ctx.entity["amount_cents"]) <= 0:
-        return Result.reject("an invoice needs a positive amount")
+        return Result.reject("an invoice needs a positive amount", code="amount_not_positive")
     if not iban_is_valid(str(ctx.entity["payee_iban"])):
-        return Result.reject(f"payee IBAN {ctx.entity['payee_iban']!r} is not valid")
+        return Result.reject(
+            f"payee IBAN {ctx.entity['payee_iban']!r} is not valid", code="invalid_iban"
+        )
     return Result.ok()
 
 
@@ -95,7 +97,7 @@ def check_recipient(ctx: StepContext) -> Result:
     """Validation: the customer has an e-mail address to send the invoice to."""
     email = ctx.entity.get("customer_email")
     if not isinstance(email, str) or not EMAIL_RE.match(email):
-        return Result.reject("the customer has no valid e-mail address")
+        return Result.reject("the customer has no valid e-mail address", code="no_recipient")
     return Result.ok()
 
 
@@ -140,7 +142,7 @@ def validate_payment(ctx: StepContext) -> Result:
         return Result.fail("invalid_payment", "amount_cents > 0 and a bank_reference needed")
     remaining = _outstanding(ctx) - payment[0]
     if remaining > 0:
-        return Result.reject("partial payment", outstanding_cents=remaining)
+        return Result.reject("partial payment", code="partial_payment", outstanding_cents=remaining)
     return Result.ok(overpaid_cents=-remaining)
 
 

@@ -73,7 +73,10 @@ def check_hub_reference(ctx: StepContext) -> Result:
     """Validation: the customer reference the hub gave (``data["hub_reference"]``)."""
     reference = text_field(ctx.data, "hub_reference")
     if reference is None or not _HUB_REFERENCE.match(reference):
-        return Result.reject("a data hub customer reference (e.g. DH-123456) is required")
+        return Result.reject(
+            "a data hub customer reference (e.g. DH-123456) is required",
+            code="hub_reference_required",
+        )
     return Result.ok()
 
 
@@ -117,11 +120,15 @@ def validate_profile(ctx: StepContext) -> Result:
     """Validation: only ``full_name`` and ``supply_point`` (an 18-digit EAN) may change."""
     unknown = set(ctx.data) - PROFILE_FIELDS
     if unknown or not ctx.data:
-        return Result.reject(f"only {sorted(PROFILE_FIELDS)} can be changed")
+        return Result.reject(
+            f"only {sorted(PROFILE_FIELDS)} can be changed", code="unknown_profile_field"
+        )
     if "full_name" in ctx.data and text_field(ctx.data, "full_name") is None:
-        return Result.reject("the name cannot be empty")
+        return Result.reject("the name cannot be empty", code="name_required")
     if "supply_point" in ctx.data and not _EAN.match(str(ctx.data["supply_point"])):
-        return Result.reject("a supply point is an 18-digit EAN starting with 859")
+        return Result.reject(
+            "a supply point is an 18-digit EAN starting with 859", code="invalid_supply_point"
+        )
     return Result.ok()
 
 

@@ -82,7 +82,7 @@ def check_email_token(ctx: StepContext) -> Result:
     """Validation: ``data["token"]`` must equal the token last mailed to the user."""
     token = text_field(ctx.data, "token")
     if token is None or token != ctx.entity.get("email_token"):
-        return Result.reject("the e-mail verification token does not match")
+        return Result.reject("the e-mail verification token does not match", code="token_mismatch")
     return Result.ok()
 
 
@@ -109,9 +109,9 @@ def validate_new_email(ctx: StepContext) -> Result:
     """Validation: ``data["email"]`` is an address, and a different one."""
     email = text_field(ctx.data, "email")
     if email is None or not EMAIL_RE.match(email):
-        return Result.reject("not an e-mail address")
+        return Result.reject("not an e-mail address", code="invalid_email")
     if email.lower() == str(ctx.entity.get("email", "")).lower():
-        return Result.reject("that is already the registered address")
+        return Result.reject("that is already the registered address", code="same_email")
     return Result.ok()
 
 
@@ -144,18 +144,21 @@ def validate_documents(ctx: StepContext) -> Result:
     documents = ctx.data.get("documents")
     problem = _document_problem(documents)
     if problem is not None:
-        return Result.reject(problem)
+        return Result.reject(problem, code="invalid_documents")
     assert isinstance(documents, Sequence)  # checked by _document_problem
     missing = REQUIRED_DOCUMENTS - {doc["kind"] for doc in documents}
     if missing:
-        return Result.reject(f"missing required documents: {', '.join(sorted(missing))}")
+        return Result.reject(
+            f"missing required documents: {', '.join(sorted(missing))}",
+            code="documents_missing",
+        )
     return Result.ok(documents=len(documents))
 
 
 def validate_documents_admin(ctx: StepContext) -> Result:
     """Validation for admins: well-formed documents; the originals were seen at the desk."""
     problem = _document_problem(ctx.data.get("documents"))
-    return Result.reject(problem) if problem else Result.ok()
+    return Result.reject(problem, code="invalid_documents") if problem else Result.ok()
 
 
 def store_documents(ctx: StepContext) -> Result:
@@ -199,7 +202,7 @@ def email_document_reminder(ctx: StepContext) -> Result:
 def check_info_request(ctx: StepContext) -> Result:
     """Validation: the admin must write the question (``data["question"]``)."""
     if text_field(ctx.data, "question") is None:
-        return Result.reject("a question for the member is required")
+        return Result.reject("a question for the member is required", code="question_required")
     return Result.ok()
 
 
@@ -214,7 +217,7 @@ def record_info_request(ctx: StepContext) -> Result:
 def validate_more_info(ctx: StepContext) -> Result:
     """Validation: the member's answer (``data["answer"]``) is not empty."""
     if text_field(ctx.data, "answer") is None:
-        return Result.reject("the answer is empty")
+        return Result.reject("the answer is empty", code="answer_required")
     return Result.ok()
 
 

@@ -78,7 +78,7 @@ def validate_allocation(ctx: StepContext) -> Result:
     """Validation: the allocation keys in ``data["members"]`` add up to 100 %."""
     keys = allocation_keys(ctx.data.get("members"))
     if isinstance(keys, str):
-        return Result.reject(keys)
+        return Result.reject(keys, code="invalid_allocation")
     return Result.ok(members=len(keys))
 
 
@@ -134,9 +134,11 @@ def check_start_date(ctx: StepContext) -> Result:
     try:
         start = _start_date(ctx)
     except ValueError:
-        return Result.reject(f"start_date {ctx.data.get('start_date')!r} is not a date")
+        return Result.reject(
+            f"start_date {ctx.data.get('start_date')!r} is not a date", code="invalid_start_date"
+        )
     if start > ctx.now.date():
-        return Result.reject(f"sharing starts on {start.isoformat()}")
+        return Result.reject(f"sharing starts on {start.isoformat()}", code="not_started")
     return Result.ok(start_date=start.isoformat())
 
 
