@@ -263,6 +263,14 @@ def call_use_case(fn: Any, ctx: Any, label: str) -> Result:
         raise use_case_error(
             label, RuntimeError("it tried to end the step's transaction through ctx.conn")
         )
+    if conn is not None and guard.transaction_failed(conn.wrapped):
+        raise use_case_error(
+            label,
+            RuntimeError(
+                "a statement of it failed and it carried on: the step's transaction is "
+                "aborted (run what may fail inside ctx.conn.begin_nested())"
+            ),
+        )
     return result
 
 
