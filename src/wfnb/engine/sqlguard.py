@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from functools import lru_cache
+from itertools import islice
 from typing import Any, cast
 
 from sqlparse import tokens as T  # noqa: N812  # sqlparse's own spelling
@@ -41,6 +42,9 @@ _MAYBE = re.compile(
 )
 """A cheap first look: only text holding one of these is tokenized ("reset" holds "set")."""
 _AMBIGUOUS = re.compile(r"\\['\"]")
+_LEXED = re.compile(r"['\"$`\[\\#]|--|/\*")
+"""What only a tokenizer reads right: quotes, dollar quotes, comments, brackets, ``#``."""
+_WORD = re.compile(r"(?<![\w$])[A-Za-z_][\w$]*")
 _ALWAYS = frozenset({"commit", "end", "abort", "begin", "discard", "attach", "detach"})
 _TRANSACTION_PREFIXES = ("transaction_", "default_transaction_")
 _WORDS = 4
@@ -57,6 +61,10 @@ def _word(ttype: object, value: str) -> str | None:
 
 def _statements(sql: str) -> Iterator[list[str]]:
     """The leading words of each statement of ``sql`` (comments and punctuation skipped)."""
+    if _LEXED.search(sql) is None:  # no quote, comment or dollar: ';' splits, words are words
+        for statement in sql.split(";"):
+            yield [m.group().lower() for m in islice(_WORD.finditer(statement), _WORDS)]
+        return
     words: list[str] = []
     for ttype, value in tokenize(sql.replace("#", "+")):
         if ttype in T.Punctuation and value == ";":

@@ -41,6 +41,8 @@ CONTROLS = [
     "/* /* */ ' */ COMMIT; --'",  # PostgreSQL nests comments: ambiguous, refused
     "SELECT E'\\''; SELECT '\\'; COMMIT; --'",  # E-strings and plain strings: ambiguous
     'SELECT "a\\"; COMMIT; --"',
+    " " * 300 + "COMMIT",  # no quote or comment: the fast path splits and reads words
+    "UPDATE t SET x = 1;\n\tcommit",
 ]
 NOT_CONTROLS = [
     "SELECT 'commit; rollback'",
