@@ -18,7 +18,9 @@ Where the lexer and a server may disagree on where a quote or comment ends (a ba
 before a quote, which only ``E''`` strings escape; a ``/*`` nested in a comment, which
 PostgreSQL nests), text holding any of the words above anywhere is refused whole: the
 guard fails closed. ``#`` (a comment to the lexer, an operator to PostgreSQL) is read as
-an operator. Results are cached by text: SQLAlchemy's statements repeat.
+an operator. Text with no quote, comment or dollar at all needs no lexer: it is split on
+``;`` and its words read directly. Results are cached by text: SQLAlchemy's statements
+repeat.
 """
 
 from __future__ import annotations
