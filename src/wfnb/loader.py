@@ -202,8 +202,15 @@ def _document(source: Source) -> tuple[Any, Problem | None]:
         except json.JSONDecodeError as exc:
             msg = f"not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
             return None, Problem("WF100", Severity.ERROR, source.file, "", msg)
-        except RecursionError:  # the parser recurses per level: far past MAX_FILE_DEPTH
-            return None, Problem("WF100", Severity.ERROR, source.file, "", _too_deep())
+        except (RecursionError, ValueError) as exc:
+            # the parser recurses per level (far past MAX_FILE_DEPTH); or a number of more
+            # digits than Python converts
+            msg = (
+                _too_deep()
+                if isinstance(exc, RecursionError)
+                else f"not a readable JSON document: {str(exc).split(';')[0]}"[:300]
+            )
+            return None, Problem("WF100", Severity.ERROR, source.file, "", msg)
     else:
         data = dict(source.data or {})
         if "__unreadable__" in data:

@@ -64,17 +64,18 @@ def parse_duration(value: str) -> timedelta | isodate.Duration:
     """
     try:
         parsed = isodate.parse_duration(value)
-    except (isodate.ISO8601Error, ValueError, TypeError) as exc:
+    except (isodate.ISO8601Error, ValueError, TypeError, OverflowError) as exc:
         raise PydanticCustomError(
             DURATION_ERROR,
             "malformed ISO-8601 duration '{value}'",
             {"value": value},
         ) from exc
-    zero = (
-        parsed.totimedelta(start=datetime(2000, 1, 1))
-        if isinstance(parsed, isodate.Duration)
-        else parsed
-    )
+    try:  # a duration that takes a moment past year 9999 can never be added to one
+        zero = (datetime(2000, 1, 1) + parsed) - datetime(2000, 1, 1)
+    except (OverflowError, ValueError) as exc:
+        raise PydanticCustomError(
+            DURATION_ERROR, "duration '{value}' is too long", {"value": value}
+        ) from exc
     if zero <= timedelta(0):
         raise PydanticCustomError(
             DURATION_ERROR, "duration '{value}' must be positive", {"value": value}

@@ -21,6 +21,7 @@ from wfnb.engine.transitions import (
     Transition,
     as_result,
     call_use_case,
+    check_events,
     failure_error,
     use_case_error,
 )
@@ -63,7 +64,7 @@ class Item:
         """Record a failure; whatever the entity's use cases emitted is dropped."""
         self.error, self.permanent = error, permanent
         if self.ctx is not None:
-            self.ctx.events.clear()
+            self.ctx.events = []  # a new list: the use case may have replaced it with junk
 
 
 def run_stage(
@@ -129,6 +130,8 @@ def _run_batch_call(conn: sa.Connection, fn: Any, name: str, items: Sequence[Ite
     savepoint = conn.begin_nested()
     try:
         results = _results(fn([it.ctx for it in items]), len(items))
+        for it in items:
+            check_events(it.ctx)
     except Exception as exc:  # noqa: BLE001  # a use case's bug becomes WF206 for its entities
         savepoint.rollback()
         abort = use_case_error(name, exc)

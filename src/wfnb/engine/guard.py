@@ -8,10 +8,13 @@ the transaction, which it refuses with ``UseCaseError`` (WF206):
 - ``commit()``, ``rollback()``, ``close()``, ``begin()``, ``invalidate()``, ``detach()``,
   the root transaction (``get_transaction()``), the DB-API connection (``connection``) and
   a change of isolation level;
-- textual SQL (``text()``, ``exec_driver_sql``, ``DDL``) holding a statement that ends a
-  transaction: ``COMMIT``, ``ROLLBACK``, ``END``, ``ABORT``, ``RELEASE``,
-  ``PREPARE TRANSACTION`` (any statement of a multi-statement string; quoted text and
-  dollar-quoted bodies are not looked into).
+- textual SQL (``text()``, ``exec_driver_sql``, ``DDL``) holding a statement that controls
+  the transaction or session: ``COMMIT``, ``ROLLBACK``, ``END``, ``ABORT``, ``RELEASE``,
+  ``PREPARE TRANSACTION``, ``SET SESSION CHARACTERISTICS``, ``ATTACH``... (any statement
+  of a multi-statement string, as tokenized by ``wfnb.engine.sqlguard``: quoted text,
+  comments and dollar-quoted bodies are not mistaken for statements);
+- in a dry-run, the engine (``ctx.conn.engine``): its other connections would reach the
+  sandbox's session past this proxy.
 
 Savepoints (``begin_nested()``) stay available: they end inside the step's transaction.
 After each use case the engine asks the driver, without a round trip, whether its
@@ -21,38 +24,35 @@ the step with WF206 too, as does a refusal the use case caught and ignored.
 
 from __future__ import annotations
 
-import re
+import weakref
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.sql.ddl import ExecutableDDLElement
 
+from wfnb.engine.sqlguard import transaction_control
 from wfnb.exceptions import UseCaseError
 
-__all__ = ["StepConnection", "guarded", "transaction_open"]
+__all__ = ["StepConnection", "guarded", "sandboxed", "transaction_failed", "transaction_open"]
 
-_MAYBE = re.compile(r"commit|rollback|abort|release|prepare|\bend\b", re.IGNORECASE)
-"""A cheap first look: only text holding one of these words is examined closely."""
-_QUOTED = re.compile(
-    r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\$([A-Za-z_][A-Za-z_0-9]*|)\$.*?\$\1\$", re.DOTALL
-)
-_ENDS = re.compile(
-    r"(?:^|;)\s*(?:(?:--[^\n]*(?:\n|$)|/\*.*?\*/)\s*)*"
-    r"(?:(?:commit|rollback|abort|release)\b|prepare\s+transaction\b"
-    r"|end\s*(?:(?:transaction|work)\b\s*)?(?:;|$))",
-    re.IGNORECASE | re.DOTALL,
-)
 _INFO_KEY = "wfnb_step_connection"
 _REFUSED = frozenset(
     {"begin", "close", "commit", "connection", "detach", "get_transaction", "invalidate"}
 )
 
 
+_SANDBOXES: weakref.WeakSet[sa.Engine] = weakref.WeakSet()
+"""Engines of sandboxes (``sandboxed``): their ``ctx.conn.engine`` is refused."""
+
+
 def ends_transaction(sql: str) -> bool:
-    """Whether ``sql`` holds a statement that ends the transaction (COMMIT, ROLLBACK...)."""
-    if _MAYBE.search(sql) is None:
-        return False
-    return _ENDS.search(_QUOTED.sub("''", sql)) is not None
+    """Whether ``sql`` holds a statement that controls the transaction (see ``sqlguard``)."""
+    return transaction_control(sql) is not None
+
+
+def sandboxed(engine: sa.Engine) -> None:
+    """Mark ``engine`` as a sandbox's: a use case's ``ctx.conn`` on it hides its engine."""
+    _SANDBOXES.add(engine)
 
 
 class StepConnection:
@@ -86,8 +86,8 @@ class StepConnection:
             sql = getattr(statement, "statement", "")
         elif hasattr(statement, "element") and isinstance(statement.element, sa.TextClause):
             sql = statement.element.text  # text(...).columns(...)
-        if isinstance(sql, str) and ends_transaction(sql):
-            raise self._refuse(f"SQL that ends the transaction: {sql.strip()[:60]!r}")
+        if isinstance(sql, str) and (found := transaction_control(sql)) is not None:
+            raise self._refuse(f"SQL that controls the transaction: {found!r}")
 
     def execute(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
         """``Connection.execute``; textual SQL that ends the transaction is refused."""
@@ -117,7 +117,7 @@ class StepConnection:
         return self
 
     def __getattr__(self, name: str) -> Any:
-        if name in _REFUSED:
+        if name in _REFUSED or (name == "engine" and self._conn.engine in _SANDBOXES):
             raise self._refuse(f"{name}")
         if name.startswith("_"):
             raise AttributeError(name)
@@ -151,3 +151,18 @@ def transaction_open(conn: sa.Connection) -> bool:
         return int(status) != 0
     in_transaction = getattr(raw, "in_transaction", None)
     return in_transaction is not False  # sqlite3; an unknown driver is trusted
+
+
+_INERROR = 3
+"""psycopg's ``TransactionStatus.INERROR``: a statement failed, the transaction is aborted."""
+
+
+def transaction_failed(conn: sa.Connection) -> bool:
+    """Whether a statement failed in the step's transaction and left it aborted (PostgreSQL).
+
+    A use case that swallows its own database error and carries on has lost the step's
+    transaction: nothing more can be written in it. (Asked without a round trip.)
+    """
+    info = getattr(conn.connection.dbapi_connection, "info", None)
+    status = getattr(info, "transaction_status", None)
+    return status is not None and int(status) == _INERROR

@@ -41,6 +41,7 @@ __all__ = [
     "as_result",
     "call_use_case",
     "check_call",
+    "check_events",
     "check_payload",
     "entity_tenant",
     "failure_code",
@@ -214,6 +215,8 @@ def as_result(out: Any) -> Result:
         raise TypeError(f"returned {type(out).__name__}, not a Result")
     if type(out.kind) is not ResultKind:
         raise TypeError(f"returned a Result of kind {out.kind!r}, not a ResultKind")
+    if not isinstance(out.metadata, Mapping):
+        raise TypeError(f"returned a Result whose metadata is {type(out.metadata).__name__}")
     for name in ("reason", "code", "message"):
         value = getattr(out, name)
         if value is not None and not isinstance(value, str):
@@ -246,6 +249,30 @@ def use_case_error(label: str, exc: BaseException) -> AbortStepError:
     return AbortStepError(error)
 
 
+def check_events(ctx: Any) -> None:
+    """TypeError unless ``ctx.events`` is still a list of (name, payload) pairs.
+
+    The engine reads it after the use case, to publish after the commit: a use case that
+    replaced it (``ctx.events = None``) fails its step before anything is committed.
+    """
+    if not isinstance(ctx, StepContext):
+        return
+    events: Any = ctx.events
+    if not isinstance(events, list):
+        raise TypeError(f"set ctx.events to {type(events).__name__}, not a list (use ctx.emit)")
+    for event in events:
+        if not (
+            isinstance(event, tuple)
+            and len(event) == 2
+            and isinstance(event[0], str)
+            and isinstance(event[1], Mapping)
+        ):
+            raise TypeError(
+                f"put {type(event).__name__} in ctx.events, not a (name, payload) pair "
+                "(use ctx.emit)"
+            )
+
+
 def call_use_case(fn: Any, ctx: Any, label: str) -> Result:
     """Run one use case; an exception or a bad return value becomes WF206 (``AbortStepError``).
 
@@ -259,6 +286,7 @@ def call_use_case(fn: Any, ctx: Any, label: str) -> Result:
     was_open = conn is not None and guard.transaction_open(conn.wrapped)
     try:
         result = as_result(fn(ctx))
+        check_events(ctx)
     except Exception as exc:  # a use case's bug becomes WF206, never a crash
         raise use_case_error(label, exc) from exc
     if conn is not None and (
@@ -266,6 +294,14 @@ def call_use_case(fn: Any, ctx: Any, label: str) -> Result:
     ):
         raise use_case_error(
             label, RuntimeError("it tried to end the step's transaction through ctx.conn")
+        )
+    if conn is not None and guard.transaction_failed(conn.wrapped):
+        raise use_case_error(
+            label,
+            RuntimeError(
+                "a statement of it failed and it carried on: the step's transaction is "
+                "aborted (run what may fail inside ctx.conn.begin_nested())"
+            ),
         )
     return result
 

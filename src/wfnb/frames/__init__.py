@@ -227,7 +227,11 @@ def entities(
     spec = wf.entity
     with connect(db, tenant_id) as conn, wrap_errors("entities"):
         table = queries.reflect_entity_table(conn, spec.table)  # may be schema-qualified
-        tenant = (spec.tenant_column, tenant_id) if spec.tenant_column and tenant_id else None
+        tenant = (
+            (spec.tenant_column, tenant_id)
+            if spec.tenant_column and tenant_id is not None
+            else None
+        )
         result = conn.execute(reads.select_entities(table, spec.status_column, status, tenant))
         frame = pd.DataFrame.from_records(list(result), columns=list(result.keys()))
     frame[spec.status_column] = pd.Categorical(

@@ -2,18 +2,19 @@
 
 SQLite: a private in-memory database with the source file ATTACHed read-only (``mode=ro``)
 as ``wfnb_src`` (and the databases the source engine attaches, read-only, under their own
-names); unqualified names find the in-memory shadows first, then the source.
+names); unqualified names find the in-memory shadows first, then the source. An
+authorizer refuses any later ATTACH or DETACH (the file attached again would be writable).
 PostgreSQL: one session whose outer transaction is never committed; every transaction
 the engine's store opens becomes a SAVEPOINT inside it, and closing the sandbox rolls the
 whole session back. After set-up every transaction of the session is READ ONLY, which
 PostgreSQL enforces on every table but temporary ones (the shadows): the source cannot
 be written, nor its sequences advanced, even by a use case that ends the transaction
-with a raw ``COMMIT``. See docs/adr/0061-sandbox-isolation.md and 0063.
+with a raw ``COMMIT``; and cursors refuse transaction control (``wfnb.engine.sqlguard``).
+See docs/adr/0061-sandbox-isolation.md and 0063.
 """
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -25,6 +26,8 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.pool import StaticPool
 
+from wfnb.engine.guard import sandboxed
+from wfnb.engine.sqlguard import transaction_control
 from wfnb.exceptions import WfnbUsageError
 from wfnb.store import configure_sqlite
 from wfnb.store.database import READONLY
@@ -36,14 +39,6 @@ SOURCE_SCHEMA = "wfnb_src"
 """The name the read-only source database is ATTACHed under (SQLite)."""
 _SAVEPOINT = "wfnb_sandbox"
 _READ_ONLY_SESSION = "RESET ALL; SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"
-_TRANSACTION_CONTROL = re.compile(
-    r"(?:^|;)\s*(?:COMMIT|END|ABORT|BEGIN|START\s+TRANSACTION|PREPARE\s+TRANSACTION"
-    r"|ROLLBACK(?!\s+(?:WORK\s+|TRANSACTION\s+)?TO\b)"
-    r"|SET\s+(?:SESSION\s+CHARACTERISTICS|TRANSACTION\b|(?:SESSION\s+)?(?:default_)?transaction_)"
-    r"|RESET\s+(?:ALL|(?:default_)?transaction_))",
-    re.IGNORECASE,
-)
-"""Statements that would end, start or re-open for writing the sandbox's transaction."""
 PLAIN = "wfnb_sandbox_plain"
 """Execution option: a sandbox-internal write that needs no savepoint of its own."""
 
@@ -112,6 +107,7 @@ def _sqlite(url: sa.URL, attached: Mapping[str, str]) -> Isolated:
         conn.execute("ATTACH DATABASE ? AS " + SOURCE_SCHEMA, (readonly,))
         for name, uri in others.items():
             conn.execute('ATTACH DATABASE ? AS "' + name.replace('"', '""') + '"', (uri,))
+        conn.set_authorizer(_no_attach)
         return conn
 
     with wrap_errors("open sandbox"):
@@ -120,6 +116,7 @@ def _sqlite(url: sa.URL, attached: Mapping[str, str]) -> Isolated:
         )
         event.listen(engine, "connect", _no_foreign_keys)
         engine.dispose()
+        sandboxed(engine)
 
     def unwind() -> None:
         raw = engine.raw_connection()
@@ -139,6 +136,18 @@ def _sqlite(url: sa.URL, attached: Mapping[str, str]) -> Isolated:
         unwind=unwind,
         aliases={"main": SOURCE_SCHEMA},
     )
+
+
+def _no_attach(action: int, _a: str | None, _b: str | None, _db: str | None, _t: Any) -> int:
+    """A SQLite authorizer: no ATTACH or DETACH once the sandbox's own attachments are made.
+
+    The sources are attached ``mode=ro``: SQLite refuses any write to them ("attempt to
+    write a readonly database", which the sandbox reads as "shadow this table"). The one
+    way past that is attaching the same file again, writable, under another name.
+    """
+    if action in (sqlite3.SQLITE_ATTACH, sqlite3.SQLITE_DETACH):
+        return sqlite3.SQLITE_DENY
+    return sqlite3.SQLITE_OK
 
 
 def _nothing() -> None:
@@ -169,10 +178,10 @@ def _savepoint_connection_class() -> type[Any]:
 
     def refuse(query: Any) -> None:
         text = query.decode(errors="replace") if isinstance(query, bytes) else query
-        if isinstance(text, str) and (found := _TRANSACTION_CONTROL.search(text)):
+        if isinstance(text, str) and (found := transaction_control(text, savepoints=True)):
             raise psycopg.ProgrammingError(
                 f"a sandbox refuses transaction control from a use case "
-                f"({found.group(0).strip(' ;')!r}): the dry-run's transaction is the engine's"
+                f"({found!r}): the dry-run's transaction is the engine's"
             )
 
     class GuardedCursor(psycopg.Cursor[Any]):
@@ -290,6 +299,7 @@ def _postgres(url: sa.URL) -> Isolated:
         try:
             engine = sa.create_engine(url, creator=lambda: raw, poolclass=StaticPool)
             event.listen(engine, "begin", _open_savepoint)
+            sandboxed(engine)
         except BaseException:
             raw.discard()
             raise

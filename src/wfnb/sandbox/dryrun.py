@@ -25,6 +25,7 @@ from wfnb.engine.results import Outcome, StepResult
 from wfnb.engine.usecases import Event
 from wfnb.exceptions import ConfigError, StoreError, UnknownWorkflowError, WfnbError
 from wfnb.problems import Problem, Severity
+from wfnb.sandbox import arguments
 from wfnb.sandbox.core import Sandbox
 from wfnb.sandbox.hosts import borrow
 from wfnb.spec import Workflow, Workflows
@@ -189,6 +190,7 @@ def dry_run(
     Raises:
         ConfigError: a dict ``step`` makes the workflow invalid (every problem listed).
     """
+    step, use_cases, tables = arguments.checked(wfs, workflow, step, use_cases, tables, tenant_id)
     workflows = dict(wfs.items()) if isinstance(wfs, Mapping) else {w.name: w for w in wfs}
     if workflow not in workflows:
         raise UnknownWorkflowError(

@@ -20,7 +20,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from wfnb.exceptions import StoreError
+from wfnb.exceptions import InvalidPayloadError, StoreError
 from wfnb.spec import EntitySpec
 from wfnb.store.direct import direct_select, watched
 from wfnb.store.tables import HISTORY, METADATA, PERMANENT_FAILURE_LOG
@@ -88,7 +88,17 @@ def reflect_entity_table(conn: sa.Connection, name: str) -> sa.Table:
 
 
 def set_tenant(conn: sa.Connection, tenant_id: str) -> None:
-    """PostgreSQL: ``set_config('app.tenant_id', :t, true)`` for this transaction only."""
+    """PostgreSQL: ``set_config('app.tenant_id', :t, true)`` for this transaction only.
+
+    Every tenant scope passes here: a tenant id that is not text, or holds a NUL character
+    (which PostgreSQL cannot take), is ``InvalidPayloadError`` (WF208) as for a step.
+    """
+    if not isinstance(tenant_id, str):
+        raise InvalidPayloadError(
+            f"tenant_id must be text, not {type(tenant_id).__name__}", field="tenant_id"
+        )
+    if "\x00" in tenant_id:
+        raise InvalidPayloadError("tenant_id holds a NUL character", field="tenant_id")
     conn.execute(sa.select(sa.func.set_config("app.tenant_id", tenant_id, True)))
 
 
