@@ -102,13 +102,15 @@ def log_step(result: StepResult, context: RequestContext | None, kind: str) -> N
     }
     _ENGINE_LOG.log(
         level,
-        "%s %s:%s %s %s->%s%s",
+        "%s %s:%s %s %s%s",
         result.outcome,
         result.workflow,
         result.entity_id,
         result.step or "-",
-        result.from_status,
-        result.to_status,
+        # no new status (it failed before one): "at draft", never "draft->None"
+        f"{result.from_status}->{result.to_status}"
+        if result.to_status is not None
+        else f"at {result.from_status}",
         f" {error.one_line()}" if error is not None else "",
         extra=fields,
     )
