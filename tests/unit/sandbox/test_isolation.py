@@ -2,10 +2,11 @@
 
 PostgreSQL runs a dry-run in a READ ONLY session (writable: the temporary shadows only),
 so a write to a table not shadowed fails instead of reaching the source (and its
-sequence), and the dry-run shadows that table and runs again (ADR 0064); shadow sequences continue from the source's; a raw ``COMMIT`` sent by a use
-case on ``ctx.conn`` writes nothing to the source, and the kept sandbox it poisoned is
-cleaned by the next reset. SQLite gets the same tests. Schema-qualified entity tables
-dry-run on both dialects.
+sequence), and the dry-run shadows that table and runs again (ADR 0064); shadow
+sequences continue from the source's; a raw ``COMMIT`` sent by a use case on
+``ctx.conn`` writes nothing to the source, and the kept sandbox it poisoned is cleaned
+by the next reset. SQLite gets the same tests. Schema-qualified entity tables dry-run on
+both dialects.
 """
 
 from __future__ import annotations
