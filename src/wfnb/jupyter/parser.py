@@ -205,6 +205,7 @@ def _add_data_commands(add: Any) -> None:
         metavar="T1,T2",
         help="module tables to copy into the sandbox whole (found by themselves if omitted)",
     )
+    p.add_argument("--now", type=moment, help="run the step at this moment (default: now)")
 
 
 def _table_names(text: str) -> tuple[str, ...]:

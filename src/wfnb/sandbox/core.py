@@ -256,6 +256,11 @@ class Sandbox:
         self._tenant_set = False  # rolled back (PostgreSQL; never set on SQLite)
         self.refused.clear()
 
+    def use_clock(self, clock: Clock) -> None:
+        """Run the current run on ``clock`` (an empty queue on it); the next reset drops it."""
+        self._clock.current = clock
+        self._queue.renew(self._clock)
+
     def include(
         self,
         workflow: str,

@@ -22,6 +22,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -37,6 +38,7 @@ from wfnb.sandbox.hosts import borrow
 from wfnb.spec import Workflow, Workflows
 from wfnb.store.shadow import typed_ids
 from wfnb.store.tables import HISTORY, PERMANENT_FAILURE_LOG
+from wfnb.timers import VirtualClock
 from wfnb.timers.port import TimerJob
 
 __all__ = ["DryRun", "dry_run"]
@@ -178,6 +180,7 @@ def dry_run(
     use_cases: Mapping[str, Callable[..., Any]] | None = None,
     tenant_id: str | None = None,
     tables: tuple[str, ...] = (),
+    now: datetime | None = None,
 ) -> DryRun:
     """Run one step in a throwaway sandbox and report what it would change.
 
@@ -191,7 +194,10 @@ def dry_run(
         data: the step's payload.
         use_cases: name → function, replacing named use cases for this run only.
         tenant_id: run as this tenant.
-        tables: module tables the use cases write (copied into the sandbox whole).
+        tables: module tables the use cases write (copied into the sandbox whole); the
+            ones not named are found and shadowed by the dry-run itself (ADR 0064).
+        now: the moment the step runs at (aware; history rows and timers use it);
+            default: the current time.
 
     Raises:
         ConfigError: a dict ``step`` makes the workflow invalid (every problem listed).
@@ -210,6 +216,8 @@ def dry_run(
     for _ in range(_ROUNDS):
         with _held_logs() as held, borrow(db, loaded, tables) as box:
             unsubscribe, events = _listen(box)
+            if now is not None:
+                box.use_clock(VirtualClock(now))
             try:
                 for name, fn in (use_cases or {}).items():
                     box.engine.use_cases.override(wf, name, fn)

@@ -4,13 +4,14 @@ The issue's line carried ``[SQL: INSERT INTO notifications ...] [parameters: (..
 'member2@example.org', ...)]``: a member's e-mail in a notebook's output. A use case's
 database error (WF206) now reads ``IntegrityError: <driver message> (writing table
 'notes')``; the statement stays on the chained exception. Also: ``%wfnb dryrun
---tables T1,T2`` reaches ``dry_run(tables=...)``.
+--tables T1,T2`` reaches ``dry_run(tables=...)``, and ``now=`` (``--now``) stamps the run.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -87,3 +88,17 @@ def test_a_failed_step_s_run_record_reads_at_its_status(
     lines = [r.getMessage() for r in caplog.records if r.name == "wfnb.engine"]
     assert any("ticket:a1 resolve at triaged WF206" in line for line in lines), lines
     assert not any("->None" in line for line in lines)
+
+
+def test_a_dry_run_at_a_given_moment_stamps_its_history_then(source: str) -> None:
+    """``now=``: a demo that ends on 2026-11-01 is dry-run then, not at the wall clock."""
+    then = datetime(2026, 11, 1, 9, 30, tzinfo=UTC)
+    dr = dry_run(
+        source, TENANTED_WFS, "ticket", "a1", "admin", step="resolve", tenant_id="acme", now=then
+    )
+    assert dr.result.outcome is Outcome.TRANSITIONED, dr.why
+    stamps = {h["changed_at"] for h in dr.history}
+    assert stamps
+    assert {s.replace(tzinfo=UTC) if s.tzinfo is None else s for s in stamps} == {then}
+    args = build_parser().parse_args(["dryrun", "t", "a1", "admin", "--now", "2026-11-01"])
+    assert args.now == datetime(2026, 11, 1, tzinfo=UTC)
