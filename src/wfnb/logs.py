@@ -102,13 +102,16 @@ def log_step(result: StepResult, context: RequestContext | None, kind: str) -> N
     }
     _ENGINE_LOG.log(
         level,
-        "%s %s:%s %s %s->%s%s",
+        "%s %s:%s %s %s%s",
         result.outcome,
         result.workflow,
         result.entity_id,
         result.step or "-",
-        result.from_status,
-        result.to_status,
+        # a failure that did not move the entity: "at draft", never "draft->None"
+        f"at {result.from_status}"
+        if result.to_status is None
+        or (result.outcome == "failed" and result.to_status == result.from_status)
+        else f"{result.from_status}->{result.to_status}",
         f" {error.one_line()}" if error is not None else "",
         extra=fields,
     )

@@ -32,6 +32,7 @@ from wfnb.exceptions import (
 )
 from wfnb.spec import Step, Workflow
 from wfnb.store import queries
+from wfnb.store.errors import describe_db_error
 from wfnb.store.tables import PERMANENT_FAILURE_LOG
 
 __all__ = [
@@ -243,8 +244,13 @@ _CODE_LIMIT = inputs.text_limit("error_code", PERMANENT_FAILURE_LOG)
 
 
 def use_case_error(label: str, exc: BaseException) -> AbortStepError:
-    """WF206 for an exception escaping use case ``label`` (chained as ``__cause__``)."""
-    error = UseCaseError(f"use case {label!r} raised {type(exc).__name__}: {exc}", use_case=label)
+    """WF206 for an exception escaping use case ``label`` (chained as ``__cause__``).
+
+    A database error is described without its SQL statement or bound parameters (they
+    may carry personal data): its class, the driver's message and the table it wrote;
+    the statement stays on the chained exception.
+    """
+    error = UseCaseError(f"use case {label!r} raised {describe_db_error(exc)}", use_case=label)
     error.__cause__ = exc
     return AbortStepError(error)
 

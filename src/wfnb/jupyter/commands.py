@@ -226,6 +226,8 @@ def _dryrun(magics: WfnbMagics, args: argparse.Namespace) -> Any:
         data=args.data,
         use_cases=dict(session.use_cases),
         tenant_id=args.tenant,
+        tables=args.tables,
+        now=args.now,
     )
     error = result.result.error
     if error is not None and error.code in _MISTAKES:

@@ -209,6 +209,22 @@ def _add_data_commands(add: Any) -> None:
     p.add_argument("--step", help="a step key, or a JSON object for a step not yet in the config")
     p.add_argument("--data", type=json_object, help="the payload, a JSON object")
     p.add_argument("--tenant")
+    p.add_argument(
+        "--tables",
+        type=_table_names,
+        default=(),
+        metavar="T1,T2",
+        help="module tables to copy into the sandbox whole (found by themselves if omitted)",
+    )
+    p.add_argument("--now", type=moment, help="run the step at this moment (default: now)")
+
+
+def _table_names(text: str) -> tuple[str, ...]:
+    """``--tables a,b``: the comma-separated table names, blanks dropped."""
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    if not names:
+        raise argparse.ArgumentTypeError("name at least one table: --tables T1,T2")
+    return names
 
 
 def command_help(parser: argparse.ArgumentParser, name: str | None) -> str:

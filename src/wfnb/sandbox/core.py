@@ -6,7 +6,9 @@ it, with the engine's tenant filter: a call copies only what its tenant may see 
 0063). An entity table's shadow accepts every status the workflows declare, even one the
 source's status constraint lacks yet (a prototype status; ``shadows.widened`` says which).
 Every other table is read through from the source, read-only; name module tables
-the use cases write in ``tables=`` to give them writable copies too.
+the use cases write in ``tables=`` to give them writable copies too. A write to a table
+without a shadow fails (the source is read-only) and is noted in ``Sandbox.refused``:
+``dry_run`` then shadows that table and runs again (ADR 0064).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import event
 
 from wfnb.engine import context as request_context
 from wfnb.engine import inputs
@@ -28,7 +31,7 @@ from wfnb.exceptions import ConfigError, WfnbError, WfnbUsageError
 from wfnb.sandbox.connection import PLAIN, Isolated, isolate
 from wfnb.sandbox.relay import ClockRelay, QueueRelay
 from wfnb.spec import EntitySpec, Workflow, Workflows
-from wfnb.store.errors import wrap_errors
+from wfnb.store.errors import refused_as_read_only, wrap_errors, written_table
 from wfnb.store.shadow import Shadows, typed_ids
 from wfnb.timers import InMemoryQueue, VirtualClock
 
@@ -128,6 +131,8 @@ class Sandbox:
     Attributes:
         engine: the ``Engine`` (use it as any other; it only ever writes the sandbox).
         shadows: the sandbox's writable tables and what was copied into them.
+        refused: unqualified tables a statement tried to write since the last reset that
+            have no shadow (the read-only source refused it); name them in ``tables=``.
     """
 
     def __init__(
@@ -181,9 +186,19 @@ class Sandbox:
             )
             self._tables_due = bool(self.tables)
             self._tenant_set = False  # may app.tenant_id be set in the open transaction?
+            self.refused: set[str] = set()
+            event.listen(self._iso.engine, "handle_error", self._note_refusal)
         except BaseException:
             self._iso.close()
             raise
+
+    def _note_refusal(self, context: sa.engine.ExceptionContext) -> None:
+        """A statement failed: note the table if it was a write the read-only source refused."""
+        if not refused_as_read_only(context.original_exception):
+            return
+        table = written_table(context.statement)
+        if table is not None and "." not in table and not self.shadows.shadowed(table):
+            self.refused.add(table)
 
     @property
     def db(self) -> sa.Engine:
@@ -239,6 +254,12 @@ class Sandbox:
         self._queue.renew(self._clock)
         self._tables_due = bool(self.tables)
         self._tenant_set = False  # rolled back (PostgreSQL; never set on SQLite)
+        self.refused.clear()
+
+    def use_clock(self, clock: Clock) -> None:
+        """Run the current run on ``clock`` (an empty queue on it); the next reset drops it."""
+        self._clock.current = clock
+        self._queue.renew(self._clock)
 
     def include(
         self,

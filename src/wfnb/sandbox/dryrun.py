@@ -9,13 +9,20 @@ prototypes of ``use_cases=`` resolving). A status the source table does not acce
 be dry-run (the sandbox's table takes it): ``DryRun.problems`` then carries a WF112
 warning with the migration the real table needs. The database refusing anything inside
 the sandbox is a failed ``DryRun`` (its error, WF300, one line), never a raised error.
+A table the use cases write is shadowed without being named in ``tables=``: a write the
+read-only source refuses makes the dry-run shadow that table (its rows copied) and run
+again from the start, and later dry-runs shadow it from the outset (ADR 0064).
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping
+import logging
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,12 +32,13 @@ from wfnb.engine.results import Outcome, StepResult
 from wfnb.engine.usecases import Event
 from wfnb.exceptions import ConfigError, StoreError, UnknownWorkflowError, WfnbError
 from wfnb.problems import Problem, Severity
-from wfnb.sandbox import arguments
+from wfnb.sandbox import arguments, hosts
 from wfnb.sandbox.core import Sandbox
 from wfnb.sandbox.hosts import borrow
 from wfnb.spec import Workflow, Workflows
 from wfnb.store.shadow import typed_ids
 from wfnb.store.tables import HISTORY, PERMANENT_FAILURE_LOG
+from wfnb.timers import VirtualClock
 from wfnb.timers.port import TimerJob
 
 __all__ = ["DryRun", "dry_run"]
@@ -172,6 +180,7 @@ def dry_run(
     use_cases: Mapping[str, Callable[..., Any]] | None = None,
     tenant_id: str | None = None,
     tables: tuple[str, ...] = (),
+    now: datetime | None = None,
 ) -> DryRun:
     """Run one step in a throwaway sandbox and report what it would change.
 
@@ -185,7 +194,10 @@ def dry_run(
         data: the step's payload.
         use_cases: name → function, replacing named use cases for this run only.
         tenant_id: run as this tenant.
-        tables: module tables the use cases write (copied into the sandbox whole).
+        tables: module tables the use cases write (copied into the sandbox whole); the
+            ones not named are found and shadowed by the dry-run itself (ADR 0064).
+        now: the moment the step runs at (aware; history rows and timers use it);
+            default: the current time.
 
     Raises:
         ConfigError: a dict ``step`` makes the workflow invalid (every problem listed).
@@ -201,25 +213,62 @@ def dry_run(
         workflows[workflow] = _with_step(workflows[workflow], step, use_cases or {})
         step = str(step["key"])
     wf = workflows[workflow]
-    with borrow(db, Workflows(workflows), tables) as box:
-        unsubscribe, events = _listen(box)
-        try:
-            for name, fn in (use_cases or {}).items():
-                box.engine.use_cases.override(wf, name, fn)
-            return _run(
-                box,
-                wf,
-                entity_id,
-                requester_type,
-                step=step,
-                data=data,
-                tenant_id=tenant_id,
-                events=events,
-            )
-        finally:
-            unsubscribe()
-            for name in use_cases or {}:
-                box.engine.use_cases.override(wf, name, None)
+    loaded = Workflows(workflows)
+    for _ in range(_ROUNDS):
+        with _held_logs() as held, borrow(db, loaded, tables) as box:
+            unsubscribe, events = _listen(box)
+            if now is not None:
+                box.use_clock(VirtualClock(now))
+            try:
+                for name, fn in (use_cases or {}).items():
+                    box.engine.use_cases.override(wf, name, fn)
+                run = _run(
+                    box,
+                    wf,
+                    entity_id,
+                    requester_type,
+                    step=step,
+                    data=data,
+                    tenant_id=tenant_id,
+                    events=events,
+                )
+            finally:
+                unsubscribe()
+                for name in use_cases or {}:
+                    box.engine.use_cases.override(wf, name, None)
+            refused = set(box.refused)
+        if not refused:
+            break
+        hosts.learn(db, loaded, refused)  # shadow them, then run again from the start
+    for record in held:  # only the last run's run records: an earlier one did not count
+        _ENGINE_LOG.handle(record)
+    return run
+
+
+_ENGINE_LOG = logging.getLogger("wfnb.engine")
+
+
+@contextmanager
+def _held_logs() -> Iterator[list[logging.LogRecord]]:
+    """Hold back this thread's engine log records for the block (a run may be repeated)."""
+    held: list[logging.LogRecord] = []
+    me = threading.get_ident()
+
+    def hold(record: logging.LogRecord) -> bool:
+        if record.thread != me:
+            return True
+        held.append(record)
+        return False
+
+    _ENGINE_LOG.addFilter(hold)
+    try:
+        yield held
+    finally:
+        _ENGINE_LOG.removeFilter(hold)
+
+
+_ROUNDS = 8
+"""Runs of one dry-run at most: each may find one more table its use cases write."""
 
 
 def _listen(box: Sandbox) -> tuple[Callable[[], None], list[Event]]:

@@ -5,7 +5,9 @@ copies; ``borrow`` hands it out to one caller at a time and resets it afterwards
 write rolled back or cleared, a fresh clock and queue), so each dry-run starts from the
 source as it is now. At most ``MAX_KEPT`` are kept; the least recently used is closed.
 A sandbox whose reset fails (a use case left its session in a state a reset cannot
-undo) is closed and forgotten: the next dry-run builds a fresh one.
+undo) is closed and forgotten: the next dry-run builds a fresh one. Tables a dry-run
+found its use cases writing (``learn``) are shadowed in every later sandbox of that
+source and those workflows, as if named in ``tables=`` (ADR 0064).
 """
 
 from __future__ import annotations
@@ -23,18 +25,40 @@ import sqlalchemy as sa
 from wfnb.sandbox.core import Sandbox
 from wfnb.spec import Workflows
 
-__all__ = ["MAX_KEPT", "borrow", "close_all"]
+__all__ = ["MAX_KEPT", "borrow", "close_all", "learn"]
 
 MAX_KEPT = 4
 Key = tuple[str, tuple[tuple[str, str], ...], tuple[str, ...]]
 
 _kept: OrderedDict[Key, tuple[Sandbox, threading.Lock]] = OrderedDict()
+_learned: dict[tuple[str, tuple[tuple[str, str], ...]], frozenset[str]] = {}
 _lock = threading.Lock()
 
 
 def _key(db: sa.Engine | str | sa.URL, wfs: Workflows, tables: tuple[str, ...]) -> Key:
     hashes = tuple(sorted((name, wf.config_hash) for name, wf in wfs.items()))
-    return _source(db) if isinstance(db, str) else _rendered(db), hashes, tables
+    source = _source(db) if isinstance(db, str) else _rendered(db)
+    learned = _learned.get((source, hashes), frozenset())
+    extra = tuple(sorted(t for t in learned if t not in tables))
+    return source, hashes, (*tables, *extra)
+
+
+def learn(db: sa.Engine | str | sa.URL, wfs: Workflows, tables: set[str]) -> None:
+    """Shadow ``tables`` (ones the use cases write) in every later sandbox of ``db``, ``wfs``.
+
+    The kept sandboxes of that source and workflows are closed: the next ``borrow``
+    builds one with the tables shadowed.
+    """
+    source, hashes, _ = _key(db, wfs, ())
+    with _lock:
+        _learned[source, hashes] = _learned.get((source, hashes), frozenset()) | tables
+        stale = [k for k in _kept if k[:2] == (source, hashes)]
+    for key in stale:
+        with _lock:
+            found = _kept.get(key)
+        if found is not None:
+            with found[1]:
+                _evict(key, found[0])
 
 
 @lru_cache(maxsize=64)
@@ -96,6 +120,7 @@ def close_all() -> None:
     with _lock:
         boxes = list(_kept.values())
         _kept.clear()
+        _learned.clear()
     for box, lock in boxes:
         with lock:
             box.close()

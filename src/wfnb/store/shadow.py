@@ -485,6 +485,10 @@ class Shadows:
         target = self.shadow(name)
         return int(conn.execute(sa.select(sa.func.max(target.c.id))).scalar() or 0)
 
+    def shadowed(self, name: str) -> bool:
+        """Whether table ``name`` has a shadow (unqualified names find it first)."""
+        return name in self._tables
+
     def shadow(self, name: str) -> sa.Table:
         """The shadow table ``name`` (it must exist)."""
         return self._tables[name][1]

@@ -2,10 +2,11 @@
 
 PostgreSQL runs a dry-run in a READ ONLY session (writable: the temporary shadows only),
 so a write to a table not shadowed fails instead of reaching the source (and its
-sequence); shadow sequences continue from the source's; a raw ``COMMIT`` sent by a use
-case on ``ctx.conn`` writes nothing to the source, and the kept sandbox it poisoned is
-cleaned by the next reset. SQLite gets the same tests. Schema-qualified entity tables
-dry-run on both dialects.
+sequence), and the dry-run shadows that table and runs again (ADR 0064); shadow
+sequences continue from the source's; a raw ``COMMIT`` sent by a use case on
+``ctx.conn`` writes nothing to the source, and the kept sandbox it poisoned is cleaned
+by the next reset. SQLite gets the same tests. Schema-qualified entity tables dry-run on
+both dialects.
 """
 
 from __future__ import annotations
@@ -105,11 +106,34 @@ def test_a_shadow_sequence_continues_from_the_source(source: str) -> None:
     assert checksum(source) == before
 
 
-def test_a_write_to_a_table_not_shadowed_fails_and_changes_nothing(source: str) -> None:
-    """Without ``tables=`` the source's table is the one written: refused on both dialects."""
+def test_a_write_to_a_table_not_shadowed_is_shadowed_and_changes_nothing(source: str) -> None:
+    """Without ``tables=`` the dry-run shadows the table its use case writes (ADR 0064).
+
+    The first write is refused by the read-only source; the dry-run shadows ``notes``
+    (rows copied, sequence following the source's) and runs again: note 4, every time.
+    """
+    ids: list[int] = []
 
     def act(ctx: StepContext) -> Result:
-        _note(ctx)
+        ids.append(_note(ctx))
+        return Result.ok()
+
+    before = checksum(source)
+    for _ in range(2):
+        dr = _run(source, act)
+        assert dr.result.outcome is Outcome.TRANSITIONED, dr.why
+    assert ids == [4, 4]
+    assert checksum(source) == before  # rows and (PostgreSQL) the notes sequence
+
+
+def test_a_write_to_the_source_table_by_its_qualified_name_fails_and_changes_nothing(
+    source: str,
+) -> None:
+    """A use case naming the source's own table past the shadow: refused on both dialects."""
+    target = _source_table(source, "notes")
+
+    def act(ctx: StepContext) -> Result:
+        ctx.conn.execute(sa.text(f"INSERT INTO {target} (entity_id, body) VALUES ('x', 'y')"))
         return Result.ok()
 
     before = checksum(source)
@@ -379,9 +403,9 @@ def test_dry_run_of_send_with_the_notifications_table(energy_engine: Engine) -> 
             url, energy_engine.workflows, "invoice", invoice, "admin", step="send",
             tenant_id="community_a",
         )  # fmt: skip
-        assert unshadowed.result.outcome is Outcome.FAILED
-        assert unshadowed.why is not None
-        assert "read" in unshadowed.why
+        # without tables=: the dry-run shadows notifications by itself (ADR 0064)
+        assert unshadowed.result.outcome is Outcome.TRANSITIONED, unshadowed.why
+        assert unshadowed.changes["status"] == ("approved", "sent")
     finally:
         wfnb.sandbox.hosts.close_all()
     assert checksum(db) == before
