@@ -117,7 +117,7 @@ with sa.create_engine(DB).connect() as conn:
         sa.text("SELECT entity_id FROM wfnb_demo_manifest WHERE kind = 'manual_update'")
     ).scalars()
     assert set(manifest) == set(planted["entity_id"])  # found exactly what was planted
-"found every planted manual UPDATE, and nothing else"
+print("found every planted manual UPDATE, and nothing else")
 
 # %% [markdown]
 # ## 4. Drill in: one entity's timeline, and the failure browser

@@ -68,8 +68,8 @@ try:
     wfnb.dry_run(DB, wfs, "invoice", large.id, "admin", step=bad,
                  use_cases={"check_collectable": check_collectable})
 except wfnb.ConfigError as exc:
-    problems = [(p.code, p.pointer, p.message) for p in exc.problems]
-problems
+    for p in exc.problems:
+        print(f"{p.code} at {p.pointer}: {p.message}")
 
 # %% [markdown]
 # Fixed: collection is a write-off, so it targets `written_off`, and like the existing
@@ -85,7 +85,9 @@ dr
 # %%
 assert dr.result.to_status == "written_off"
 assert dr.after["written_off_reason"] == reason["reason"]
-{column: change for column, change in dr.changes.items() if column != "version"}
+for column, (old, new) in dr.changes.items():
+    if column != "version":
+        print(f"{column}: {old or '—'} → {new}")
 
 # %% [markdown]
 # The smallest overdue invoice takes the rejection path instead (the validation said no),
@@ -149,7 +151,8 @@ wfnb.diagram(wfnb.Workflow.model_validate(proto))
 prototype = {"check_collectable": check_collectable}
 report = wfnb.validate(proto, db=DB, use_cases=prototype)
 assert [p.code for p in report.problems] == ["WF112"]
-[(p.code, p.pointer, p.message) for p in report.problems]
+for p in report.problems:
+    print(f"{p.code} at {p.pointer}: {p.message}")
 
 # %% [markdown]
 # The sandbox is where a status is tried before that migration: its copy of `invoices`
@@ -164,7 +167,8 @@ into
 
 # %%
 assert into.result.to_status == "in_collection"
-[(p.code, p.message) for p in into.problems]
+for p in into.problems:
+    print(f"{p.code}: {p.message}")
 
 # %% [markdown]
 # And a way out. A dry-run starts from the database as it is, where no invoice is
@@ -180,7 +184,9 @@ with wfnb.sandbox(DB, with_status, use_cases=prototype) as sb:
     ]
     row = sb.rows("invoices", {"id": large.id})[0]
 assert [r.to_status for r in steps] == ["in_collection", "written_off"]
-[(r.step, r.from_status, r.to_status) for r in steps], row["written_off_reason"]
+for r in steps:
+    print(f"{r.step}: {r.from_status} → {r.to_status}")
+print(f"written-off reason: {row['written_off_reason']}")
 
 # %% [markdown]
 # The real invoice has not moved:
@@ -195,4 +201,4 @@ source.set_index("id").loc[[large.id], ["status", "amount_cents"]]
 
 # %%
 assert checksum() == before
-"demo.db is byte-for-byte what it was"
+print("demo.db is byte-for-byte what it was")

@@ -74,7 +74,8 @@ change
 # %%
 changes = [(str(c.kind), c.subject, c.migration_needed) for c in change.changes]
 assert any("cancel_approved" in subject for _, subject, _ in changes)
-changes
+for kind, subject, migration in changes:
+    print(f"{kind.replace('_', ' ')}: {subject}" + (" (needs a migration)" if migration else ""))
 
 # %% [markdown]
 # ## 5. The report to file
@@ -95,4 +96,4 @@ import re
 html = path.read_text()
 assert html.count("<svg") >= len(wfs)
 assert not re.search(r"""(src|href)=["']https?://""", html)  # nothing fetched from a network
-f"{len(html) // 1024} KiB, {html.count('<svg')} diagrams, {html.count('<table')} tables"
+print(f"{len(html) // 1024} KiB, {html.count('<svg')} diagrams, {html.count('<table')} tables")
