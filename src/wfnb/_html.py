@@ -147,7 +147,9 @@ VIEWER_SCRIPT = """
       w = Math.max(Math.min(least, fitted()), Math.min(most * 2, w));
       svg.style.width = w + 'px'; svg.style.maxWidth = 'none'; svg.style.minWidth = '0';
     };
-    view.style.overflow = 'auto';  // a scrollbar reaches what is out of view; dragging pans too
+    // With the script: no scrollbar over the drawing; drag pans, the buttons zoom and fit.
+    // Without it (a saved, untrusted notebook; nbconvert) the box keeps overflow:auto.
+    view.style.overflow = 'hidden';
     view.scrollLeft = 0; view.scrollTop = 0;  // open on the top left, where the title is
     box.querySelectorAll('button[data-zoom]').forEach(function (b) {
       b.addEventListener('click', function () {
@@ -210,7 +212,7 @@ def diagram_viewer(svg: str, *, label_pt: float = 10.0, script: bool = True) -> 
         "<button type='button' data-zoom='fit' title='the whole drawing in the box (labels "
         "may get small)'>fit</button> <button type='button' data-zoom='100' title='back to "
         "the opening size (labels at least 11 px)'>100%</button> <button type='button' "
-        "data-zoom='in' title='larger'>+</button> drag the drawing or scroll to pan</div>"
+        "data-zoom='in' title='larger'>+</button> drag the drawing to pan; fit shows it whole</div>"
     )
     box = (
         f"<div class='wfnb-diagram' data-min-width='{least:.0f}' data-max-width='{width_px:.0f}'>"

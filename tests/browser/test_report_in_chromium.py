@@ -175,14 +175,13 @@ def test_each_diagram_opens_with_its_title_in_view_scrolls_and_fits(
         finally:
             browser.close()
     assert len(opened) == len(load_workflows(WORKFLOWS))
-    assert any(b["scroll_width"] > b["view"] for b in opened), "nothing needs a scrollbar?"
+    assert any(b["scroll_width"] > b["view"] for b in opened), "nothing needs panning?"
     for b in opened:
         assert b["title"], b
         assert b["title_visible"], b
-        if b["scroll_width"] > b["view"]:
-            assert b["overflow_x"] in {"auto", "scroll"}, b
-        if b["scroll_height"] > b["view_height"]:
-            assert b["overflow_y"] in {"auto", "scroll"}, b
+        if b["scroll_width"] > b["view"] or b["scroll_height"] > b["view_height"]:
+            # the script pans by dragging (tested above) instead of a scrollbar over the drawing
+            assert (b["overflow_x"], b["overflow_y"]) == ("hidden", "hidden"), b
         assert b["smallest_label_px"] >= 11, b
     for b in fitted:
         assert b["svg_visible"], b
