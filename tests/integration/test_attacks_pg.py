@@ -9,14 +9,13 @@ comment) must be refused, through ``ctx.conn`` and through a driver cursor alike
 from __future__ import annotations
 
 import contextlib
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
-import wfnb.sandbox
+from tests.roles import login_role
 from tests.unit.sandbox.sources import TENANTED_WFS, checksum, driver_of, fill_tenants
 from wfnb.engine.usecases import Result, StepContext
 from wfnb.sandbox import dry_run
@@ -35,32 +34,8 @@ REOPEN = (
 def writer_role(pg_url: str) -> Iterator[str]:
     """A LOGIN role, no superuser, granted SELECT, INSERT, UPDATE on the source; its URL."""
     fill_tenants(pg_url)
-    role = f"wfnb_atk_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        schema = str(conn.execute(sa.text("SELECT current_schema()")).scalar_one())
-        for ddl in (
-            f'CREATE ROLE "{role}" LOGIN NOSUPERUSER NOBYPASSRLS',
-            f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"',
-            f'GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA "{schema}" TO "{role}"',
-            f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA "{schema}" TO "{role}"',
-        ):
-            conn.execute(sa.text(ddl))
-    url = sa.make_url(pg_url).set(username=role, password=None)
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        wfnb.sandbox.hosts.close_all()
-        with admin.connect() as conn:
-            conn.execute(
-                sa.text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = :r"
-                ),
-                {"r": role},
-            )
-            conn.execute(sa.text(f'DROP OWNED BY "{role}"'))
-            conn.execute(sa.text(f'DROP ROLE "{role}"'))
-        admin.dispose()
+    with login_role(pg_url, "wfnb_atk", "SELECT, INSERT, UPDATE", "USAGE, SELECT") as url:
+        yield url
 
 
 def _through_ctx_conn(ctx: StepContext, sql: str) -> None:

@@ -10,13 +10,13 @@ own table (and swallow the error). Kept under 60 s.
 from __future__ import annotations
 
 import contextlib
-import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
 import sqlalchemy as sa
 
 import wfnb.sandbox
+from tests.roles import login_role
 from tests.unit.sandbox.sources import (
     SECRET,
     TENANTED,
@@ -103,32 +103,8 @@ def _schema(url: str) -> str:
 @pytest.fixture
 def reader_role(filled: str) -> Iterator[str]:
     """A LOGIN role, no superuser, no BYPASSRLS, granted SELECT only; its URL."""
-    role = f"wfnb_sbx_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(filled, isolation_level="AUTOCOMMIT")
-    schema = _schema(filled)
-    with admin.connect() as conn:
-        for ddl in (
-            f'CREATE ROLE "{role}" LOGIN NOSUPERUSER NOBYPASSRLS',
-            f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"',
-            f'GRANT SELECT ON ALL TABLES IN SCHEMA "{schema}" TO "{role}"',
-            f'GRANT SELECT ON ALL SEQUENCES IN SCHEMA "{schema}" TO "{role}"',
-        ):
-            conn.execute(sa.text(ddl))
-    url = sa.make_url(filled).set(username=role, password=None)
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        wfnb.sandbox.hosts.close_all()
-        with admin.connect() as conn:
-            conn.execute(
-                sa.text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = :r"
-                ),
-                {"r": role},
-            )
-            conn.execute(sa.text(f'DROP OWNED BY "{role}"'))
-            conn.execute(sa.text(f'DROP ROLE "{role}"'))
-        admin.dispose()
+    with login_role(filled, "wfnb_sbx", "SELECT", "SELECT") as url:
+        yield url
 
 
 def _with_policy(url: str) -> None:

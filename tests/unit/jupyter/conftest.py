@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -45,6 +46,10 @@ def ip(capfd: pytest.CaptureFixture[str]) -> Iterator[Shell]:
         yield Shell(shell, capfd)
     finally:
         shell.run_cell("%reset -f", store_history=False)
+        # Its atexit reset would gc.collect() once per shell at interpreter exit (minutes
+        # for ~80 shells on a large heap): this shell is done, so it needs none.
+        atexit.unregister(shell.atexit_operations)
+        shell.history_manager.end_session()
         InteractiveShell.clear_instance()
 
 
