@@ -29,6 +29,7 @@ __all__ = [
     "SourceLike",
     "git_revisions",
     "parse_source",
+    "read_document",
     "read_sources",
 ]
 
@@ -193,8 +194,11 @@ def _pydantic_problems(file: str, exc: ValidationError) -> list[Problem]:
     return problems
 
 
-def _document(source: Source) -> tuple[Any, Problem | None]:
-    """The JSON value of a text or dict source, or the WF100/WF101 problem of reading it."""
+def read_document(source: Source, *, what: str = "workflow") -> tuple[Any, Problem | None]:
+    """The JSON object of a text or dict source, or the WF100/WF101 problem of reading it.
+
+    ``what`` names the document in messages (a ``"tenant overlay"`` is read the same way).
+    """
     data: Any
     if source.text is not None:
         try:
@@ -214,10 +218,10 @@ def _document(source: Source) -> tuple[Any, Problem | None]:
     else:
         data = dict(source.data or {})
         if "__unreadable__" in data:
-            msg = f"cannot read workflow: {data['__unreadable__']}"
+            msg = f"cannot read {what}: {data['__unreadable__']}"
             return None, Problem("WF100", Severity.ERROR, source.file, "", msg)
     if not isinstance(data, dict):
-        msg = f"a workflow file holds one JSON object, got {type(data).__name__}"
+        msg = f"a {what} file holds one JSON object, got {type(data).__name__}"
         return None, Problem("WF101", Severity.ERROR, source.file, "", msg)
     if _deeper_than(data, MAX_FILE_DEPTH):
         return None, Problem("WF100", Severity.ERROR, source.file, "", _too_deep())
@@ -228,7 +232,7 @@ def parse_source(source: Source) -> tuple[Workflow | None, dict[str, Any] | None
     """Parse one source: the model (or None), the raw dict (for pointers), and its problems."""
     if source.model is not None:
         return source.model, source.model.model_dump(mode="json", by_alias=True), []
-    data, problem = _document(source)
+    data, problem = read_document(source)
     if problem is not None:
         return None, None, [problem]
     try:

@@ -256,6 +256,10 @@ class Workflow(_Model):
 
     _source_file: str | None = PrivateAttr(default=None)
     _config_rev: str | None = PrivateAttr(default=None)
+    _tenant: str | None = PrivateAttr(default=None)
+    _overlay_file: str | None = PrivateAttr(default=None)
+    _base: Workflow | None = PrivateAttr(default=None)
+    _tenants: dict[str, Workflow] = PrivateAttr(default_factory=dict)
 
     # Read through ``__pydantic_private__``: ``self._x`` goes through ``BaseModel.__getattr__``,
     # a cost every history row paid for ``config_rev``.
@@ -274,6 +278,58 @@ class Workflow(_Model):
         copy = self.model_copy()
         copy._source_file = source_file
         copy._config_rev = config_rev
+        return copy
+
+    @property
+    def tenant(self) -> str | None:
+        """The tenant this config is merged for (its overlay applied); None for the base."""
+        return cast("str | None", (self.__pydantic_private__ or {}).get("_tenant"))
+
+    @property
+    def overlay_file(self) -> str | None:
+        """The tenant overlay file merged into this config, when it is a tenant's."""
+        return cast("str | None", (self.__pydantic_private__ or {}).get("_overlay_file"))
+
+    @property
+    def base(self) -> Workflow:
+        """The workflow as its own file says, without any tenant overlay (self for the base)."""
+        base = (self.__pydantic_private__ or {}).get("_base")
+        return cast("Workflow", base) if base is not None else self
+
+    @property
+    def tenant_configs(self) -> Mapping[str, Workflow]:
+        """Tenant → the merged config of each tenant with an overlay (docs/tenant-overlays.md)."""
+        return cast("dict[str, Workflow]", (self.base.__pydantic_private__ or {})["_tenants"])
+
+    def for_tenant(self, tenant: str | None) -> Workflow:
+        """The config ``tenant`` runs: its overlay merged in, or the base when it has none."""
+        base = self.base
+        if tenant is None:
+            return base
+        return base.tenant_configs.get(str(tenant), base)
+
+    def with_tenants(self, merged: Mapping[str, Workflow]) -> Workflow:
+        """A copy of this base that knows its tenants' merged configs (the loader calls this).
+
+        Each merged config must come from ``wfnb.overlays.apply_overlay`` on this base.
+        """
+        copy = self.model_copy()
+        copy._source_file, copy._config_rev = self.source_file, self.config_rev
+        tenants: dict[str, Workflow] = {}
+        for tenant, wf in merged.items():
+            linked = wf.model_copy()
+            linked._source_file, linked._config_rev = wf.source_file, wf.config_rev
+            linked._tenant, linked._overlay_file = tenant, wf.overlay_file
+            linked._base = copy
+            tenants[tenant] = linked
+        copy._tenants = tenants
+        return copy
+
+    def as_tenant(self, tenant: str, overlay_file: str) -> Workflow:
+        """A copy marked as ``tenant``'s merged config read from ``overlay_file``."""
+        copy = self.model_copy()
+        copy._source_file, copy._config_rev = self.source_file, self.config_rev
+        copy._tenant, copy._overlay_file = tenant, overlay_file
         return copy
 
     def canonical_json(self) -> str:

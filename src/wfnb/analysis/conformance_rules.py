@@ -159,15 +159,20 @@ class ConfigIndex:
     def of(
         cls, wfs: Mapping[str, Workflow], folders: Iterable[str | Path] | None = None
     ) -> ConfigIndex:
-        """An index of the loaded workflows, looking in ``folders`` (default: their folders)."""
+        """An index of the loaded workflows and their tenants' configs (overlays merged).
+
+        Older configs are looked for in ``folders``' git history (default: the workflows'
+        folders); an older tenant overlay is not (``known_configs`` can supply one).
+        """
         if folders is None:
             files = (Path(wf.source_file) for wf in wfs.values() if wf.source_file)
             folders = [f.parent for f in files if f.exists()]
         unique = tuple(dict.fromkeys(Path(f).resolve() for f in folders))
         index = cls(folders=unique)
-        for wf in wfs.values():
-            index.configs[wf.config_hash] = wf
-            index.revs[wf.config_hash] = wf.config_rev
+        for base in wfs.values():
+            for wf in (base, *base.tenant_configs.values()):  # each tenant's merged config
+                index.configs.setdefault(wf.config_hash, wf)
+                index.revs.setdefault(wf.config_hash, wf.config_rev)
         return index
 
     def find(self, hashes: Iterable[str]) -> set[str]:

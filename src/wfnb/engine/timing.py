@@ -164,7 +164,7 @@ def rearm(rt: Runtime, workflows: Mapping[str, Workflow], tenant_id: str | None)
             ).to_envelope()
             armed += arm_timers(
                 rt.queue,
-                wf,
+                wf.for_tenant(entry["tenant_id"]),  # its tenant's durations (overlay)
                 entry["entity_id"],
                 entry["to_status"],
                 int(version if version is not None else row[spec.version_column]),
