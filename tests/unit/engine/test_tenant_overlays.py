@@ -149,3 +149,27 @@ def test_a_bad_overlay_stops_the_load(tmp_path: Path) -> None:
     assert problem.code == "WF114"
     assert problem.file.endswith("tenants/acme/application.json")
     assert problem.pointer == "/timers/remindr"
+
+
+def test_a_system_creation_and_a_recovery_pass_use_the_entitys_tenant(
+    setup,  # type: ignore[no-untyped-def]
+    db_url: str,
+    tmp_path: Path,
+) -> None:
+    engine, queue = setup
+    assert engine.created("application", "a1").ok  # no tenant given: the entity's
+    merged = engine.workflow("application").for_tenant("acme")
+    assert history(engine) == [("a1", "acme", None, merged.config_hash)]
+    reminder = {j.timer_key: j.due_at for j in queue.pending()}["reminder"]
+    assert reminder == START + timedelta(days=2)
+    clock = VirtualClock(START)
+    lost = InMemoryQueue(clock)  # the timers were lost: a recovery pass arms them again
+    again = Engine(engine.workflows, db_url, queue=lost, clock=clock)
+    try:
+        armed = again.rearm_timers()
+    finally:
+        again.dispose()
+    assert {(j.timer_key, j.due_at) for j in armed} == {
+        ("reminder", START + timedelta(days=2)),
+        ("deadline", START + timedelta(days=30)),
+    }
