@@ -52,13 +52,16 @@ def overlay_sources(sources: SourceLike | Iterable[SourceLike]) -> list[OverlayS
     if isinstance(sources, str | Path | Mapping | Workflow):
         sources = [sources]
     out: list[OverlaySource] = []
+    seen: set[Path] = set()  # a folder given twice is read once
     for item in sources:
         if not isinstance(item, str | Path):
             continue
         try:
-            root = Path(item) / OVERLAY_FOLDER
-            tenants = sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
-        except (OSError, ValueError):
+            root = (Path(item) / OVERLAY_FOLDER).resolve()
+            fresh = root not in seen and root.is_dir()
+            tenants = sorted(p for p in root.iterdir() if p.is_dir()) if fresh else []
+            seen.add(root)
+        except (OSError, ValueError, RuntimeError):
             continue  # the folder itself is the loader's to report
         for folder in tenants:
             for f in sorted(folder.glob("*.json")):

@@ -413,8 +413,9 @@ class Workflow(_Model):
         return workflow_html(self)
 
     def __repr__(self) -> str:
+        tenant = f" as tenant {self.tenant!r}" if self.tenant else ""
         return (
-            f"<Workflow {self.name!r}: {len(self.status_types)} statuses, "
+            f"<Workflow {self.name!r}{tenant}: {len(self.status_types)} statuses, "
             f"{len(self.steps)} steps, {self.config_hash[:12]}>"
         )
 
