@@ -173,3 +173,11 @@ def test_a_system_creation_and_a_recovery_pass_use_the_entitys_tenant(
         ("reminder", START + timedelta(days=2)),
         ("deadline", START + timedelta(days=30)),
     }
+
+
+def test_explain_shows_the_entitys_tenants_use_cases(setup) -> None:  # type: ignore[no-untyped-def]
+    engine, _ = setup
+    for entity in ("a1", "g1"):
+        options = {o.key: o for o in engine.explain("application", entity, "user").options}
+        assert options["finish"].action == ("act" if entity == "a1" else None)
+        assert options["park"].validation == (None if entity == "a1" else "check")
