@@ -229,6 +229,32 @@ def _by_status(items: Iterable[_AtStatus]) -> dict[str, tuple[_AtStatus, ...]]:
     return {status: tuple(group) for status, group in groups.items()}
 
 
+class _Links:
+    """A base's tenants' configs, or a tenant config's base (``Workflow.with_tenants``).
+
+    Compared by the configs' hashes, not the models: the two point at each other, and
+    model equality (which compares private attributes) would otherwise never end.
+    """
+
+    __slots__ = ("base", "tenants")
+
+    def __init__(
+        self, *, base: Workflow | None = None, tenants: Mapping[str, Workflow] | None = None
+    ) -> None:
+        self.base = base
+        self.tenants: Mapping[str, Workflow] = dict(tenants or {})
+
+    def _meaning(self) -> tuple[str | None, tuple[tuple[str, str], ...]]:
+        base = self.base.config_hash if self.base is not None else None
+        return base, tuple(sorted((t, w.config_hash) for t, w in self.tenants.items()))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Links) and self._meaning() == other._meaning()
+
+    def __hash__(self) -> int:
+        return hash(self._meaning())
+
+
 _NOT_MEANING: Any = {"status_descriptions": True, "steps": {"__all__": {"description"}}}
 """What ``canonical_json`` leaves out: the descriptions of steps and statuses."""
 
@@ -258,8 +284,7 @@ class Workflow(_Model):
     _config_rev: str | None = PrivateAttr(default=None)
     _tenant: str | None = PrivateAttr(default=None)
     _overlay_file: str | None = PrivateAttr(default=None)
-    _base: Workflow | None = PrivateAttr(default=None)
-    _tenants: dict[str, Workflow] = PrivateAttr(default_factory=dict)
+    _links: _Links | None = PrivateAttr(default=None)
 
     # Read through ``__pydantic_private__``: ``self._x`` goes through ``BaseModel.__getattr__``,
     # a cost every history row paid for ``config_rev``.
@@ -293,13 +318,14 @@ class Workflow(_Model):
     @property
     def base(self) -> Workflow:
         """The workflow as its own file says, without any tenant overlay (self for the base)."""
-        base = (self.__pydantic_private__ or {}).get("_base")
-        return cast("Workflow", base) if base is not None else self
+        links = cast("_Links | None", (self.__pydantic_private__ or {}).get("_links"))
+        return links.base if links is not None and links.base is not None else self
 
     @property
     def tenant_configs(self) -> Mapping[str, Workflow]:
         """Tenant → the merged config of each tenant with an overlay (docs/tenant-overlays.md)."""
-        return cast("dict[str, Workflow]", (self.base.__pydantic_private__ or {})["_tenants"])
+        links = cast("_Links | None", (self.base.__pydantic_private__ or {}).get("_links"))
+        return links.tenants if links is not None else {}
 
     def for_tenant(self, tenant: str | None) -> Workflow:
         """The config ``tenant`` runs: its overlay merged in, or the base when it has none."""
@@ -320,9 +346,9 @@ class Workflow(_Model):
             linked = wf.model_copy()
             linked._source_file, linked._config_rev = wf.source_file, wf.config_rev
             linked._tenant, linked._overlay_file = tenant, wf.overlay_file
-            linked._base = copy
+            linked._links = _Links(base=copy)
             tenants[tenant] = linked
-        copy._tenants = tenants
+        copy._links = _Links(tenants=tenants)
         return copy
 
     def as_tenant(self, tenant: str, overlay_file: str) -> Workflow:

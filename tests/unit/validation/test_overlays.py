@@ -200,3 +200,18 @@ def test_overlays_are_read_only_from_a_folder_given(tmp_path: Path) -> None:
     folder(tmp_path, {"colour": "red"})
     assert validate(tmp_path / "invoice.json").ok  # a file alone: no tenants folder read
     assert not validate(tmp_path).ok
+
+
+def test_linked_configs_compare_pickle_and_copy(tmp_path: Path) -> None:
+    import copy
+    import pickle
+
+    path = folder(tmp_path, {"timers": {"auto_send": {"after": "PT2H"}}})
+    base, again = load_workflows(path)["invoice"], load_workflows(path)["invoice"]
+    assert base == again  # the base and its tenant point at each other: no endless compare
+    assert base.for_tenant("acme") == again.for_tenant("acme")
+    assert base != base.for_tenant("acme")
+    for clone in (pickle.loads(pickle.dumps(base)), copy.deepcopy(base)):
+        assert clone == base
+        assert clone.for_tenant("acme").base is clone
+        assert clone.for_tenant("acme").timers[1].after == "PT2H"
