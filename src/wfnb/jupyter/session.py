@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -58,7 +58,7 @@ class Session:
 
         A tenant's merged config is there too, as ``"<workflow> as <tenant>"``.
         """
-        wfs = self.workflows or {}
+        wfs: Mapping[str, Workflow] = self.workflows or {}
         hashes = {n: w.config_hash for n, w in wfs.items()}
         for name, wf in wfs.items():
             hashes |= {f"{name} as {t}": c.config_hash for t, c in wf.tenant_configs.items()}
