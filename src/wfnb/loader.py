@@ -27,6 +27,7 @@ __all__ = [
     "MAX_FILE_DEPTH",
     "Source",
     "SourceLike",
+    "git_files",
     "git_revisions",
     "parse_source",
     "read_document",
@@ -272,3 +273,26 @@ def git_revisions(path: str | Path, *, limit: int = 200) -> list[str]:
     anchor = p if p.is_dir() else p.parent
     out = _git(anchor, "log", f"-{limit}", "--format=%H", "--", p.name if p.is_file() else ".")
     return out.split() if out else []
+
+
+def git_files(folder: str | Path, rev: str) -> list[Source]:
+    """Every file under ``folder`` (at any depth) as it was at git revision ``rev``.
+
+    ``folder`` may be gone from the work tree since; each ``Source.file`` is the path from
+    the repository's root. Empty outside git or when nothing was there.
+    """
+    wanted = Path(folder).resolve()
+    anchor = wanted
+    while not anchor.is_dir() and anchor != anchor.parent:
+        anchor = anchor.parent
+    top = _git(anchor, "rev-parse", "--show-toplevel")
+    if top is None or not top.strip():
+        return []
+    root = Path(top.strip()).resolve()
+    try:
+        rel = wanted.relative_to(root).as_posix()
+    except ValueError:
+        return []
+    listing = _git(root, "ls-tree", "-r", "--name-only", rev, "--", rel) or ""
+    names = [n for n in listing.splitlines() if n]
+    return [Source(file=n, text=_git(root, "show", f"{rev}:{n}"), rev=rev) for n in names]

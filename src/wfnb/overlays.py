@@ -20,11 +20,17 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import PydanticCustomError
 
-from wfnb.loader import Source, SourceLike
+from wfnb.loader import Source, SourceLike, git_files, read_document
 from wfnb.problems import Problem, Severity, pointer
 from wfnb.spec import NAME_LENGTH, Override, Step, Timer, Workflow, parse_duration
 
-__all__ = ["OVERLAY_FOLDER", "OverlaySource", "apply_overlay", "overlay_sources"]
+__all__ = [
+    "OVERLAY_FOLDER",
+    "OverlaySource",
+    "apply_overlay",
+    "merged_at_revision",
+    "overlay_sources",
+]
 
 OVERLAY_FOLDER = "tenants"
 """The sub-folder of a workflow folder that holds one folder of overlays per tenant."""
@@ -216,3 +222,23 @@ def apply_overlay(
         merge.bad("WF101", (), str(exc.errors()[0]["msg"]))
         return None, merge.problems
     return merged.with_origin(base.source_file, base.config_rev).as_tenant(tenant, file), []
+
+
+def merged_at_revision(folder: Path, rev: str, bases: Iterable[Workflow]) -> list[Workflow]:
+    """Each tenant's merged config of ``bases`` (read at ``rev``) from the overlays at ``rev``.
+
+    Where older configs are found again (conformance): an overlay that does not merge at
+    that revision is left out, as a workflow file that does not parse there is.
+    """
+    by_name = {wf.name: wf for wf in bases}
+    out = []
+    for source in git_files(folder / OVERLAY_FOLDER, rev):
+        path = Path(source.file)
+        base = by_name.get(path.stem)
+        if base is None or path.suffix != ".json" or path.parent.parent.name != OVERLAY_FOLDER:
+            continue
+        data, problem = read_document(source, what="tenant overlay")
+        if problem is None:
+            merged, _ = apply_overlay(base, data, path.parent.name, source.file)
+            out.extend([merged] if merged is not None else [])
+    return out

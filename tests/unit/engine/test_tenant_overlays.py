@@ -181,3 +181,48 @@ def test_explain_shows_the_entitys_tenants_use_cases(setup) -> None:  # type: ig
         options = {o.key: o for o in engine.explain("application", entity, "user").options}
         assert options["finish"].action == ("act" if entity == "a1" else None)
         assert options["park"].validation == (None if entity == "a1" else "check")
+
+
+def _git(repo: Path, *args: str) -> str:
+    import subprocess
+
+    done = subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.strip()
+
+
+def test_rows_under_an_older_overlay_are_judged_by_it_from_git(db_url: str, tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    overlay = repo / "tenants" / "acme" / "application.json"
+    folder(repo)
+    _git(repo, "init", "-q")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "acme reminds after 2 days")
+    first = _git(repo, "rev-parse", "HEAD")
+    old = load_workflows(repo)
+    clock = VirtualClock(START)
+    engine = Engine(old, db_url, queue=InMemoryQueue(clock), clock=clock)
+    try:
+        engine.install()
+        testing.create_entity_table(engine.db, old["application"])
+        testing.insert_entity(engine.db, old["application"], "a1", tenant_id="acme")
+        assert engine.created("application", "a1").ok
+    finally:
+        engine.dispose()
+    overlay.write_text(json.dumps({"timers": {"reminder": {"after": "P3D"}}}))
+    _git(repo, "commit", "-q", "-am", "acme reminds after 3 days")
+    new = load_workflows(repo)
+    older = old["application"].for_tenant("acme").config_hash
+    assert new["application"].for_tenant("acme").config_hash != older
+    report = conformance(db_url, new, now=START)
+    assert report.deviations.empty, report.deviations
+    revs = dict(zip(report.by_config["config_hash"], report.by_config["config_rev"], strict=True))
+    assert revs == {older: first}
+    without_git = conformance(db_url, new, workflows_dir=[], now=START)
+    assert set(without_git.deviations["kind"]) == {"unknown_config"}
