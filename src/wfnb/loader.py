@@ -285,14 +285,9 @@ def git_files(folder: str | Path, rev: str) -> list[Source]:
     anchor = wanted
     while not anchor.is_dir() and anchor != anchor.parent:
         anchor = anchor.parent
-    top = _git(anchor, "rev-parse", "--show-toplevel")
-    if top is None or not top.strip():
+    if not _inside_git(anchor):
         return []
-    root = Path(top.strip()).resolve()
-    try:
-        rel = wanted.relative_to(root).as_posix()
-    except ValueError:
-        return []
-    listing = _git(root, "ls-tree", "-r", "--name-only", rev, "--", rel) or ""
-    names = [n for n in listing.splitlines() if n]
-    return [Source(file=n, text=_git(root, "show", f"{rev}:{n}"), rev=rev) for n in names]
+    rel = wanted.relative_to(anchor).as_posix()  # "." when the folder is still there
+    args = ("ls-tree", "-r", "--name-only", "--full-name", rev, "--", rel)
+    names = [n for n in (_git(anchor, *args) or "").splitlines() if n]  # one call when empty
+    return [Source(file=n, text=_git(anchor, "show", f"{rev}:{n}"), rev=rev) for n in names]
