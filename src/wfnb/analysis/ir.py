@@ -95,6 +95,8 @@ class DiagramIR:
     direction: str
     nodes: tuple[NodeIR, ...]
     edges: tuple[EdgeIR, ...]
+    legend: tuple[tuple[str, str, str], ...] = ()
+    """``(label, colour, line style)`` of each edge style to explain beside the drawing."""
 
     def node(self, status: str) -> NodeIR | None:
         """The node drawn for ``status`` (its first copy when it is split), if any."""
