@@ -13,8 +13,8 @@ if TYPE_CHECKING:
     from wfnb.analysis import Change, Diagram, PathReport, WorkflowDiff, diagram, diff, graph, paths
     from wfnb.analysis.conformance import ConformanceReport, conformance
     from wfnb.analysis.discovery import DirectlyFollows, discover
-    from wfnb.analysis.skeleton import skeleton
     from wfnb.analysis.report import report
+    from wfnb.analysis.skeleton import skeleton
     from wfnb.engine import Engine, Explanation, HistoryKind, Outcome, StepResult
     from wfnb.engine.context import use
     from wfnb.engine.usecases import Requester, Result, StepContext, batch

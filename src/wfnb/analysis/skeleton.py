@@ -138,7 +138,12 @@ def skeleton(
             observed.append({"from": initial, "to": str(status), "source": PLACEHOLDER_SOURCE})
             edges.append((initial, str(status)))
     statuses = [initial, *(s for s in dfg.statuses if s != initial)]
-    leaving = {u for u, _ in edges}
+    leaving = {u for u, v in edges if u != v}
+    # A status left only by self-loops (``active`` with ``update_profile``) has no way out:
+    # it is terminal, and a terminal status has no steps; its loops are named instead.
+    kept = [x for x in steps if x["status"] in leaving]
+    loops = {x["status"]: x["key"] for x in steps if x["status"] not in leaving}
+    observed = [o for o in observed if o["from"] in leaving]
     requesters = sorted({r for s in steps for r in s.get("requester_types", ())}) or ["system"]
     name = workflow_name if _NAME.fullmatch(workflow_name) else _identifier(workflow_name, "w")
     return {
@@ -154,14 +159,14 @@ def skeleton(
         "status_types": statuses,
         "initial_status": initial,
         "terminal_statuses": [s for s in statuses if s not in leaving],
-        "status_descriptions": _described(dfg, statuses),
-        "steps": steps,
+        "status_descriptions": _described(dfg, statuses, loops),
+        "steps": kept,
         "observed_transitions": observed,
     }
 
 
-def _described(dfg: DirectlyFollows, statuses: list[str]) -> dict[str, str]:
-    """One line per status: entities there now, and how long stays there last."""
+def _described(dfg: DirectlyFollows, statuses: list[str], loops: dict[str, str]) -> dict[str, str]:
+    """One line per status: entities there now, how long stays last, loops left out."""
     out: dict[str, str] = {}
     dwell = dfg.dwell.set_index("status").reindex(statuses).fillna({"count": 0})
     for status, row in zip(statuses, dwell.to_dict("records"), strict=True):
@@ -170,5 +175,10 @@ def _described(dfg: DirectlyFollows, statuses: list[str]) -> dict[str, str]:
         if row["count"]:
             line += f"; stays: median {duration_words(row['median'])}"
             line += f", p90 {duration_words(row['p90'])}"
+        if status in loops:
+            line += (
+                f"; placeholder: step {loops[status]!r} stayed here (left out: a status "
+                "with no way out is terminal; give it one to keep the step)"
+            )
         out[status] = line
     return out
