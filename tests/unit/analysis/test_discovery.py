@@ -185,8 +185,8 @@ def test_a_config_is_overlaid_edge_by_edge(tmp_path: Path) -> None:
             HISTORY.insert(),
             [
                 {"workflow": "ticket", "entity_table": "tickets", "entity_id": e,
-                 "kind": "initiated", "from_status": u, "to_status": v, "config_hash": "x" * 64, "metadata": {},
-                 "changed_at": start + timedelta(hours=h)}
+                 "kind": "initiated", "from_status": u, "to_status": v, "metadata": {},
+                 "config_hash": "x" * 64, "changed_at": start + timedelta(hours=h)}
                 for e, u, v, h in moves
             ],
         )  # fmt: skip
