@@ -117,9 +117,12 @@ def cmd_discover(args: argparse.Namespace, workflows: Callable[[], Any]) -> int:
         }
         print(json.dumps(out, indent=2, ensure_ascii=False))
         return 0
-    print(_edge_table(edges))
-    print()
-    print(_dwell_table(dfg.dwell))
+    if not dfg.events:
+        print("0 history rows: nothing to discover")
+    else:
+        print(_edge_table(edges))
+        print()
+        print(_dwell_table(dfg.dwell))
     print(f"{dfg.entities:,} entities, {dfg.events:,} history rows", file=sys.stderr)
     return 0
 
