@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = ["draw", "duration_words"]
 
-_STYLE = {ALLOWED: ("solid", True), NOT_ALLOWED: ("dashed", False), NEVER_TAKEN: ("dotted", False)}
+_STYLE = {ALLOWED: "solid", NOT_ALLOWED: "dashed", NEVER_TAKEN: "dotted"}
 _DIRECTIONS = ("LR", "TB", "RL", "BT")
 
 
@@ -44,7 +44,8 @@ def _label(row: dict[Any, Any]) -> str:
     if row["category"] == NEVER_TAKEN:
         return "allowed, never taken"
     timing = f"median {duration_words(row['median'])} · p90 {duration_words(row['p90'])}"
-    return f"{int(row['count']):,} times · {timing}"
+    n = int(row["count"])
+    return f"{n:,} time{'s' * (n != 1)} · {timing}"
 
 
 def _nodes(dfg: DirectlyFollows, config: Workflow | None) -> dict[str, dict[str, Any]]:
@@ -110,12 +111,12 @@ def draw(dfg: DirectlyFollows, config: Workflow | None = None, *, direction: str
     drawn = []
     for e in ir.edges:
         category, count = styles[e.key]
-        style, constraint = _STYLE[category]
+        style = _STYLE[category]
         color, width = heat(count, top) if count else (GREY, 1.0)
         if category == NOT_ALLOWED:
             color = RED
         drawn.append(replace(e, color=color, style=style, penwidth=width, count=count,
-                             constraint=constraint, declared=category != NOT_ALLOWED))  # fmt: skip
+                             declared=category != NOT_ALLOWED))  # fmt: skip
     nodes = tuple(
         replace(n, tooltip=f"{n.tooltip}: {stays[n.label]}") if n.label in stays else n
         for n in ir.nodes
