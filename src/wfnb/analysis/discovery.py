@@ -63,7 +63,8 @@ class DirectlyFollows:
 
     Attributes:
         workflow: the workflow read (None: every workflow of the history).
-        edges: ``from_status, to_status, count, median, p90`` (timedeltas), busiest first.
+        edges: ``from_status, to_status, count, median, p90`` (timedeltas), busiest first;
+            like ``dwell``, a frame that displays durations in days and hours.
         dwell: per status left at least once or held now: ``status, count`` (completed
             stays), ``current`` (entities whose last event entered it), ``median, p90``.
         starts: entities per status their first event entered.
@@ -119,7 +120,10 @@ class DirectlyFollows:
         whole["median"] = pd.to_timedelta(whole["median"])
         whole["p90"] = pd.to_timedelta(whole["p90"])
         whole["count"] = whole["count"].astype("int64")
-        return whole[["from_status", "to_status", "category", "count", "median", "p90"]]
+        from wfnb.frames.display import as_frame  # noqa: PLC0415
+
+        columns = ["from_status", "to_status", "category", "count", "median", "p90"]
+        return as_frame(whole[columns], {"wfnb_unit": "edges"})
 
     def diagram(self, config: Workflow | None = None, *, direction: str = "LR") -> Diagram:
         """The graph drawn with the toolkit's diagram code; over ``config``, the overlay."""
@@ -180,10 +184,12 @@ def discover(
     details = pd.DataFrame.from_records(detail, columns=detail_columns, nrows=len(detail))
     details["count"] = details["count"].astype("int64")
     window = {"since": f.since, "until": f.until, "tenant_id": tenant_id}
+    from wfnb.frames.display import as_frame  # noqa: PLC0415  # readable display (no state)
+
     return DirectlyFollows(
         workflow=f.workflow if isinstance(f.workflow, str) else None,
-        edges=edges.reset_index(drop=True),
-        dwell=dwell.sort_values("status", ignore_index=True),
+        edges=as_frame(edges.reset_index(drop=True), {"wfnb_unit": "edges"}),
+        dwell=as_frame(dwell.sort_values("status", ignore_index=True), {"wfnb_unit": "statuses"}),
         starts=starts.rename_axis("status").rename("entities"),
         details=details,
         entities=int(starts.sum()),

@@ -117,8 +117,15 @@ def draw(dfg: DirectlyFollows, config: Workflow | None = None, *, direction: str
             color = RED
         drawn.append(replace(e, color=color, style=style, penwidth=width, count=count,
                              declared=category != NOT_ALLOWED))  # fmt: skip
+    medians = dfg.dwell.set_index("status")["median"]
     nodes = tuple(
-        replace(n, tooltip=f"{n.tooltip}: {stays[n.label]}") if n.label in stays else n
+        replace(
+            n,
+            label=f"{n.label}\nmedian stay {duration_words(medians[n.label])}",
+            tooltip=f"{n.tooltip}: {stays[n.label]}",
+        )
+        if n.label in stays
+        else n
         for n in ir.nodes
     )
     taken = ALLOWED if config is not None else "taken"

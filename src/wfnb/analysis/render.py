@@ -218,7 +218,7 @@ def _legend(d: Any, legend: tuple[tuple[str, str, str], ...]) -> None:
 
 
 def _mermaid_text(text: str) -> str:
-    return '"' + text.replace('"', "#quot;") + '"'
+    return '"' + text.replace('"', "#quot;").replace("\n", "<br>") + '"'
 
 
 _MERMAID_SHAPE = {"box": ("(", ")"), "hexagon": ("{{", "}}")}

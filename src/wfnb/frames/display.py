@@ -212,7 +212,8 @@ def limit_note(frame: pd.DataFrame) -> str:
 def _caption(frame: pd.DataFrame, shown: int) -> str:
     rows = len(frame)
     unit = str(frame.attrs.get("wfnb_unit", "rows"))
-    parts = [limit_note(frame) or f"{rows:,} {unit if rows != 1 else unit.removesuffix('s')}"]
+    one = {"statuses": "status"}.get(unit, unit.removesuffix("s"))
+    parts = [limit_note(frame) or f"{rows:,} {unit if rows != 1 else one}"]
     if shown < rows:
         parts.append(f"this table shows the first {shown:,} (all {rows:,} are in the frame)")
     if any(pd.api.types.is_datetime64_any_dtype(t) for t in frame.dtypes):
