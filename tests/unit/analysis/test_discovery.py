@@ -171,10 +171,10 @@ def test_the_skeleton_of_the_demo_history_validates(demo_url: str, workflow: str
     assert all(u not in terminal for u, _ in drawn)
 
 
-def test_a_config_is_overlaid_edge_by_edge(tmp_path: Path) -> None:
+def test_a_config_is_overlaid_edge_by_edge(db_url: str) -> None:
     """A hand-made history: one edge allowed and taken, one taken but not allowed, one
     allowed and never taken; the drawing styles each and says so in its legend."""
-    url = f"sqlite:///{tmp_path / 'h.db'}"
+    url = db_url
     store = Store(url)
     store.install()
     start = datetime(2026, 3, 1, tzinfo=UTC)
@@ -185,6 +185,7 @@ def test_a_config_is_overlaid_edge_by_edge(tmp_path: Path) -> None:
             HISTORY.insert(),
             [
                 {"workflow": "ticket", "entity_table": "tickets", "entity_id": e,
+                 "tenant_id": "acme" if e == "t1" else "globex",
                  "kind": "initiated", "from_status": u, "to_status": v, "metadata": {},
                  "config_hash": "x" * 64, "changed_at": start + timedelta(hours=h)}
                 for e, u, v, h in moves
@@ -230,6 +231,14 @@ def test_a_config_is_overlaid_edge_by_edge(tmp_path: Path) -> None:
         assert word not in svg
     assert "taken but not allowed" in svg
     assert "allowed but never taken" in svg
+    table = dfg.edges._repr_html_()
+    assert "2 d 2 h" in table
+    assert "days" not in table
+    acme = discover(url, workflow="ticket", tenant_id="acme")
+    assert set(zip(acme.edges["from_status"], acme.edges["to_status"], strict=True)) == {
+        ("open", "working"),
+        ("working", "done"),
+    }
 
 
 def test_every_discovery_read_is_a_named_statement_builder() -> None:
