@@ -50,6 +50,13 @@ def add_discovery_commands(sub: Any, paths_help: str) -> None:
     p.add_argument("--overlay", action="store_true", help="compare with the config (--workflow)")
     p.add_argument("--skeleton", action="store_true", help="print a skeleton config (JSON)")
     p.add_argument("-o", "--output", help="draw into this file: .svg, .png, .dot or .mmd")
+    p.add_argument(
+        "--min-count",
+        type=whole_type(1),
+        default=1,
+        metavar="N",
+        help="leave out edges taken fewer than N times (said; default 1: every edge)",
+    )
     p.add_argument("--format", choices=["text", "json"], default="text")
 
     p = sub.add_parser(
@@ -104,9 +111,14 @@ def cmd_discover(args: argparse.Namespace, workflows: Callable[[], Any]) -> int:
     target = check_output(args.output) if args.output else None
     dfg = discover(args.db, workflow=args.workflow, **window)
     if target is not None:
-        print(dfg.diagram(config).save(target))
+        print(dfg.diagram(config, min_count=args.min_count).save(target))
         return 0
     edges = dfg.overlay(config) if config is not None else dfg.edges
+    rare = (edges["count"] > 0) & (edges["count"] < args.min_count)
+    edges = edges[~rare]
+    if rare.any():
+        left = f"{int(rare.sum()):,} edges taken fewer than {args.min_count:,} times left out"
+        print(left, file=sys.stderr)
     if args.format == "json":
         out = {
             "workflow": dfg.workflow,

@@ -125,11 +125,21 @@ class DirectlyFollows:
         columns = ["from_status", "to_status", "category", "count", "median", "p90"]
         return as_frame(whole[columns], {"wfnb_unit": "edges"})
 
-    def diagram(self, config: Workflow | None = None, *, direction: str = "LR") -> Diagram:
-        """The graph drawn with the toolkit's diagram code; over ``config``, the overlay."""
+    def diagram(
+        self, config: Workflow | None = None, *, direction: str = "LR", min_count: int = 1
+    ) -> Diagram:
+        """The graph drawn with the toolkit's diagram code; over ``config``, the overlay.
+
+        Args:
+            config: draw over this workflow: edges taken but not allowed, and allowed but
+                never taken, styled and in the legend.
+            direction: ``LR``, ``TB``, ``RL`` or ``BT``.
+            min_count: leave out taken edges rarer than this (noise); the title says how
+                many were left out. Never-taken edges of ``config`` are always drawn.
+        """
         from wfnb.analysis.discovery_diagram import draw  # noqa: PLC0415  # graphviz on use
 
-        return draw(self, config, direction=direction)
+        return draw(self, config, direction=direction, min_count=min_count)
 
     def _repr_html_(self) -> str:
         return self.diagram().html()

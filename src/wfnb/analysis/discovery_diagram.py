@@ -81,17 +81,29 @@ def _stays(dfg: DirectlyFollows) -> dict[str, str]:
     return out
 
 
-def draw(dfg: DirectlyFollows, config: Workflow | None = None, *, direction: str = "LR") -> Diagram:
+def draw(
+    dfg: DirectlyFollows,
+    config: Workflow | None = None,
+    *,
+    direction: str = "LR",
+    min_count: int = 1,
+) -> Diagram:
     """The diagram of ``dfg``, alone or over ``config`` (see the module docstring).
 
+    Taken edges rarer than ``min_count`` are left out, and the title says how many.
+
     Raises:
-        WfnbUsageError: an unknown direction.
+        WfnbUsageError: an unknown direction, or ``min_count`` below 1.
     """
     if direction.upper() not in _DIRECTIONS:
         raise WfnbUsageError(
             f"direction must be one of {', '.join(_DIRECTIONS)}, got {direction!r}"
         )
+    if isinstance(min_count, bool) or not isinstance(min_count, int) or min_count < 1:
+        raise WfnbUsageError(f"min_count must be a whole number of 1 or more, got {min_count!r}")
     edges = dfg.overlay(config) if config is not None else dfg.edges.assign(category=ALLOWED)
+    rare = (edges["count"] > 0) & (edges["count"] < min_count)
+    hidden, edges = int(rare.sum()), edges[~rare]
     name = dfg.workflow or (config.name if config is not None else "history")
     g = nx.MultiDiGraph(name=name)
     stays = _stays(dfg)
@@ -106,6 +118,10 @@ def draw(dfg: DirectlyFollows, config: Workflow | None = None, *, direction: str
     title = f"{name}: what happened ({dfg.entities:,} entities, {dfg.events:,} events)"
     if config is not None:
         title += f" over the config {config.name} ({config.config_hash[:12]})"
+    if hidden:
+        title += (
+            f"; {hidden:,} edge{'s' * (hidden != 1)} taken fewer than {min_count:,} times not drawn"
+        )
     ir = extract(g, direction=direction.upper(), title=title, split=SPLIT_FAN_IN)
     top = max([n for _, n in styles.values()] + [0])
     drawn = []

@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from wfnb.arguments import whole_type
 from wfnb.exceptions import WfnbUsageError
 from wfnb.jupyter.commands import route
 
@@ -35,6 +36,9 @@ def add_discovery_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
     discover.add_argument("workflow", nargs="?", help="one workflow's history (default: all)")
     discover.add_argument("--overlay", action="store_true", help="draw over the loaded config")
     discover.add_argument("--skeleton", action="store_true", help="a validating config, as JSON")
+    discover.add_argument(
+        "--min-count", type=whole_type(1), default=1, help="draw only edges taken N times or more"
+    )
     variants = add("variants", "Most frequent first; --limit N keeps N and says 'N of M variants'.")
     variants.add_argument("workflow", nargs="?", help="one workflow's entities (default: all)")
     variants.add_argument("--limit", type=positive_int, help="the N most frequent (0: all)")
@@ -67,7 +71,9 @@ def _discover(magics: WfnbMagics, args: argparse.Namespace) -> Any:
         named = f"workflow {args.workflow!r}" if args.workflow else "any workflow"
         raise WfnbUsageError(f"no history of {named} in this window: nothing to discover")
     if config is not None:
-        return dfg.diagram(config, direction=magics.diagram_direction)
+        return dfg.diagram(config, direction=magics.diagram_direction, min_count=args.min_count)
+    if args.min_count > 1:
+        return dfg.diagram(direction=magics.diagram_direction, min_count=args.min_count)
     return dfg
 
 

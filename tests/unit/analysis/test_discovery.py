@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from wfnb import discover, frames, skeleton, validate
 from wfnb.analysis.discovery import NEVER_TAKEN, NOT_ALLOWED
+from wfnb.exceptions import WfnbUsageError
 from wfnb.simulation.demo import build_demo
 from wfnb.spec import Workflow
 from wfnb.store import Store
@@ -231,6 +232,11 @@ def test_a_config_is_overlaid_edge_by_edge(db_url: str) -> None:
         assert word not in svg
     assert "taken but not allowed" in svg
     assert "allowed but never taken" in svg
+    quiet = dfg.diagram(config, min_count=2)
+    assert "3 edges taken fewer than 2 times not drawn" in quiet.ir.title
+    assert {e.count for e in quiet.ir.edges} == {0}  # only the never-taken edge is left
+    with pytest.raises(WfnbUsageError, match="min_count"):
+        dfg.diagram(min_count=0)
     table = dfg.edges._repr_html_()
     assert "2 d 2 h" in table
     assert "days" not in table
@@ -251,7 +257,7 @@ def test_every_discovery_read_is_a_named_statement_builder() -> None:
 
 
 def test_a_missing_database_or_history_is_one_coded_error(tmp_path: Path) -> None:
-    from wfnb.exceptions import StoreError, WfnbUsageError
+    from wfnb.exceptions import StoreError
 
     with pytest.raises(StoreError, match=r"WF300|no such|not a wfnb"):
         discover(f"sqlite:///{tmp_path / 'absent.db'}")

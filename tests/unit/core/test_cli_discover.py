@@ -118,3 +118,16 @@ def test_no_history_says_so(demo_url: str, capsys: pytest.CaptureFixture[str]) -
     assert capsys.readouterr().out == "0 history rows: nothing to discover\n"
     assert main(["variants", "--db", demo_url, "--workflow", "nosuch"]) == 0
     assert capsys.readouterr().out == "0 variants\n"
+
+
+def test_min_count_leaves_rare_edges_out_and_says_so(
+    demo_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dfg = discover(demo_url, workflow="invoice")
+    rare = int((dfg.edges["count"] < 3).sum())
+    assert rare
+    assert main(["discover", "--db", demo_url, "--workflow", "invoice", "--min-count", "3"]) == 0
+    out, err = capsys.readouterr()
+    assert f"{rare:,} edges taken fewer than 3 times left out" in err
+    kept = dfg.edges[dfg.edges["count"] >= 3]
+    assert sum(" → " in line for line in out.split("\n\n")[0].splitlines()) == len(kept)

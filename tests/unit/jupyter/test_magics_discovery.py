@@ -94,6 +94,7 @@ def test_help_names_the_options(shell: Shell) -> None:
         ("%wfnb variants invoice --browse --limit 3", "WF400"),
         ("%wfnb discover invoice --since 2026-09-01 --until 2026-08-01", "WF400"),
         ("%wfnb discover invoice --since yesterday", "WF400"),
+        ("%wfnb discover invoice --min-count 0", "WF400"),
     ],
 )
 def test_mistakes_are_one_coded_line(shell: Shell, cell: str, code: str) -> None:
