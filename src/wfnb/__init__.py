@@ -22,7 +22,9 @@ if TYPE_CHECKING:
         paths,
     )
     from wfnb.analysis.conformance import ConformanceReport, conformance
+    from wfnb.analysis.discovery import DirectlyFollows, discover
     from wfnb.analysis.report import report
+    from wfnb.analysis.skeleton import skeleton
     from wfnb.engine import Engine, Explanation, HistoryKind, Outcome, StepResult
     from wfnb.engine.context import use
     from wfnb.engine.usecases import Requester, Result, StepContext, batch
@@ -121,6 +123,9 @@ _LAZY: dict[str, str] = {
     "ConformanceReport": "wfnb.analysis.conformance",
     "conformance": "wfnb.analysis.conformance",
     "report": "wfnb.analysis.report",
+    "DirectlyFollows": "wfnb.analysis.discovery",
+    "discover": "wfnb.analysis.discovery",
+    "skeleton": "wfnb.analysis.skeleton",
     "simulate": "wfnb.simulation",
     "build_demo": "wfnb.simulation",
     "what_if": "wfnb.simulation",
@@ -146,6 +151,7 @@ __all__ = [
     "ContextMissingError",
     "DemoReport",
     "Diagram",
+    "DirectlyFollows",
     "DryRun",
     "Engine",
     "EntityNotFoundError",
@@ -189,6 +195,7 @@ __all__ = [
     "diagram",
     "diff",
     "diff_tenant",
+    "discover",
     "dry_run",
     "graph",
     "http_client",
@@ -199,6 +206,7 @@ __all__ = [
     "report",
     "sandbox",
     "simulate",
+    "skeleton",
     "use",
     "validate",
     "what_if",
