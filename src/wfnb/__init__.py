@@ -10,7 +10,17 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from wfnb.analysis import Change, Diagram, PathReport, WorkflowDiff, diagram, diff, graph, paths
+    from wfnb.analysis import (
+        Change,
+        Diagram,
+        PathReport,
+        WorkflowDiff,
+        diagram,
+        diff,
+        diff_tenant,
+        graph,
+        paths,
+    )
     from wfnb.analysis.conformance import ConformanceReport, conformance
     from wfnb.analysis.discovery import DirectlyFollows, discover
     from wfnb.analysis.report import report
@@ -102,6 +112,7 @@ _LAZY: dict[str, str] = {
     "WorkflowDiff": "wfnb.analysis",
     "diagram": "wfnb.analysis",
     "diff": "wfnb.analysis",
+    "diff_tenant": "wfnb.analysis",
     "graph": "wfnb.analysis",
     "paths": "wfnb.analysis",
     "Engine": "wfnb.engine",
@@ -183,6 +194,7 @@ __all__ = [
     "conformance",
     "diagram",
     "diff",
+    "diff_tenant",
     "discover",
     "dry_run",
     "graph",

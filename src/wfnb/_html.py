@@ -70,6 +70,8 @@ def workflow_html(wf: Workflow) -> str:
     Python path on hover.
     """
     title = f"<b>{escape(wf.name)}</b> <code>{wf.config_hash[:12]}</code>"
+    if wf.tenant:
+        title += f" as tenant <b>{escape(wf.tenant)}</b> runs it"
     if wf.description:
         title += f" — {escape(wf.description)}"
     module = wf.use_cases
@@ -102,8 +104,8 @@ def workflow_html(wf: Workflow) -> str:
 
 
 def workflows_html(wfs: Workflows) -> str:
-    """Loaded workflows as one summary table."""
-    rows = [
+    """Loaded workflows as one summary table (a tenants column when any has an overlay)."""
+    rows: list[tuple[object, ...]] = [
         (
             w.name,
             w.entity.table,
@@ -114,7 +116,12 @@ def workflows_html(wfs: Workflows) -> str:
         )
         for w in wfs.values()
     ]
-    return table(["workflow", "table", "statuses", "steps", "timers", "config"], rows)
+    headers = ["workflow", "table", "statuses", "steps", "timers", "config"]
+    if any(w.tenant_configs for w in wfs.values()):
+        headers.append("tenant overlays")
+        tenants = [", ".join(sorted(w.tenant_configs)) for w in wfs.values()]
+        rows = [(*row, shown) for row, shown in zip(rows, tenants, strict=True)]
+    return table(headers, rows)
 
 
 PT_TO_PX = 4 / 3

@@ -169,7 +169,9 @@ def _cmd_graph(args: argparse.Namespace) -> int:
     if output == "-" and args.format == "png":
         raise WfnbUsageError("PNG is binary: write it to a file (-o NAME.png), not to stdout")
     target = None if output == "-" else check_output(output)
-    drawn = diagram(wf, focus=args.focus, depth=args.depth, requester_type=args.requester)
+    drawn = diagram(
+        wf, focus=args.focus, depth=args.depth, requester_type=args.requester, tenant=args.tenant
+    )
     if args.format == "png":
         data = render(drawn.dot, "png")
         assert target is not None  # refused above
@@ -190,17 +192,21 @@ def _cmd_paths(args: argparse.Namespace) -> int:
 
     wf = _named(_workflows(args.paths), args.name)
     _one_of(args.requester, wf.requester_types, f"{wf.name} has no requester type")
-    print(paths(wf, args.requester))
+    print(paths(wf.for_tenant(args.tenant), args.requester))
     return EXIT_OK
 
 
 def _cmd_diff(args: argparse.Namespace) -> int:
-    from wfnb.analysis import diff, diff_revisions  # noqa: PLC0415
+    from wfnb.analysis import diff, diff_revisions, diff_tenant  # noqa: PLC0415
 
     files, revs = args.files, args.rev or []
     db = existing_database(args.db) if args.db else None
     check_workflow_paths(files)
-    if len(files) == 2 and not revs:
+    if args.tenant is not None:
+        if len(files) != 1 or revs:
+            raise WfnbUsageError("wfnb diff --tenant: give one FILE (its folder's tenants/)")
+        changes = diff_tenant(files[0], args.tenant, db=db)
+    elif len(files) == 2 and not revs:
         changes = diff(files[0], files[1], db=db)
     elif len(files) == 1 and 1 <= len(revs) <= 2:
         changes = diff_revisions(files[0], revs[0], revs[1] if len(revs) == 2 else None, db=db)
@@ -217,7 +223,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     db = existing_database(args.db) if args.db else None
     wfs = _workflows(args.paths)
-    print(report(wfs, check_output(args.output), db=db, now=args.now))
+    target = check_output(args.output)
+    print(report(wfs, target, db=db, now=args.now, tenant=args.tenant))
     return EXIT_OK
 
 
@@ -352,6 +359,10 @@ COMMANDS: dict[str, Command] = {
 }
 
 _PATHS_HELP = f"workflow JSON files or folders (default: {DEFAULT_FOLDER}/)"
+_TENANT_HELP = (
+    "as this tenant runs it: its overlay (FOLDER/tenants/TENANT/NAME.json) merged in; "
+    "a tenant without one runs the base"
+)
 
 
 def _add_analysis(sub: argparse._SubParsersAction[_Parser]) -> None:
@@ -373,22 +384,30 @@ def _add_analysis(sub: argparse._SubParsersAction[_Parser]) -> None:
         "--depth", type=count, default=1, help="radius around --focus (0 or more, default 1)"
     )
     p.add_argument("--requester", help="draw only what this requester type can trigger")
+    p.add_argument("--tenant", help=_TENANT_HELP)
 
     p = sub.add_parser("paths", help="reachability, dead ends, cycles, paths to terminals")
     p.add_argument("name", help="the workflow's name")
     p.add_argument("paths", nargs="*", default=[], help=_PATHS_HELP)
     p.add_argument("--requester", help="follow only what this requester type can trigger")
+    p.add_argument("--tenant", help=_TENANT_HELP)
 
     p = sub.add_parser("diff", help="what changed between two versions of a workflow")
     p.add_argument("files", nargs="+", metavar="FILE", help="OLD NEW, or one FILE with --rev")
     p.add_argument("--rev", action="append", help="a git revision (give one or two)")
     p.add_argument("--db", help="count the entities a migration moves (SQLAlchemy URL)")
+    p.add_argument(
+        "--tenant",
+        help="compare FILE with the config this tenant runs (FILE's folder's "
+        "tenants/TENANT/NAME.json merged in): exactly the values its overlay changes",
+    )
 
     p = sub.add_parser("report", help="write the self-contained HTML report for reviewers")
     p.add_argument("paths", nargs="*", default=[], help=_PATHS_HELP)
     p.add_argument("-o", "--output", default="report.html", help="default: report.html")
     p.add_argument("--db", help="add the conformance of this database's history")
     p.add_argument("--now", type=_moment, help=_NOW_HELP)
+    p.add_argument("--tenant", help=_TENANT_HELP)
 
     p = sub.add_parser("conformance", help="check recorded history against the configs")
     p.add_argument("paths", nargs="*", default=[], help=_PATHS_HELP)

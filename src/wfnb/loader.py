@@ -27,8 +27,10 @@ __all__ = [
     "MAX_FILE_DEPTH",
     "Source",
     "SourceLike",
+    "git_files",
     "git_revisions",
     "parse_source",
+    "read_document",
     "read_sources",
 ]
 
@@ -193,8 +195,11 @@ def _pydantic_problems(file: str, exc: ValidationError) -> list[Problem]:
     return problems
 
 
-def _document(source: Source) -> tuple[Any, Problem | None]:
-    """The JSON value of a text or dict source, or the WF100/WF101 problem of reading it."""
+def read_document(source: Source, *, what: str = "workflow") -> tuple[Any, Problem | None]:
+    """The JSON object of a text or dict source, or the WF100/WF101 problem of reading it.
+
+    ``what`` names the document in messages (a ``"tenant overlay"`` is read the same way).
+    """
     data: Any
     if source.text is not None:
         try:
@@ -214,10 +219,10 @@ def _document(source: Source) -> tuple[Any, Problem | None]:
     else:
         data = dict(source.data or {})
         if "__unreadable__" in data:
-            msg = f"cannot read workflow: {data['__unreadable__']}"
+            msg = f"cannot read {what}: {data['__unreadable__']}"
             return None, Problem("WF100", Severity.ERROR, source.file, "", msg)
     if not isinstance(data, dict):
-        msg = f"a workflow file holds one JSON object, got {type(data).__name__}"
+        msg = f"a {what} file holds one JSON object, got {type(data).__name__}"
         return None, Problem("WF101", Severity.ERROR, source.file, "", msg)
     if _deeper_than(data, MAX_FILE_DEPTH):
         return None, Problem("WF100", Severity.ERROR, source.file, "", _too_deep())
@@ -228,7 +233,7 @@ def parse_source(source: Source) -> tuple[Workflow | None, dict[str, Any] | None
     """Parse one source: the model (or None), the raw dict (for pointers), and its problems."""
     if source.model is not None:
         return source.model, source.model.model_dump(mode="json", by_alias=True), []
-    data, problem = _document(source)
+    data, problem = read_document(source)
     if problem is not None:
         return None, None, [problem]
     try:
@@ -268,3 +273,21 @@ def git_revisions(path: str | Path, *, limit: int = 200) -> list[str]:
     anchor = p if p.is_dir() else p.parent
     out = _git(anchor, "log", f"-{limit}", "--format=%H", "--", p.name if p.is_file() else ".")
     return out.split() if out else []
+
+
+def git_files(folder: str | Path, rev: str) -> list[Source]:
+    """Every file under ``folder`` (at any depth) as it was at git revision ``rev``.
+
+    ``folder`` may be gone from the work tree since; each ``Source.file`` is the path from
+    the repository's root. Empty outside git or when nothing was there.
+    """
+    wanted = Path(folder).resolve()
+    anchor = wanted
+    while not anchor.is_dir() and anchor != anchor.parent:
+        anchor = anchor.parent
+    if not _inside_git(anchor):
+        return []
+    rel = wanted.relative_to(anchor).as_posix()  # "." when the folder is still there
+    args = ("ls-tree", "-r", "--name-only", "--full-name", rev, "--", rel)
+    names = [n for n in (_git(anchor, *args) or "").splitlines() if n]  # one call when empty
+    return [Source(file=n, text=_git(anchor, "show", f"{rev}:{n}"), rev=rev) for n in names]

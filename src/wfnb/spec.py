@@ -229,6 +229,32 @@ def _by_status(items: Iterable[_AtStatus]) -> dict[str, tuple[_AtStatus, ...]]:
     return {status: tuple(group) for status, group in groups.items()}
 
 
+class _Links:
+    """A base's tenants' configs, or a tenant config's base (``Workflow.with_tenants``).
+
+    Compared by the configs' hashes, not the models: the two point at each other, and
+    model equality (which compares private attributes) would otherwise never end.
+    """
+
+    __slots__ = ("base", "tenants")
+
+    def __init__(
+        self, *, base: Workflow | None = None, tenants: Mapping[str, Workflow] | None = None
+    ) -> None:
+        self.base = base
+        self.tenants: Mapping[str, Workflow] = dict(tenants or {})
+
+    def _meaning(self) -> tuple[str | None, tuple[tuple[str, str], ...]]:
+        base = self.base.config_hash if self.base is not None else None
+        return base, tuple(sorted((t, w.config_hash) for t, w in self.tenants.items()))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Links) and self._meaning() == other._meaning()
+
+    def __hash__(self) -> int:
+        return hash(self._meaning())
+
+
 _NOT_MEANING: Any = {"status_descriptions": True, "steps": {"__all__": {"description"}}}
 """What ``canonical_json`` leaves out: the descriptions of steps and statuses."""
 
@@ -256,6 +282,9 @@ class Workflow(_Model):
 
     _source_file: str | None = PrivateAttr(default=None)
     _config_rev: str | None = PrivateAttr(default=None)
+    _tenant: str | None = PrivateAttr(default=None)
+    _overlay_file: str | None = PrivateAttr(default=None)
+    _links: _Links | None = PrivateAttr(default=None)
 
     # Read through ``__pydantic_private__``: ``self._x`` goes through ``BaseModel.__getattr__``,
     # a cost every history row paid for ``config_rev``.
@@ -274,6 +303,59 @@ class Workflow(_Model):
         copy = self.model_copy()
         copy._source_file = source_file
         copy._config_rev = config_rev
+        return copy
+
+    @property
+    def tenant(self) -> str | None:
+        """The tenant this config is merged for (its overlay applied); None for the base."""
+        return cast("str | None", (self.__pydantic_private__ or {}).get("_tenant"))
+
+    @property
+    def overlay_file(self) -> str | None:
+        """The tenant overlay file merged into this config, when it is a tenant's."""
+        return cast("str | None", (self.__pydantic_private__ or {}).get("_overlay_file"))
+
+    @property
+    def base(self) -> Workflow:
+        """The workflow as its own file says, without any tenant overlay (self for the base)."""
+        links = cast("_Links | None", (self.__pydantic_private__ or {}).get("_links"))
+        return links.base if links is not None and links.base is not None else self
+
+    @property
+    def tenant_configs(self) -> Mapping[str, Workflow]:
+        """Tenant → the merged config of each tenant with an overlay (docs/tenant-overlays.md)."""
+        links = cast("_Links | None", (self.base.__pydantic_private__ or {}).get("_links"))
+        return links.tenants if links is not None else {}
+
+    def for_tenant(self, tenant: str | None) -> Workflow:
+        """The config ``tenant`` runs: its overlay merged in, or the base when it has none."""
+        base = self.base
+        if tenant is None:
+            return base
+        return base.tenant_configs.get(str(tenant), base)
+
+    def with_tenants(self, merged: Mapping[str, Workflow]) -> Workflow:
+        """A copy of this base that knows its tenants' merged configs (the loader calls this).
+
+        Each merged config must come from ``wfnb.overlays.apply_overlay`` on this base.
+        """
+        copy = self.model_copy()
+        copy._source_file, copy._config_rev = self.source_file, self.config_rev
+        tenants: dict[str, Workflow] = {}
+        for tenant, wf in merged.items():
+            linked = wf.model_copy()
+            linked._source_file, linked._config_rev = wf.source_file, wf.config_rev
+            linked._tenant, linked._overlay_file = tenant, wf.overlay_file
+            linked._links = _Links(base=copy)
+            tenants[tenant] = linked
+        copy._links = _Links(tenants=tenants)
+        return copy
+
+    def as_tenant(self, tenant: str, overlay_file: str) -> Workflow:
+        """A copy marked as ``tenant``'s merged config read from ``overlay_file``."""
+        copy = self.model_copy()
+        copy._source_file, copy._config_rev = self.source_file, self.config_rev
+        copy._tenant, copy._overlay_file = tenant, overlay_file
         return copy
 
     def canonical_json(self) -> str:
@@ -357,8 +439,9 @@ class Workflow(_Model):
         return workflow_html(self)
 
     def __repr__(self) -> str:
+        tenant = f" as tenant {self.tenant!r}" if self.tenant else ""
         return (
-            f"<Workflow {self.name!r}: {len(self.status_types)} statuses, "
+            f"<Workflow {self.name!r}{tenant}: {len(self.status_types)} statuses, "
             f"{len(self.steps)} steps, {self.config_hash[:12]}>"
         )
 

@@ -6,7 +6,7 @@ and ``WorkflowDiff.to_frame`` imports pandas on use.
 
 from wfnb.analysis.change import Change, ChangeKind
 from wfnb.analysis.diagram import Diagram, diagram
-from wfnb.analysis.diff import WorkflowDiff, diff, diff_revisions, load_version
+from wfnb.analysis.diff import WorkflowDiff, diff, diff_revisions, diff_tenant, load_version
 from wfnb.analysis.graph import EdgeKind, graph, requester_view
 from wfnb.analysis.ir import DiagramIR, EdgeIR, NodeIR
 from wfnb.analysis.paths import AloneReport, PathReport, alone, paths
@@ -26,6 +26,7 @@ __all__ = [
     "diagram",
     "diff",
     "diff_revisions",
+    "diff_tenant",
     "graph",
     "load_version",
     "paths",

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from wfnb.analysis.graph import EdgeKind, graph
 from wfnb.loader import git_revisions, parse_source, read_sources
+from wfnb.overlays import merged_at_revision
 from wfnb.spec import Step, Workflow
 
 __all__ = ["ConfigIndex", "Rules", "rules_of"]
@@ -137,7 +138,9 @@ def _at_revision(folder: Path, commit: str) -> tuple[Workflow, ...]:
     key = (str(folder), commit)
     if key not in _REVISIONS:
         parsed = (parse_source(s)[0] for s in read_sources(folder, rev=commit))
-        _REVISIONS[key] = tuple(wf for wf in parsed if wf is not None)
+        bases = tuple(wf for wf in parsed if wf is not None)
+        _REVISIONS[key] = (*bases, *merged_at_revision(folder, commit, bases))  # tenants'
+
     return _REVISIONS[key]
 
 
@@ -159,15 +162,20 @@ class ConfigIndex:
     def of(
         cls, wfs: Mapping[str, Workflow], folders: Iterable[str | Path] | None = None
     ) -> ConfigIndex:
-        """An index of the loaded workflows, looking in ``folders`` (default: their folders)."""
+        """An index of the loaded workflows and their tenants' configs (overlays merged).
+
+        Older configs, tenants' too, are looked for in ``folders``' git history (default:
+        the workflows' folders).
+        """
         if folders is None:
             files = (Path(wf.source_file) for wf in wfs.values() if wf.source_file)
             folders = [f.parent for f in files if f.exists()]
         unique = tuple(dict.fromkeys(Path(f).resolve() for f in folders))
         index = cls(folders=unique)
-        for wf in wfs.values():
-            index.configs[wf.config_hash] = wf
-            index.revs[wf.config_hash] = wf.config_rev
+        for base in wfs.values():
+            for wf in (base, *base.tenant_configs.values()):  # each tenant's merged config
+                index.configs.setdefault(wf.config_hash, wf)
+                index.revs.setdefault(wf.config_hash, wf.config_rev)
         return index
 
     def find(self, hashes: Iterable[str]) -> set[str]:

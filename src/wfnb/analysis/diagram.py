@@ -122,6 +122,7 @@ def diagram(
     direction: str = "LR",
     history_edges: EdgeCounts | None = None,
     split_terminals: int | None = SPLIT_FAN_IN,
+    tenant: str | None = None,
 ) -> Diagram:
     """Draw a workflow.
 
@@ -142,14 +143,20 @@ def diagram(
         split_terminals: a terminal status entered from more than this many statuses
             (``cancelled`` from everywhere) is drawn beside each of them instead of once with
             edges across the whole drawing; ``None`` draws every status once.
+        tenant: draw the workflow as this tenant runs it (its overlay merged in: its timers'
+            durations, use cases, auto-advance); a tenant without an overlay runs the base.
 
     Raises:
         WfnbUsageError: an unknown direction, focus status or requester type.
     """
     if direction.upper() not in DIRECTIONS:
         raise WfnbUsageError(f"direction must be one of {', '.join(DIRECTIONS)}, got {direction!r}")
-    g = graph(wf)
     title = wf.name
+    wf = wf.for_tenant(tenant) if tenant is not None else wf
+    shown = tenant if tenant is not None else wf.tenant
+    if shown is not None:
+        title += f" as tenant {shown} runs it" + ("" if wf.tenant else " (no overlay: the base)")
+    g = graph(wf)
     if requester_type is not None:
         g = requester_view(g, requester_type)
         title += f": the edges {requester_type} can trigger (at any status)"
@@ -161,6 +168,7 @@ def diagram(
             diagram(
                 wf, highlight, focus=focus, depth=depth, requester_type=requester_type,
                 direction=d, history_edges=history_edges, split_terminals=split_terminals,
+                tenant=tenant,
             )
             for d in ("LR", "TB")
         ]  # fmt: skip

@@ -26,7 +26,7 @@ from wfnb.spec import Workflow
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["WorkflowDiff", "diff", "diff_revisions", "load_version"]
+__all__ = ["WorkflowDiff", "diff", "diff_revisions", "diff_tenant", "load_version"]
 
 WorkflowLike = Workflow | str | Path
 """A loaded workflow, or the path of one workflow file."""
@@ -89,6 +89,8 @@ class WorkflowDiff:
 
     def _title(self) -> str:
         versions = f"{self.old.config_hash[:12]} -> {self.new.config_hash[:12]}"
+        if self.old.tenant or self.new.tenant:  # a tenant's overlay against the base, say
+            versions = f"{_as_run(self.old)} -> {_as_run(self.new)}, {versions}"
         return f"diff of {self.new.name} ({versions})"
 
     def __repr__(self) -> str:
@@ -132,6 +134,10 @@ class WorkflowDiff:
         ]
         headers = ["migrate", "kind", "subject", "old", "new", "target", "entities", "UPDATE"]
         return table([*headers, "note"], rows, caption=self._title())
+
+
+def _as_run(wf: Workflow) -> str:
+    return f"as tenant {wf.tenant} runs it" if wf.tenant else "the base"
 
 
 def _count(n: int, noun: str) -> str:
@@ -201,11 +207,24 @@ def sentence(change: Change) -> str:
     else:
         step, dot, field = subject.partition(".")
         what = f"step {step}: " + (f"use case {field}" if dot else _STEP_FIELD.get(kind, kind))
+    show = _override if kind == "override" else _value  # in an override a null removes
     if change.old is None:
-        return f"{what} set to {_value(change.new)}{flag}"
+        return f"{what} set to {show(change.new)}{flag}"
     if change.new is None:
-        return f"{what} removed (was {_value(change.old)}){flag}"
-    return f"{what} changed {_from_to(change.old, change.new)}{flag}"
+        return f"{what} removed (was {show(change.old)}){flag}"
+    if kind == "override":
+        changed = f"from {show(change.old)} to {show(change.new)}"
+    else:
+        changed = _from_to(change.old, change.new)
+    return f"{what} changed {changed}{flag}"
+
+
+def _override(value: object) -> str:
+    """An override's fields as sentences: a null field removes the step's value."""
+    if not isinstance(value, dict):
+        return _value(value)
+    shown = [f"{k} {'removed' if v is None else _value(v)}" for k, v in value.items()]
+    return "; ".join(shown) or "none"
 
 
 def load_version(path: str | Path, rev: str | None = None) -> Workflow:
@@ -283,3 +302,38 @@ def diff_revisions(
         db: as for :func:`diff`.
     """
     return diff(load_version(path, old_rev), load_version(path, new_rev), db=db)
+
+
+def with_overlays(path: str | Path) -> Workflow:
+    """The workflow of one file with its folder's tenant overlays merged (``tenants/``).
+
+    Raises:
+        ConfigError: the workflow or one of its overlays has errors (every one is carried).
+        WfnbUsageError: the file holds no workflow.
+    """
+    from wfnb.validation import validate  # noqa: PLC0415  # validation imports analysis helpers
+
+    wf = load_version(path)
+    found = validate([str(Path(path).parent)])
+    errors = [p for p in found.errors if p.workflow == wf.name]
+    if errors:
+        raise ConfigError(errors)
+    return found.workflows.get(wf.name, wf)
+
+
+def diff_tenant(
+    wf: WorkflowLike, tenant: str, db: sa.Engine | str | sa.URL | None = None
+) -> WorkflowDiff:
+    """:func:`diff` from the base workflow to the config ``tenant`` runs (its overlay merged).
+
+    The changes are exactly the values the tenant's overlay changes; a tenant without an
+    overlay runs the base (no changes).
+
+    Args:
+        wf: a loaded workflow (``load_workflows`` merges the overlays), or the path of a
+            workflow file whose folder holds ``tenants/<tenant>/<name>.json``.
+        tenant: the tenant.
+        db: as for :func:`diff`.
+    """
+    base = (wf if isinstance(wf, Workflow) else with_overlays(wf)).base
+    return diff(base, base.for_tenant(tenant), db=db)

@@ -192,8 +192,11 @@ def _conformance(k: ConformanceReport, name: str) -> str:
 
 
 def _drawing(wf: Workflow, db: sa.Engine | str | sa.URL | None) -> str:
-    """The diagram; with a database, each edge carries its history rows (the heat)."""
-    counts = history_counts(db, wf) if db is not None else None
+    """The diagram; with a database, each edge carries its history rows (the heat).
+
+    A tenant's config (``wf.tenant``) counts only that tenant's rows.
+    """
+    counts = history_counts(db, wf, tenant_id=wf.tenant) if db is not None else None
     drawn = diagram(wf, highlight=counts, direction="auto")
     svg = inline_svg(drawn.svg(), slug(wf.name) + "-")
     note = (
@@ -212,7 +215,8 @@ def _workflow(
     k: ConformanceReport | None,
     db: sa.Engine | str | sa.URL | None = None,
 ) -> str:
-    head = f"<h2 id='{slug(wf.name)}'>{escape(wf.name)}</h2>"
+    as_run = f" as tenant {wf.tenant} runs it" if wf.tenant else ""
+    head = f"<h2 id='{slug(wf.name)}'>{escape(wf.name + as_run)}</h2>"
     meta = cells(
         ["description", "owning module", "entity table", "use cases", "config", "revision"],
         [
@@ -221,7 +225,7 @@ def _workflow(
                 wf.owning_module,
                 wf.entity.table,
                 wf.use_cases,
-                wf.config_hash[:12],
+                wf.config_hash[:12] + (f" (overlay {wf.overlay_file})" if wf.tenant else ""),
                 wf.config_rev,
             )
         ],
@@ -271,16 +275,19 @@ def report_html(
     db: sa.Engine | str | sa.URL | None = None,
     *,
     now: datetime | str | None = None,
+    tenant: str | None = None,
 ) -> str:
     """The report as one HTML string (see :func:`report`)."""
     from wfnb.validation import validate  # noqa: PLC0415  # validation imports analysis helpers
 
     if not wfs:
         raise WfnbUsageError("report() needs at least one workflow")
+    k = conformance(db, wfs, now=now) if db is not None else None  # every tenant's rows
+    if tenant is not None:
+        wfs = {name: wf.for_tenant(tenant) for name, wf in wfs.items()}
     problems = list(validate(list(wfs.values())).problems)
-    k = conformance(db, wfs, now=now) if db is not None else None
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    title = f"wfnb review: {', '.join(wfs)}"
+    title = f"wfnb review: {', '.join(wfs)}" + (f" as tenant {tenant} runs them" if tenant else "")
     judged = f" Conformance judged at {escape(k.judged_at())}." if k is not None else ""
     body = (
         f"<header><h1>{escape(title)}</h1><p class='muted'>Generated {stamp}.{judged}</p>"
@@ -324,6 +331,7 @@ def report(
     db: sa.Engine | str | sa.URL | None = None,
     *,
     now: datetime | str | None = None,
+    tenant: str | None = None,
 ) -> ReportPath:
     """Write the reviewers' report of ``wfs`` to ``path``: one self-contained HTML file.
 
@@ -335,6 +343,9 @@ def report(
         now: when timers and claims are judged (see :func:`wfnb.conformance`): a datetime,
             ``"end"`` or ``"wall"``; by default the end of the data for the demo, else the
             wall clock. The report states the moment and why.
+        tenant: describe and draw each workflow as this tenant runs it (its overlay merged
+            in; the base where it has none); the heat counts only its rows, conformance
+            covers every tenant's (each row judged by its own config).
 
     Returns:
         The path written, a ``pathlib.Path`` that displays as a link in a notebook.
@@ -345,7 +356,7 @@ def report(
     """
     models = dict(wfs) if isinstance(wfs, Mapping) else {w.name: w for w in wfs}
     target = ReportPath(path)
-    text = report_html(models, db, now=now)
+    text = report_html(models, db, now=now, tenant=tenant)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text, encoding="utf-8")
     return target

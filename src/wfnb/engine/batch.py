@@ -39,19 +39,31 @@ from wfnb.engine.transitions import (
     failure_row,
     history_row,
     make_context,
+    tenant_config,
 )
 from wfnb.engine.usecases import ResultKind
 from wfnb.exceptions import (
     ConcurrentModificationError,
+    ContextMissingError,
     EntityNotFoundError,
     StepError,
     UseCaseFailedError,
 )
+from wfnb.spec import Workflow
 from wfnb.store import bulk, queries
 
 __all__ = ["run_batch"]
 
 _QUIET = (HistoryKind.CLAIMED, HistoryKind.RELEASED)  # statuses entered without timers
+
+
+def _other_config(wf: Workflow, tenant: str | None, key: str) -> ContextMissingError:
+    """WF209: a batch over several tenants meets an entity its tenant's overlay governs."""
+    return ContextMissingError(
+        f"{wf.name}: entity {key!r} of tenant {tenant!r} runs that tenant's config (overlay); "
+        f"run it in a batch with tenant_id={tenant!r}",
+        entity_id=key,
+    )
 
 
 def run_batch(rt: Runtime, call: Call, entity_ids: Any) -> list[StepResult]:
@@ -110,9 +122,14 @@ class _Batch:
         if self.tenant is None and len(tenants) == 1 and None not in tenants:
             self.tenant = str(next(iter(tenants)))  # a system batch within one tenant
             self.rt.store.set_tenant(conn, self.tenant)
+            self.call = tenant_config(self.call, rows[0])  # and that tenant's config
+            wf = self.call.workflow
         for it in self.items.values():
             if it.row is None:
                 it.fail(EntityNotFoundError(f"{wf.name}: no entity {it.key!r}", entity_id=it.key))
+                continue
+            if tenant_config(self.call, it.row).workflow.config_hash != wf.config_hash:
+                it.fail(_other_config(wf, entity_tenant(wf, it.row, self.call), it.key))
                 continue
             it.from_status = str(it.row[self.spec.status_column])
             try:

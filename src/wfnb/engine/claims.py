@@ -118,8 +118,9 @@ def recover(
             if janitor is None:
                 log.warning("%s: stale claim but no janitor for %r", wf.name, wf.owning_module)
                 continue
+            config = wf.for_tenant(claim_row["tenant_id"])  # its tenant's (overlay) config
             results.append(
-                _run_janitor(rt, wf, step=step, row=row, claim_row=claim_row, janitor=janitor)
+                _run_janitor(rt, config, step=step, row=row, claim_row=claim_row, janitor=janitor)
             )
     return results
 

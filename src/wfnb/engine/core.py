@@ -160,7 +160,9 @@ class Engine:
             user_id=user_id,
             requester_type=requester_type,
         )
-        return Call(self.workflow(workflow), ctx, data, step, kind)
+        # the tenant's config (its overlay merged in); a call without a tenant on a
+        # tenant-scoped table gets the entity's tenant's config once the row is read
+        return Call(self.workflow(workflow).for_tenant(ctx.tenant_id), ctx, data, step, kind)
 
     def execute_step(
         self,
@@ -242,9 +244,11 @@ class Engine:
         tenant_id: str | None = None,
     ) -> Explanation:
         """What ``execute_step`` would select for this entity and requester, and why."""
+        around = request_context.current()
+        tenant = tenant_id if tenant_id is not None or around is None else around.tenant_id
         return explain(
             self._rt,
-            self.workflow(workflow),
+            self.workflow(workflow).for_tenant(tenant),
             entity_id,
             requester_type,
             step=step,

@@ -122,6 +122,8 @@ def explain(
             f"{wf.name}: no entity {entity_id!r}", entity_id=str(entity_id)
         )
         return Explanation(wf.name, str(entity_id), requester_type, None, (), None, missing)
+    if wf.entity.tenant_column is not None and row.get(wf.entity.tenant_column) is not None:
+        wf = wf.for_tenant(str(row[wf.entity.tenant_column]))  # as its tenant runs it
     status = str(row[wf.entity.status_column])
     steps = list(wf.steps_at(status))
     named = wf.step(step) if step else None

@@ -20,7 +20,15 @@ from wfnb.engine.effects import OBSERVER
 from wfnb.engine.pipeline import StepRun, run_step
 from wfnb.engine.results import HistoryKind, Outcome, StepResult
 from wfnb.engine.runtime import Runtime
-from wfnb.engine.transitions import AbortStepError, Call, Transition, check_call, load, write
+from wfnb.engine.transitions import (
+    AbortStepError,
+    Call,
+    Transition,
+    check_call,
+    load,
+    tenant_config,
+    write,
+)
 from wfnb.exceptions import UndeclaredObservationError
 from wfnb.spec import Step, Workflow
 
@@ -85,6 +93,7 @@ def run_observe(rt: Runtime, call: Call, entity_id: Any, to_status: str, source:
             data = call.data or {}
             with rt.store.transaction(call.context.tenant_id) as conn:
                 run.row = load(rt, conn, call, entity_id)
+                call = run.call = tenant_config(call, run.row)  # the entity's tenant's config
                 _check_declared(wf, run.status, to_status, source)
                 observed = Transition(
                     HistoryKind.OBSERVED, None, run.status, to_status, data, source

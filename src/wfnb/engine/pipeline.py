@@ -30,6 +30,7 @@ from wfnb.engine.transitions import (
     invoke,
     load,
     make_context,
+    tenant_config,
     write,
 )
 from wfnb.engine.usecases import Result, ResultKind, StepContext
@@ -52,10 +53,12 @@ def run_step(rt: Runtime, call: Call, entity_id: Any) -> StepResult:
         first = result = run.run()
         links: list[StepResult] = []
         while _advances(run, result) and len(links) < MAX_CHAIN:
-            following = applicable(call.workflow, result.to_status or "", call.requester_type)
+            wf = run.call.workflow  # the config the entity's tenant runs
+            following = applicable(wf, result.to_status or "", call.requester_type)
             if len(following) != 1:
                 break  # none or several apply: the chain stops here
-            link = replace(call, step_key=following[0].key, kind=HistoryKind.INITIATED, expect=None)
+            key = following[0].key
+            link = replace(call, workflow=wf, step_key=key, kind=HistoryKind.INITIATED, expect=None)
             run = StepRun(rt, link, entity_id)
             result = run.run()
             links.append(result)
@@ -82,6 +85,7 @@ class StepRun:
             self.call = check_call(self.call, self.rt.max_payload_bytes)  # WF208 aborts
             with self.rt.store.transaction(self.call.context.tenant_id) as conn:
                 self.row = load(self.rt, conn, self.call, self.entity_id)
+                self.call = tenant_config(self.call, self.row)  # the entity's tenant's config
                 self.check_expected(conn)
                 self.step = self.select()
                 ctx = make_context(self.rt, conn, self.call, self.step, self.row)

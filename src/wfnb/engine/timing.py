@@ -20,7 +20,7 @@ from wfnb.engine.clock import as_utc
 from wfnb.engine.context import RequestContext
 from wfnb.engine.results import HistoryKind, Outcome, StepResult
 from wfnb.engine.runtime import Runtime
-from wfnb.engine.transitions import Call, Transition, history_row
+from wfnb.engine.transitions import Call, Transition, history_row, tenant_config
 from wfnb.exceptions import EntityNotFoundError, NoStepAppliesError, StepError
 from wfnb.spec import Workflow
 from wfnb.store import bulk, queries
@@ -55,6 +55,8 @@ def created(rt: Runtime, call: Call, entity_id: str) -> StepResult:
                 f"{wf.name}: no entity {entity_id!r}", entity_id=entity_id
             )
             return _result(call, entity_id, Outcome.FAILED, row, missing)
+        call = tenant_config(call, row)  # a call without a tenant: the entity's tenant's config
+        wf = call.workflow
         recorded = queries.select_creation(conn, wf.name, entity_id)
         if recorded is None and row[spec.status_column] != wf.initial_status:
             error = NoStepAppliesError(
@@ -164,7 +166,7 @@ def rearm(rt: Runtime, workflows: Mapping[str, Workflow], tenant_id: str | None)
             ).to_envelope()
             armed += arm_timers(
                 rt.queue,
-                wf,
+                wf.for_tenant(entry["tenant_id"]),  # its tenant's durations (overlay)
                 entry["entity_id"],
                 entry["to_status"],
                 int(version if version is not None else row[spec.version_column]),

@@ -155,6 +155,15 @@ def entity_tenant(workflow: Workflow, row: Mapping[str, Any], call: Call) -> str
     return None if value is None else str(value)
 
 
+def tenant_config(call: Call, row: Mapping[str, Any]) -> Call:
+    """``call`` with the config of ``row``'s tenant (its overlay), when that differs."""
+    wf = call.workflow
+    if wf.entity.tenant_column is None or not wf.base.tenant_configs:
+        return call
+    config = wf.for_tenant(entity_tenant(wf, row, call))
+    return call if config is wf else replace(call, workflow=config)
+
+
 def load(rt: Runtime, conn: sa.Connection, call: Call, entity_id: Any) -> dict[str, Any]:
     """The entity row (tenant-filtered), or ``AbortStepError`` with WF201."""
     wf = call.workflow

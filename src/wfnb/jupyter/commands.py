@@ -104,7 +104,7 @@ def _graph(magics: WfnbMagics, args: argparse.Namespace) -> Any:
     from wfnb.analysis import diagram  # noqa: PLC0415
 
     wf = magics.session.workflow(args.workflow)
-    window = [f"--{n}" for n in ("since", "until", "tenant") if getattr(args, n) is not None]
+    window = [f"--{n}" for n in ("since", "until") if getattr(args, n) is not None]
     if window and not args.heat:
         raise WfnbUsageError(f"{' and '.join(window)} choose the history of --heat: add --heat")
     highlight = None
@@ -121,6 +121,7 @@ def _graph(magics: WfnbMagics, args: argparse.Namespace) -> Any:
         depth=args.depth,
         requester_type=args.requester,
         direction=magics.diagram_direction,
+        tenant=args.tenant,
     )
 
 
@@ -131,14 +132,19 @@ def _paths(magics: WfnbMagics, args: argparse.Namespace) -> Any:
     wf = magics.session.workflow(args.workflow)
     if args.requester is not None and args.requester not in wf.requester_types:
         raise WfnbUsageError(f"{wf.name} has no requester type {args.requester!r}")
-    return paths(wf, requester_type=args.requester)
+    return paths(wf.for_tenant(args.tenant), requester_type=args.requester)
 
 
 @route("diff")
 def _diff(magics: WfnbMagics, args: argparse.Namespace) -> Any:
-    from wfnb.analysis import diff, diff_revisions  # noqa: PLC0415
+    from wfnb.analysis import diff, diff_revisions, diff_tenant  # noqa: PLC0415
 
     db = magics.session.engine if args.db else None
+    if args.tenant is not None:  # a loaded workflow's name, or a file, against a tenant
+        if args.new is not None or args.rev:
+            raise WfnbUsageError("diff NAME --tenant T: one loaded workflow (or file), no --rev")
+        named = (magics.session.workflows or Workflows()).get(args.old)
+        return diff_tenant(named if named is not None else args.old, args.tenant, db=db)
     # a missing file is the loader's WF100, as on the command line
     if args.rev:
         if args.new is not None or len(args.rev) != 2:  # old and new

@@ -158,17 +158,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--heat", action="store_true", help="overlay counts from history")
     p.add_argument("--since", type=moment, help="--heat: history from this ISO date/datetime")
     p.add_argument("--until", type=moment, help="--heat: history before this ISO date/datetime")
-    p.add_argument("--tenant", help="--heat: one tenant's history")
+    p.add_argument(
+        "--tenant",
+        help="as this tenant runs it (its overlay merged in); with --heat, its history only",
+    )
 
     p = add("paths")
     p.add_argument("workflow")
     p.add_argument("--requester", help="what this requester type alone can reach")
+    p.add_argument("--tenant", help="as this tenant runs it (its overlay merged in)")
 
     p = add("diff")
     p.add_argument("old", help="a workflow file (or the file, with --rev twice)")
     p.add_argument("new", nargs="?", help="the newer workflow file")
     p.add_argument("--rev", action="append", default=[], help="git revision (give two)")
     p.add_argument("--db", action="store_true", help="count entities to migrate")
+    p.add_argument(
+        "--tenant", help="OLD (a loaded workflow or a file) against the config this tenant runs"
+    )
     _add_data_commands(add)
     from wfnb.jupyter.discovery import add_discovery_commands  # noqa: PLC0415  # its routes too
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -54,8 +54,15 @@ class Session:
         return self.engine
 
     def config_hashes(self) -> dict[str, str]:
-        """``workflow -> config_hash`` of the loaded workflows (the audit's config versions)."""
-        return {n: w.config_hash for n, w in (self.workflows or {}).items()}
+        """``workflow -> config_hash`` of the loaded workflows (the audit's config versions).
+
+        A tenant's merged config is there too, as ``"<workflow> as <tenant>"``.
+        """
+        wfs: Mapping[str, Workflow] = self.workflows or {}
+        hashes = {n: w.config_hash for n, w in wfs.items()}
+        for name, wf in wfs.items():
+            hashes |= {f"{name} as {t}": c.config_hash for t, c in wf.tenant_configs.items()}
+        return hashes
 
     def workflow_engine(self) -> Engine:
         """A wfnb ``Engine`` over the loaded workflows and the connected database (reads only)."""

@@ -104,6 +104,11 @@ class EntityTimeline(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untyp
         devs = self.deviations()
         mine = devs[(devs["workflow"] == name) & (devs["entity_id"] == entity)]
         hashes = {n: w.config_hash for n, w in self.wfs.items()}
+        hashes |= {  # a tenant's rows carry its merged config's hash: current too
+            f"{n} as {t}": c.config_hash
+            for n, w in self.wfs.items()
+            for t, c in w.tenant_configs.items()
+        }
         self.output.value = timeline_html(rows, mine, hashes)
 
 

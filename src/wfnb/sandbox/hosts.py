@@ -36,7 +36,9 @@ _lock = threading.Lock()
 
 
 def _key(db: sa.Engine | str | sa.URL, wfs: Workflows, tables: tuple[str, ...]) -> Key:
-    hashes = tuple(sorted((name, wf.config_hash) for name, wf in wfs.items()))
+    configs = [(name, wf) for name, wf in wfs.items()]
+    configs += [(f"{n}@{t}", c) for n, wf in wfs.items() for t, c in wf.tenant_configs.items()]
+    hashes = tuple(sorted((name, wf.config_hash) for name, wf in configs))  # tenants' too
     source = _source(db) if isinstance(db, str) else _rendered(db)
     learned = _learned.get((source, hashes), frozenset())
     extra = tuple(sorted(t for t in learned if t not in tables))

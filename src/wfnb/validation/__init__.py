@@ -31,6 +31,11 @@ Codes and severities (warnings never block):
 - WF112 the database disagrees (only with ``db=``): table or column missing, the status
   column's allowed values differ from ``status_types``, or the database cannot be read.
 - WF113 two workflows share a name or write the same table's status column.
+- WF114 a tenant overlay (``<folder>/tenants/<tenant>/<workflow>.json``) names a workflow,
+  step or timer that does not exist, or changes a field an overlay may not (statuses,
+  steps' targets, who may run them, claims, rejections; ADR 0105). Every other problem of
+  an overlay, or of the config it merges into, carries its usual code and names the
+  overlay file (``tenants``).
 """
 
 from __future__ import annotations
@@ -38,10 +43,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from wfnb.exceptions import ConfigError, WfnbUsageError
 from wfnb.loader import Source, SourceLike, parse_source, read_sources
+from wfnb.overlays import overlay_sources
 from wfnb.problems import Problem
 from wfnb.spec import Workflow, Workflows
 from wfnb.validation.context import Checked, recover
@@ -51,6 +58,7 @@ from wfnb.validation.lengths import check_lengths
 from wfnb.validation.references import check_duplicates, check_requesters, check_statuses
 from wfnb.validation.report import ValidationReport
 from wfnb.validation.rules import check_across, check_claims, check_terminals, check_timers
+from wfnb.validation.tenants import check_overlays
 from wfnb.validation.usecases import UseCaseResolver, check_use_cases
 
 __all__ = ["ValidationReport", "load_workflow", "load_workflows", "validate"]
@@ -97,6 +105,16 @@ def _read(sources: Sources, rev: str | None) -> Iterator[Source]:
         yield source
 
 
+def _listed(sources: Sources) -> Sources:
+    """An iterable of sources as a list (a generator is read once); anything else as is."""
+    if isinstance(sources, str | Path | Mapping | Workflow):
+        return sources
+    try:
+        return list(sources)
+    except TypeError:
+        return sources  # not iterable: ``_read`` says what was given
+
+
 def _parse(source: Source) -> tuple[Workflow | None, Checked | None, list[Problem]]:
     """The clean model (if any), what can be checked (if anything), the loader's problems."""
     wf, data, found = parse_source(source)
@@ -132,6 +150,7 @@ def validate(
     checked: list[Checked] = []
     parsed: dict[str, Workflow] = {}
     resolver = UseCaseResolver(use_cases)  # one import per module for the whole call
+    sources = _listed(sources)  # read twice: workflows, then the folders' tenant overlays
     for source in _read(sources, rev):
         wf, c, found = _parse(source)
         problems.extend(found)
@@ -141,6 +160,13 @@ def validate(
             checked.append(c)
             problems.extend(check_workflow(c, resolver))
     problems.extend(check_across(checked))
+    if rev is None:  # overlays at a git revision are not read (docs/tenant-overlays.md)
+        named = {c.workflow.name for c in checked} | set(parsed)
+        found, linked = check_overlays(
+            overlay_sources(sources), parsed, named, lambda c: check_workflow(c, resolver)
+        )
+        problems.extend(found)
+        parsed.update(linked)
     if db is not None:
         problems.extend(check_database(checked, db))
     return ValidationReport(tuple(problems), Workflows(parsed))
