@@ -276,3 +276,21 @@ def test_every_audit_trigger_statement_is_a_named_documented_function() -> None:
     assert set(manual.MANUAL_QUERY_NAMES) == set(defined_functions(manual))
     for name in manual.MANUAL_QUERY_NAMES:
         assert (getattr(manual, name).__doc__ or "").strip(), name
+
+
+def test_the_entity_timeline_shows_a_hand_update_as_manual_by_its_role(build: Build) -> None:
+    from wfnb.jupyter.widgets import EntityTimeline  # noqa: PLC0415  # the notebook layer
+
+    engine, wf = build(entities=1)
+    engine.install(audit_trigger=True)
+    plain(engine, "UPDATE tickets SET status = 'closed' WHERE id = 'e0'")
+    timeline = EntityTimeline(engine.db, Workflows({wf.name: wf}))
+    timeline.workflow.value = "ticket"
+    timeline.entity.value = "e0"
+    html = timeline.output.value
+    assert "draft → closed" in html
+    assert "<td>manual</td>" in html or ">manual<" in html
+    assert "source / role" in html
+    assert "manual: changed by hand draft → closed outside the engine" in html
+    if engine.store.is_postgres:
+        assert "postgres" in html
