@@ -279,7 +279,7 @@ def test_every_audit_trigger_statement_is_a_named_documented_function() -> None:
 
 
 def test_the_entity_timeline_shows_a_hand_update_as_manual_by_its_role(build: Build) -> None:
-    from wfnb.jupyter.widgets import EntityTimeline  # noqa: PLC0415  # the notebook layer
+    from wfnb.jupyter.widgets import EntityTimeline  # the notebook layer
 
     engine, wf = build(entities=1)
     engine.install(audit_trigger=True)
