@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from contextlib import ExitStack
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -67,7 +68,7 @@ def run(kind: str, smoke: bool) -> list[tuple[str, float]]:
             order = (False, True) if r % 2 else (True, False)
             ids = {a: fill(engines[a], f"r{r}_", per_round) for a in order}
             for a in order:
-                times[a] += best(lambda a=a: steps(engines[a], ids[a]))[0]
+                times[a] += best(partial(steps, engines[a], ids[a]))[0]
         counted = {a: fill(engines[a], "c", 1) for a in (False, True)}
         counts = {
             a: statements(engines[a], lambda a=a: steps(engines[a], counted[a])) for a in counted
@@ -80,8 +81,9 @@ def run(kind: str, smoke: bool) -> list[tuple[str, float]]:
                 ).scalar()
     n = rounds * per_round
     assert manual == {False: 0, True: 0}, manual  # the engine's own writes are never manual
-    print(f"[{kind}] step with the audit trigger: {times[True] / n * 1e3:.3f} ms, without: "
-          f"{times[False] / n * 1e3:.3f} ms ({n} steps each, {rounds} alternating rounds)")  # fmt: skip
+    with_, without = times[True] / n * 1e3, times[False] / n * 1e3
+    print(f"[{kind}] step with the audit trigger: {with_:.3f} ms, without: {without:.3f} ms "
+          f"({n} steps each, {rounds} alternating rounds)")  # fmt: skip
     print(f"[{kind}] statements per step: with {counts[True]}, without {counts[False]}")
     return [(f"{kind} step with trigger / without (target <= 1.1)", times[True] / times[False])]
 
