@@ -145,10 +145,12 @@ FailureBrowser(db, wfs)
 # the demo as it was built.
 
 # %%
-import shutil
 import sqlite3
 
-shutil.copy("demo.db", "fixed.db")
+with sqlite3.connect("demo.db") as source, sqlite3.connect("fixed.db") as copy:
+    source.backup(copy)  # the whole database, what its write-ahead log holds included
+source.close()
+copy.close()
 FIXED = "sqlite:///fixed.db"
 engine = wfnb.Engine(wfs, FIXED)
 engine.install(audit_trigger=True)
@@ -156,13 +158,13 @@ engine.dispose()
 
 # %% [markdown]
 # A support engineer opens the database with a plain connection (no wfnb, no engine) and
-# marks a sent invoice as paid:
+# marks an overdue invoice as paid (the member paid at the counter):
 
 # %%
 plain = sqlite3.connect("fixed.db")
 with plain:  # one transaction, committed
     (invoice,) = plain.execute(
-        "SELECT id FROM invoices WHERE status = 'sent' ORDER BY id LIMIT 1"
+        "SELECT id FROM invoices WHERE status = 'overdue' ORDER BY id LIMIT 1"
     ).fetchone()
     plain.execute("UPDATE invoices SET status = 'paid' WHERE id = ?", (invoice,))
 plain.close()
@@ -181,7 +183,7 @@ fixed_timeline
 
 # %%
 last = frames.history(FIXED, "invoice", invoice, progress=False).iloc[0]  # newest first
-role = last["source"] or "no role (SQLite has none)"
+role = last["source"] if pd.notna(last["source"]) else "no role (SQLite has none)"
 print(f"{invoice}: {last['kind']}, {last['from_status']} → {last['to_status']}, by {role}")
 assert last["kind"] == "manual"
 
