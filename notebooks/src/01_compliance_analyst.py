@@ -133,3 +133,66 @@ timeline
 
 # %%
 FailureBrowser(db, wfs)
+
+# %% [markdown]
+# ## 5. A fix by hand, recorded
+#
+# The planted UPDATEs of section 3 are *unexplained*: no row says who changed what, or
+# when. `engine.install(audit_trigger=True)` puts a trigger on each entity table that
+# records a status change made outside the engine as a history row of kind **`manual`**
+# (the engine's own writes mark themselves and are never recorded twice; see
+# `docs/audit-trigger.md`). We try it on a copy of the demo, so the other notebooks see
+# the demo as it was built.
+
+# %%
+import sqlite3
+
+with sqlite3.connect("demo.db") as source, sqlite3.connect("fixed.db") as copy:
+    source.backup(copy)  # the whole database, what its write-ahead log holds included
+source.close()
+copy.close()
+FIXED = "sqlite:///fixed.db"
+engine = wfnb.Engine(wfs, FIXED)
+engine.install(audit_trigger=True)
+engine.dispose()
+
+# %% [markdown]
+# A support engineer opens the database with a plain connection (no wfnb, no engine) and
+# marks an overdue invoice as paid (the member paid at the counter):
+
+# %%
+plain = sqlite3.connect("fixed.db")
+with plain:  # one transaction, committed
+    (invoice,) = plain.execute(
+        "SELECT id FROM invoices WHERE status = 'overdue' ORDER BY id LIMIT 1"
+    ).fetchone()
+    plain.execute("UPDATE invoices SET status = 'paid' WHERE id = ?", (invoice,))
+plain.close()
+invoice
+
+# %% [markdown]
+# The invoice's timeline now ends with a `manual` row. On PostgreSQL its "source / role"
+# column names the database role that ran the UPDATE (`current_user`), with the session's
+# `app.*` settings in its metadata; SQLite has no roles, so there it reads "—".
+
+# %% tags=["nbval-ignore-output"]  (the manual row is stamped with the moment this cell ran)
+fixed_timeline = EntityTimeline(sa.create_engine(FIXED), wfs)
+fixed_timeline.workflow.value = "invoice"
+fixed_timeline.entity.value = invoice
+fixed_timeline
+
+# %%
+last = frames.history(FIXED, "invoice", invoice, progress=False).iloc[0]  # newest first
+role = last["source"] if pd.notna(last["source"]) else "no role (SQLite has none)"
+print(f"{invoice}: {last['kind']}, {last['from_status']} → {last['to_status']}, by {role}")
+assert last["kind"] == "manual"
+
+# %% [markdown]
+# Conformance tells the two apart: a change by hand the trigger recorded is
+# **manual, recorded**; a change no history row records stays **unexplained**.
+
+# %%
+fixed_report = wfnb.conformance(FIXED, wfs, now=END)
+by_hand = fixed_report.by_hand()
+assert set(by_hand["category"]) == {"manual, recorded", "unexplained"}
+by_hand[["workflow", "entity_id", "category", "kind", "detail"]]

@@ -276,6 +276,7 @@ def _cmd_worker(args: argparse.Namespace) -> int:
     argv += ["--janitors", args.janitors] if args.janitors else []
     argv += ["--once"] if args.once else []
     argv += ["--install"] if args.install else []
+    argv += ["--audit-trigger"] if args.audit_trigger else []
     argv += ["--allow-undeclared-statuses"] if args.allow_undeclared_statuses else []
     argv += ["--log-format", args.log_format]
     return worker_main.main(argv)
@@ -471,6 +472,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--poll-interval", type=seconds, default=5.0, help="seconds (> 0)")
     p.add_argument("--install", action="store_true", help="install the queue's schema first")
+    p.add_argument(
+        "--audit-trigger",
+        action="store_true",
+        help="install the audit trigger first: a status changed outside the engine is "
+        "recorded as a history row of kind manual (docs/audit-trigger.md)",
+    )
     p.add_argument(
         "--allow-undeclared-statuses",
         action="store_true",

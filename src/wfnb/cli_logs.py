@@ -67,7 +67,7 @@ def add_log_commands(sub: Any, paths_help: str) -> None:
                 "--outcome",
                 dest="kind",
                 type=history_kind,
-                help="initiated, rejected, observed, claimed, released, timer, janitor",
+                help="initiated, rejected, observed, claimed, released, timer, janitor, manual",
             )
             p.add_argument("--status", help="rows that entered this status")
         else:

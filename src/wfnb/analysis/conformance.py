@@ -50,11 +50,12 @@ DEFAULT_GRACE = timedelta(minutes=15)
 """How late a timer may fire before it counts as overdue (workers poll, queues lag)."""
 
 _KEYS = ["config_hash", "kind", "from_status", "to_status", "step_key", "requester_type", "source"]
-_OK, _UNKNOWN, _UNDECLARED, _REQUESTER = 0, 1, 2, 3
+_OK, _UNKNOWN, _UNDECLARED, _REQUESTER, _MANUAL = 0, 1, 2, 3, 4
 _VERDICT_KIND = {
     _UNKNOWN: DeviationKind.UNKNOWN_CONFIG,
     _UNDECLARED: DeviationKind.UNDECLARED_TRANSITION,
     _REQUESTER: DeviationKind.REQUESTER_NOT_ALLOWED,
+    _MANUAL: DeviationKind.MANUAL,
 }
 
 WorkflowsLike = Workflows | Mapping[str, Workflow] | Iterable[Workflow]
@@ -121,9 +122,10 @@ def _judge(combos: pd.DataFrame, known: set[str], frames: dict[str, pd.DataFrame
     )
     step_at = _member(combos, frames["may_run"], ["config_hash", "step_key", "from_status"])
     stepped = (combos["kind"] != "observed").to_numpy()
+    by_hand = (combos["kind"] == "manual").to_numpy()  # no config wrote it (ADR 0104)
     verdict = np.select(
-        [unknown, allowed, stepped & step_at & ~may_run],
-        [_UNKNOWN, _OK, _REQUESTER],
+        [by_hand, unknown, allowed, stepped & step_at & ~may_run],
+        [_MANUAL, _UNKNOWN, _OK, _REQUESTER],
         default=_UNDECLARED,
     )
     rerun = _member(combos, frames["reruns"], ["config_hash", "step_key", "requester_type"])
@@ -139,6 +141,12 @@ def _judge(combos: pd.DataFrame, known: set[str], frames: dict[str, pd.DataFrame
 
 def _detail(verdict: int, row: Any) -> str:
     """The text of one combination's verdict (a handful of combinations, not rows)."""
+    if verdict == _MANUAL:
+        who = f"database role {row.source}" if row.source else "a role SQLite does not record"
+        return (
+            f"changed by hand {row.from_status} → {row.to_status} outside the engine, "
+            f"by {who}; recorded by the audit trigger"
+        )
     if verdict == _UNKNOWN:
         return f"config {row.config_hash[:12]} is neither loaded nor in the git history"
     if verdict == _REQUESTER:

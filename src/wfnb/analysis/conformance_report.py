@@ -13,7 +13,17 @@ from wfnb._html import table
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["DEVIATION_COLUMNS", "ROW_KINDS", "ConformanceReport", "DeviationKind", "shown_of"]
+__all__ = [
+    "BY_HAND_COLUMNS",
+    "DEVIATION_COLUMNS",
+    "MANUAL_RECORDED",
+    "ROW_KINDS",
+    "UNEXPLAINED",
+    "UNEXPLAINED_KINDS",
+    "ConformanceReport",
+    "DeviationKind",
+    "shown_of",
+]
 
 DEVIATION_COLUMNS = [
     "workflow",
@@ -46,6 +56,8 @@ class DeviationKind(StrEnum):
     """The entity sits in a claim status past the claim's ``stale_after``."""
     NON_IDEMPOTENT_RERUN = "non_idempotent_rerun"
     """A step with an action and no claim ran twice at a status without the entity leaving."""
+    MANUAL = "manual"
+    """A ``manual`` history row: a status change by hand, recorded by the audit trigger."""
 
 
 ROW_KINDS = frozenset(
@@ -55,9 +67,27 @@ ROW_KINDS = frozenset(
         DeviationKind.REQUESTER_NOT_ALLOWED,
         DeviationKind.HISTORY_GAP,
         DeviationKind.NON_IDEMPOTENT_RERUN,
+        DeviationKind.MANUAL,
     }
 )
 """Kinds that judge one history row (``fitness`` counts them); the others judge entities."""
+
+UNEXPLAINED_KINDS = frozenset({DeviationKind.HISTORY_GAP, DeviationKind.STATUS_MISMATCH})
+"""Kinds that show a status change with no history row at all (made by hand, unrecorded)."""
+MANUAL_RECORDED = "manual, recorded"
+"""``by_hand()``'s category of a change by hand the audit trigger recorded."""
+UNEXPLAINED = "unexplained"
+"""``by_hand()``'s category of a status change no history row records."""
+BY_HAND_COLUMNS = [
+    "workflow",
+    "entity_id",
+    "history_id",
+    "category",
+    "kind",
+    "detail",
+    "changed_at",
+]
+"""The columns of ``ConformanceReport.by_hand()``."""
 
 NO_ROWS = "no history rows to judge (fitness is undefined)"
 """What the text says instead of a fitness number when no history row was replayed."""
@@ -115,6 +145,24 @@ class ConformanceReport:
     def to_frame(self) -> pd.DataFrame:
         """The deviations (a copy)."""
         return self.deviations.copy()
+
+    def by_hand(self) -> pd.DataFrame:
+        """Status changes made outside the engine, each in its category (ADR 0104).
+
+        ``"manual, recorded"``: a ``manual`` history row the audit trigger wrote (who and
+        when are known); ``"unexplained"``: a change no history row records (a gap in the
+        history, or a status unlike the last row). Columns ``BY_HAND_COLUMNS``.
+        """
+        devs = self.deviations
+        kinds = devs["kind"].astype(str)
+        unexplained = [str(k) for k in UNEXPLAINED_KINDS]
+        picked = devs[(kinds == DeviationKind.MANUAL) | kinds.isin(unexplained)]
+        category = (
+            picked["kind"]
+            .astype(str)
+            .map(lambda k: MANUAL_RECORDED if k == DeviationKind.MANUAL else UNEXPLAINED)
+        )
+        return picked.assign(category=category)[BY_HAND_COLUMNS].reset_index(drop=True)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready summary (what ``wfnb conformance --format json`` prints)."""
@@ -195,6 +243,20 @@ class ConformanceReport:
             "(a timer past due, a stale claim, a status that differs from its history); these "
             "count entities, not rows, and do not lower fitness",
             f"timers and claims judged at {self.judged_at()}",
+            *self._by_hand_line(),
+        ]
+
+    def _by_hand_line(self) -> list[str]:
+        """Said only when the audit trigger recorded a change by hand (ADR 0104)."""
+        kinds = self.deviations["kind"].astype(str)
+        manual = int((kinds == DeviationKind.MANUAL).sum())
+        if not manual:
+            return []
+        unexplained = int(kinds.isin([str(k) for k in UNEXPLAINED_KINDS]).sum())
+        return [
+            f"{manual:,} status change{'s' * (manual != 1)} by hand recorded by the audit "
+            f"trigger (manual); {unexplained:,} finding{'s' * (unexplained != 1)} of a change "
+            "no history row records (unexplained)"
         ]
 
     def __repr__(self) -> str:

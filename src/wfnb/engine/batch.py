@@ -93,7 +93,7 @@ class _Batch:
                 it.fail(abort.error)
             return self.results()
         self.call = replace(self.call, data=data)
-        with self.rt.store.transaction(self.tenant) as conn:
+        with self.rt.store.transaction(self.tenant, context=self.call.settings) as conn:
             self.table = self.rt.store.entity_table(self.spec)  # on this connection if cold
             self.load(conn)
             self.validate(conn)
@@ -103,7 +103,7 @@ class _Batch:
         self.committed()
         claimed = self.live(lambda it: it.plan is not None and it.plan.kind is HistoryKind.CLAIMED)
         if claimed:
-            with self.rt.store.transaction(self.tenant) as conn:
+            with self.rt.store.transaction(self.tenant, context=self.call.settings) as conn:
                 self.claimed_phase(conn, claimed)
             self.committed()
         return self.results()

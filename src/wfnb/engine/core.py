@@ -31,6 +31,7 @@ from wfnb.engine.transitions import Call
 from wfnb.exceptions import ConfigError, UnknownWorkflowError
 from wfnb.spec import Workflow, Workflows
 from wfnb.store import Store
+from wfnb.store.manual import Audited
 
 __all__ = ["Engine"]
 
@@ -99,7 +100,9 @@ class Engine:
         """The SQLAlchemy engine the store uses."""
         return self.store.engine
 
-    def install(self, *, allow_undeclared_statuses: bool = False) -> None:
+    def install(
+        self, *, allow_undeclared_statuses: bool = False, audit_trigger: bool = False
+    ) -> None:
         """Create the engine-owned tables, indexes and (PostgreSQL) RLS policies; idempotent.
 
         A queue that keeps its own schema (``ProcrastinateQueue``) installs it too.
@@ -109,10 +112,28 @@ class Engine:
         ``ConfigError`` (WF112, each status with its count and the UPDATE that moves them).
         ``allow_undeclared_statuses=True`` starts anyway and logs each as a WARNING.
 
+        ``audit_trigger=True`` also installs (or replaces) on each workflow's entity table
+        the trigger that records a status change made outside the engine (an ``UPDATE`` by
+        hand) as a history row of kind ``manual``, with the database role and ``app.*``
+        settings on PostgreSQL (ADR 0104). ``False`` leaves an installed trigger in place.
+
         Raises:
             ConfigError: undeclared statuses in an entity table (WF112).
         """
         self.store.install()
+        if audit_trigger:
+            self.store.install_audit_trigger(
+                [
+                    Audited(
+                        wf.name,
+                        wf.entity,
+                        self.store.entity_table(wf.entity),
+                        wf.config_hash,
+                        wf.config_rev,
+                    )
+                    for wf in self.workflows.values()
+                ]
+            )
         self._check_statuses(allow=allow_undeclared_statuses)
         install_queue = getattr(self.queue, "install", None)
         if callable(install_queue):

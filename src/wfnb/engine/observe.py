@@ -91,7 +91,7 @@ def run_observe(rt: Runtime, call: Call, entity_id: Any, to_status: str, source:
         try:
             call = run.call = check_call(call, rt.max_payload_bytes)
             data = call.data or {}
-            with rt.store.transaction(call.context.tenant_id) as conn:
+            with rt.store.transaction(call.context.tenant_id, context=call.settings) as conn:
                 run.row = load(rt, conn, call, entity_id)
                 call = run.call = tenant_config(call, run.row)  # the entity's tenant's config
                 _check_declared(wf, run.status, to_status, source)

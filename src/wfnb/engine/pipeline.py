@@ -83,7 +83,9 @@ class StepRun:
         """The pipeline: everything up to the commit, then the effects."""
         try:
             self.call = check_call(self.call, self.rt.max_payload_bytes)  # WF208 aborts
-            with self.rt.store.transaction(self.call.context.tenant_id) as conn:
+            with self.rt.store.transaction(
+                self.call.context.tenant_id, context=self.call.settings
+            ) as conn:
                 self.row = load(self.rt, conn, self.call, self.entity_id)
                 self.call = tenant_config(self.call, self.row)  # the entity's tenant's config
                 self.check_expected(conn)
@@ -171,7 +173,8 @@ class StepRun:
 
     def transaction(self, row: Mapping[str, Any]) -> AbstractContextManager[sa.Connection]:
         """A transaction scoped to ``row``'s tenant (for writes after the first one)."""
-        return self.rt.store.transaction(entity_tenant(self.call.workflow, row, self.call))
+        tenant = entity_tenant(self.call.workflow, row, self.call)
+        return self.rt.store.transaction(tenant, context=self.call.settings)
 
     def aborted(self, abort: AbortStepError, row: Mapping[str, Any] | None) -> StepResult:
         """The call rolled back: a plain failure, a permanent one, or a pathless rejection."""

@@ -45,6 +45,9 @@ class HistoryKind(StrEnum):
     """A timer's step moved the entity."""
     JANITOR = "janitor"
     """The owning module's janitor resolved a stale claim."""
+    MANUAL = "manual"
+    """A status change made outside the engine (an ``UPDATE`` by hand), written by the
+    audit trigger ``Engine.install(audit_trigger=True)`` installs (ADR 0104)."""
 
 
 @dataclass(frozen=True, slots=True)

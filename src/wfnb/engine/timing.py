@@ -47,7 +47,7 @@ def created(rt: Runtime, call: Call, entity_id: str) -> StepResult:
         )
     except StepError as exc:
         return _result(call, entity_id, Outcome.FAILED, None, exc)
-    with rt.store.transaction(call.context.tenant_id) as conn:
+    with rt.store.transaction(call.context.tenant_id, context=call.settings) as conn:
         table = rt.store.entity_table(spec)
         row = queries.select_entity_for_update(conn, table, spec, key, call.context.tenant_id)
         if row is None:

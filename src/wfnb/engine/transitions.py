@@ -105,6 +105,16 @@ class Call:
         """Milliseconds since the call started."""
         return (perf_counter() - self.started) * 1000.0
 
+    @property
+    def settings(self) -> dict[str, str | None]:
+        """What the store sets as ``app.*`` on this call's transactions (ADR 0104)."""
+        ctx = self.context
+        return {
+            "user_id": ctx.user_id,
+            "correlation_id": ctx.correlation_id,
+            "requester_type": ctx.requester_type,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class Transition:

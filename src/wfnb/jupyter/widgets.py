@@ -47,6 +47,7 @@ def timeline_html(rows: Any, deviations: Any, hashes: Mapping[str, str]) -> str:
                 r.step_key,
                 r.requester_type,
                 r.user_id,
+                r.source,  # an observer; for a ``manual`` row, the database role
                 r.config_hash,
                 "" if r.config_hash in current else "old config",
                 "⚠ " + "; ".join(flags) if flags else "",
@@ -56,11 +57,11 @@ def timeline_html(rows: Any, deviations: Any, hashes: Mapping[str, str]) -> str:
         return "<p>No history for this entity.</p>"
     headers = [
         "changed_at", "from_status", "to_status", "kind", "step_key", "requester_type",
-        "user_id", "config_hash", "config", "deviation",
+        "user_id", "source", "config_hash", "config", "deviation",
     ]  # fmt: skip
     shown = display_frame(pd.DataFrame(out, columns=headers).replace("", None))
     labels = {"changed_at": "when", "step_key": "step", "requester_type": "requester"}
-    labels |= {"user_id": "user", "config_hash": "config", "config": ""}
+    labels |= {"user_id": "user", "source": "source / role", "config_hash": "config", "config": ""}
     caption = f"{len(shown)} history row{'s' * (len(shown) != 1)} · times in UTC"
     names = list(shown.columns)
     rows = [[None if pd.isna(v) else v for v in r] for r in shown.itertuples(index=False)]

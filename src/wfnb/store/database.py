@@ -10,7 +10,7 @@ leaving it is a ``StoreError``.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from wfnb.spec import EntitySpec
-from wfnb.store import queries
+from wfnb.store import manual, queries
 from wfnb.store.errors import wrap_errors
 from wfnb.store.tables import HISTORY, PERMANENT_FAILURE_LOG
 
@@ -78,6 +78,7 @@ class Store:
         self._tables: dict[str, sa.Table] = {}
         self._lock = threading.Lock()
         self._open = threading.local()  # .conn: this thread's open transaction, if any
+        self._marker = manual.MarkerCache()  # SQLite: is an audit trigger installed?
 
     def install(self) -> None:
         """Create the engine-owned tables and indexes; on PostgreSQL, their RLS policies."""
@@ -86,6 +87,11 @@ class Store:
             if self.is_postgres:
                 for table in (HISTORY, PERMANENT_FAILURE_LOG):
                     queries.enable_row_level_security(conn, table)
+
+    def install_audit_trigger(self, audited: Sequence[manual.Audited]) -> None:
+        """Install the audit trigger on each workflow's entity table (idempotent, ADR 0104)."""
+        with self.transaction() as conn:
+            manual.install_audit_trigger(conn, audited)
 
     def entity_table(self, entity: EntitySpec) -> sa.Table:
         """The user's entity table, reflected on first use and cached for this store.
@@ -127,13 +133,22 @@ class Store:
 
     @contextmanager
     def transaction(
-        self, tenant_id: str | None = None, *, readonly: bool = False
+        self,
+        tenant_id: str | None = None,
+        *,
+        readonly: bool = False,
+        context: Mapping[str, str | None] | None = None,
     ) -> Iterator[sa.Connection]:
         """One transaction: commit on success, rollback on any exception.
 
         Args:
             tenant_id: on PostgreSQL, set as ``app.tenant_id`` for this transaction.
             readonly: the transaction only reads (SQLite then takes no write lock).
+            context: the engine's own transaction, with its request context
+                (``user_id``, ``correlation_id``, ``requester_type``): on PostgreSQL set as
+                ``app.*`` beside ``app.tenant_id`` in one statement, with the mark the
+                audit trigger skips (``wfnb.writer``); on SQLite, when an audit trigger is
+                installed, the marker row it skips (ADR 0104).
         """
         with wrap_errors("transaction"):
             conn = self.engine.connect()
@@ -142,13 +157,34 @@ class Store:
                 if readonly:
                     conn = conn.execution_options(**{READONLY: True})
                 with conn.begin():
-                    if tenant_id is not None:
+                    marked = False
+                    if context is not None:
+                        marked = self._mark(conn, tenant_id, context)
+                    elif tenant_id is not None:
                         self.set_tenant(conn, tenant_id)
                     self._open.conn = conn
                     yield conn
+                    if marked:
+                        manual.unmark_engine(conn)
             finally:
                 self._open.conn = outer
                 conn.close()
+
+    def _mark(
+        self, conn: sa.Connection, tenant_id: str | None, context: Mapping[str, str | None]
+    ) -> bool:
+        """Mark an engine transaction; True when a marker row must go before the commit."""
+        if self.is_postgres:
+            settings = {f"app.{k}": v for k, v in context.items()}
+            if tenant_id is not None:
+                settings["app.tenant_id"] = tenant_id
+            settings[manual.ENGINE_SETTING] = "engine"
+            manual.set_context(conn, settings)
+            return False
+        if conn.get_execution_options().get(READONLY, False) or not self._marker.present(conn):
+            return False
+        manual.mark_engine(conn)
+        return True
 
     def set_tenant(self, conn: sa.Connection, tenant_id: str) -> None:
         """Scope the rest of the transaction to ``tenant_id`` (PostgreSQL RLS; else no-op)."""

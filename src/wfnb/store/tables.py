@@ -13,7 +13,14 @@ from sqlalchemy.dialects.postgresql import JSONB
 from wfnb.spec import ID_LENGTH, NAME_LENGTH
 from wfnb.store.types import UtcDateTime
 
-__all__ = ["HISTORY", "JSON_TYPE", "METADATA", "PERMANENT_FAILURE_LOG"]
+__all__ = [
+    "HISTORY",
+    "HISTORY_KINDS",
+    "JSON_TYPE",
+    "KIND_CHECK",
+    "METADATA",
+    "PERMANENT_FAILURE_LOG",
+]
 
 METADATA = sa.MetaData()
 """Holds only the engine's own tables; users' entity tables are reflected elsewhere."""
@@ -23,6 +30,13 @@ _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # INTEGER PRIMARY KE
 _TEXT_ID = sa.String(ID_LENGTH)
 _NAME = sa.String(NAME_LENGTH)
 _STAMP = UtcDateTime()
+
+HISTORY_KINDS = (
+    "initiated", "rejected", "observed", "claimed", "released", "timer", "janitor", "manual",
+)  # fmt: skip
+"""Every ``workflow_history.kind``; ``manual`` is written by the audit trigger (ADR 0104)."""
+KIND_CHECK = "kind IN (" + ", ".join(f"'{k}'" for k in HISTORY_KINDS) + ")"
+"""The text of ``ck_workflow_history_kind`` (``wfnb.store.manual`` widens older tables to it)."""
 
 HISTORY = sa.Table(
     "workflow_history",
@@ -48,10 +62,7 @@ HISTORY = sa.Table(
     # Added to api.md's columns: the entity's version after this transition. Timers use it
     # to tell "still at the status since entry" from "left and came back" (ADR 0013).
     sa.Column("entity_version", sa.Integer(), nullable=True),
-    sa.CheckConstraint(
-        "kind IN ('initiated', 'rejected', 'observed', 'claimed', 'released', 'timer', 'janitor')",
-        name="ck_workflow_history_kind",
-    ),
+    sa.CheckConstraint(KIND_CHECK, name="ck_workflow_history_kind"),
 )
 sa.Index("ix_workflow_history_entity", HISTORY.c.workflow, HISTORY.c.entity_id, HISTORY.c.id)
 sa.Index("ix_workflow_history_workflow_changed_at", HISTORY.c.workflow, HISTORY.c.changed_at)

@@ -100,11 +100,18 @@ def build_parser() -> argparse.ArgumentParser:
     add_recovery_arguments(parser)
     parser.add_argument("--poll-interval", type=float, default=5.0, help="seconds")
     parser.add_argument("--install", action="store_true", help="install the schema first")
+    parser.add_argument("--audit-trigger", action="store_true", help=AUDIT_TRIGGER_HELP)
     add_undeclared_argument(parser)
     parser.add_argument("--once", action="store_true", help="stop when no job is due")
     parser.add_argument("--verbose", action="store_true", help="procrastinate's own logs too")
     add_log_format_argument(parser)
     return parser
+
+
+AUDIT_TRIGGER_HELP = (
+    "install the audit trigger: a status changed outside the engine is recorded as a "
+    "history row of kind manual (docs/audit-trigger.md)"
+)
 
 
 def add_undeclared_argument(parser: argparse.ArgumentParser) -> None:
@@ -180,12 +187,16 @@ def _configure_logging(*, verbose: bool, log_format: Literal["json", "text"]) ->
 
 
 def engine_factory(
-    paths: Sequence[str], janitors: str | None, *, allow_undeclared_statuses: bool = False
+    paths: Sequence[str],
+    janitors: str | None,
+    *,
+    allow_undeclared_statuses: bool = False,
+    audit_trigger: bool = False,
 ) -> RunnerFactory:
     """A factory building the ``Engine`` over ``paths`` on the queue's database.
 
     ``Engine.install()`` refuses entities at undeclared statuses (WF112, exit 1) unless
-    ``allow_undeclared_statuses``.
+    ``allow_undeclared_statuses``; ``audit_trigger`` installs the audit trigger (ADR 0104).
     """
 
     def build(queue: ProcrastinateQueue) -> TimerRunner:
@@ -196,7 +207,9 @@ def engine_factory(
         janitor_factory = load_factory(janitors, "--janitors") if janitors else None
         require_entity_tables(workflows.values(), queue.db_url)  # before anything is created
         engine = Engine(workflows, queue.db_url, queue=queue)
-        engine.install(allow_undeclared_statuses=allow_undeclared_statuses)
+        engine.install(
+            allow_undeclared_statuses=allow_undeclared_statuses, audit_trigger=audit_trigger
+        )
         if janitor_factory is not None:
             for module, janitor in janitor_factory().items():  # type: ignore[call-arg, attr-defined]
                 engine.register_janitor(module, janitor)
@@ -250,6 +263,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args.workflows,
                 args.janitors,
                 allow_undeclared_statuses=args.allow_undeclared_statuses,
+                audit_trigger=args.audit_trigger,
             )
             if args.workflows
             else load_factory(args.runner)
