@@ -22,6 +22,7 @@ if TYPE_CHECKING:
         ConfigError,
         ContextMissingError,
         EntityNotFoundError,
+        EventLogError,
         InvalidPayloadError,
         NoStepAppliesError,
         QueueError,
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
         WfnbError,
         WfnbUsageError,
     )
+    from wfnb.eventlog import ExportReport, ImportReport, LogMapping, export_log, import_log
     from wfnb.http import async_http_client, http_client
     from wfnb.jupyter import load_ipython_extension
     from wfnb.logs import configure_logging
@@ -63,6 +65,7 @@ _LAZY: dict[str, str] = {
             "ConfigError",
             "ContextMissingError",
             "EntityNotFoundError",
+            "EventLogError",
             "InvalidPayloadError",
             "NoStepAppliesError",
             "QueueError",
@@ -124,6 +127,11 @@ _LAZY: dict[str, str] = {
     "http_client": "wfnb.http",
     "async_http_client": "wfnb.http",
     "use": "wfnb.engine.context",
+    "ExportReport": "wfnb.eventlog",
+    "ImportReport": "wfnb.eventlog",
+    "LogMapping": "wfnb.eventlog",
+    "export_log": "wfnb.eventlog",
+    "import_log": "wfnb.eventlog",
 }
 
 __all__ = [
@@ -138,10 +146,14 @@ __all__ = [
     "DryRun",
     "Engine",
     "EntityNotFoundError",
+    "EventLogError",
     "Explanation",
+    "ExportReport",
     "HistoryKind",
+    "ImportReport",
     "InMemoryQueue",
     "InvalidPayloadError",
+    "LogMapping",
     "NoStepAppliesError",
     "Outcome",
     "PathReport",
@@ -178,8 +190,10 @@ __all__ = [
     "diagram",
     "diff",
     "dry_run",
+    "export_log",
     "graph",
     "http_client",
+    "import_log",
     "load_ipython_extension",
     "load_workflow",
     "load_workflows",
