@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from wfnb.engine import Engine, Explanation, HistoryKind, Outcome, StepResult
     from wfnb.engine.context import use
     from wfnb.engine.usecases import Requester, Result, StepContext, batch
+    from wfnb.eventlog import ExportReport, ImportReport, LogMapping, export_log, import_log
     from wfnb.exceptions import (
         AmbiguousStepError,
         ConcurrentModificationError,
@@ -35,7 +36,6 @@ if TYPE_CHECKING:
         WfnbError,
         WfnbUsageError,
     )
-    from wfnb.eventlog import ExportReport, ImportReport, LogMapping, export_log, import_log
     from wfnb.http import async_http_client, http_client
     from wfnb.jupyter import load_ipython_extension
     from wfnb.logs import configure_logging
