@@ -166,9 +166,14 @@ class RowBuilder:
         if name not in self.workflows:
             self.skipped[name] = self.skipped.get(name, 0) + 1
             return None
-        entity_id = _text(
-            case.get("wfnb:entity_id") or self._pick(self.mapping.case, case, event), ID_LENGTH
-        )
+        # The case's own attribute; an event's only when it is not the activity's key too
+        # (a table's case column), so an XES trace without a name is an error, not a case
+        # named after its first activity.
+        key_name = self.mapping.case
+        named = case.get(key_name)
+        if named is None and key_name != self.mapping.activity:
+            named = event.get(key_name)
+        entity_id = _text(case.get("wfnb:entity_id") or named, ID_LENGTH)
         if entity_id is None:
             raise ValueError(f"no case id ({self.mapping.case!r})")
         stamp = self._pick(self.mapping.timestamp, case, event)

@@ -111,6 +111,14 @@ def _typed(tag: str, value: str) -> Any:
     return value
 
 
+class _MisplacedError(ValueError):
+    """A problem found at an element, with the element's (line, column)."""
+
+    def __init__(self, where: tuple[int, int], message: str) -> None:
+        super().__init__(message)
+        self.where = where
+
+
 class _Reader:
     """Expat handlers collecting finished events (see the module docstring)."""
 
@@ -127,7 +135,13 @@ class _Reader:
         return self.parser.CurrentLineNumber, self.parser.CurrentColumnNumber + 1
 
     def start(self, name: str, attrs: dict[str, str]) -> None:
-        tag = name.rpartition(" ")[2]
+        where = self.here()
+        try:
+            self._start(name.rpartition(" ")[2], attrs)
+        except (ValueError, TypeError) as exc:
+            raise _MisplacedError(where, str(exc)) from None
+
+    def _start(self, tag: str, attrs: dict[str, str]) -> None:
         parent = self.stack[-1] if self.stack else None
         if parent is None and tag != "log":
             raise ValueError(f"the root element is <{tag}>, not an XES <log>")
@@ -185,8 +199,8 @@ def read_xes(stream: IO[bytes], chunk: int = 1 << 16) -> Iterator[Read]:
             where = f"line {exc.lineno}, column {exc.offset + 1}"
             why = expat.ErrorString(exc.code)
             raise EventLogError(f"{where}: not well-formed XML: {why}", position=where) from None
-        except (ValueError, TypeError) as exc:
-            line, column = reader.here()
+        except _MisplacedError as exc:
+            line, column = exc.where
             where = f"line {line}, column {column}"
             raise EventLogError(f"{where}: {exc}", position=where) from None
         yield from reader.ready
