@@ -35,6 +35,7 @@ from wfnb.cli_checks import (
     seconds,
     seconds_or_zero,
 )
+from wfnb.cli_eventlog import add_eventlog_commands, cmd_export, cmd_import
 from wfnb.cli_logs import add_log_commands, cmd_failures, cmd_history
 from wfnb.exceptions import UnknownWorkflowError, WfnbError, WfnbUsageError
 from wfnb.suggest import did_you_mean
@@ -346,6 +347,8 @@ COMMANDS: dict[str, Command] = {
     "simulate": _cmd_simulate,
     "history": lambda args: cmd_history(args, lambda: _known_workflows(args.paths)),
     "failures": lambda args: cmd_failures(args, lambda: _known_workflows(args.paths)),
+    "export": lambda args: cmd_export(args, lambda: _workflows(args.paths)),
+    "import": lambda args: cmd_import(args, lambda: _workflows(args.paths)),
 }
 
 _PATHS_HELP = f"workflow JSON files or folders (default: {DEFAULT_FOLDER}/)"
@@ -464,6 +467,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_simulation(sub)
     add_log_commands(sub, _PATHS_HELP)
+    add_eventlog_commands(sub, _PATHS_HELP)
     return parser
 
 

@@ -135,8 +135,8 @@ def import_log(
     store = Store(db)
     inserted = updated = events = 0
     try:
-        store.install()
         with ExitStack() as stack, store.transaction() as conn:
+            sql.install_engine_tables(conn)
             batch: list[dict[str, Any]] = []
             for case, event, where in _events(fmt, source, stack, rules, first):
                 row = builder.row(case, event, where)

@@ -160,7 +160,12 @@ class _Reader:
                 return
             if "value" not in attrs:
                 raise ValueError(f"<{tag} key={key!r}> without a value")
-            value = _typed(tag, attrs["value"])
+            try:
+                value = _typed(tag, attrs["value"])
+            except ValueError:
+                raise ValueError(
+                    f"<{tag} key={key!r}>: {attrs['value']!r} is not a {tag}"
+                ) from None
             target = {"event": self.event, "trace": self.case, "log": self.log}[parent]
             if target is not None:
                 target[key] = value

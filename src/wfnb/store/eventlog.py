@@ -18,9 +18,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from wfnb.spec import ID_LENGTH, NAME_LENGTH, EntitySpec
+from wfnb.store import queries
 from wfnb.store.bulk import _chunks, _is_any
 from wfnb.store.errors import wrap_errors
-from wfnb.store.tables import HISTORY
+from wfnb.store.tables import HISTORY, PERMANENT_FAILURE_LOG
 
 __all__ = [
     "EVENTLOG_QUERY_NAMES",
@@ -28,6 +29,7 @@ __all__ = [
     "create_entity_table",
     "entity_table_or_none",
     "insert_history_rows",
+    "install_engine_tables",
     "select_activity_names",
     "select_entity_states",
     "stream_history",
@@ -39,7 +41,9 @@ EXPORT_COLUMNS: tuple[str, ...] = tuple(c.name for c in HISTORY.c if c.name != "
 
 EVENTLOG_QUERY_NAMES = (
     "create_entity_table",
+    "entity_table_or_none",
     "insert_history_rows",
+    "install_engine_tables",
     "select_activity_names",
     "select_entity_states",
     "stream_history",
@@ -181,6 +185,14 @@ def create_entity_table(conn: sa.Connection, entity: EntitySpec) -> sa.Table:
     with wrap_errors(f"create entity table {entity.table}"):
         table.create(conn, checkfirst=True)
     return table
+
+
+def install_engine_tables(conn: sa.Connection) -> None:
+    """``Store.install`` on the caller's transaction: an import that fails leaves none."""
+    queries.create_engine_tables(conn)
+    if conn.dialect.name == "postgresql":
+        for table in (HISTORY, PERMANENT_FAILURE_LOG):
+            queries.enable_row_level_security(conn, table)
 
 
 def insert_history_rows(conn: sa.Connection, rows: Sequence[Mapping[str, Any]]) -> int:
