@@ -43,6 +43,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "failures": ("[filters]", "permanent failure log rows as a DataFrame, filtered in SQL"),
     "conformance": ("[WORKFLOW]", "history against the config in force at each row"),
     "dryrun": ("WORKFLOW ENTITY REQUESTER", "run a step in a sandbox; the source is untouched"),
+    "export": ("FILE [--format F]", "write the history as an event log (XES, OCEL, CSV, Parquet)"),
+    "import": ("FILE [--mapping M]", "load an event log into the connected database"),
     "help": ("[COMMAND]", "this list, or one command's options"),
 }
 """Every ``%wfnb`` command: its arguments in short, and its one-line purpose."""
@@ -217,6 +219,9 @@ def _add_data_commands(add: Any) -> None:
         help="module tables to copy into the sandbox whole (found by themselves if omitted)",
     )
     p.add_argument("--now", type=moment, help="run the step at this moment (default: now)")
+    from wfnb.jupyter.eventlog_magics import add_eventlog_magics  # noqa: PLC0415  # a cycle
+
+    add_eventlog_magics(add)
 
 
 def _table_names(text: str) -> tuple[str, ...]:
