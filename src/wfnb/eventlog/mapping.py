@@ -128,7 +128,7 @@ class RowBuilder:
         self.mapping = mapping
         self.default = next(iter(workflows)) if len(workflows) == 1 else None
         self.cases: dict[tuple[str, str], list[Any]] = {}
-        """(workflow, entity id) -> [last status, rows, last version, last tenant, case]."""
+        """(workflow, entity id) -> [last status, rows, version, tenant, the case's own state]."""
         self.skipped: dict[str, int] = {}
         self._targets: dict[str, dict[tuple[str, str | None], str]] = {}
         self._steps: dict[str, dict[tuple[str | None, str], str | None]] = {}
@@ -192,9 +192,15 @@ class RowBuilder:
         if row["to_status"] is None:
             raise ValueError("no status to enter (empty activity)")
         if state is None:
-            state = self.cases[key] = [None, 0, None, None, case]
+            state = self.cases[key] = [None, 0, None, None, None]
         state[0], state[1] = row["to_status"], state[1] + 1
-        state[2], state[3], state[4] = row["entity_version"], row["tenant_id"], case
+        state[2], state[3] = row["entity_version"], row["tenant_id"]
+        if case.get("wfnb:entity_status"):  # kept small: memory grows with cases, not events
+            state[4] = (
+                str(case["wfnb:entity_status"]),
+                _number(case.get("wfnb:entity_version"), int),
+                _text(case.get("wfnb:entity_tenant")),
+            )
         return row
 
     def _exact(self, event: Mapping[str, Any]) -> dict[str, Any]:
@@ -263,12 +269,8 @@ class RowBuilder:
         entity may have been moved outside the engine after its last row.
         """
         by_workflow: dict[str, dict[str, tuple[str, int | None, str | None]]] = {}
-        for (name, entity_id), (last, rows, last_version, last_tenant, case) in self.cases.items():
-            status, version, tenant = last, last_version, last_tenant
-            if case.get("wfnb:entity_status"):
-                status = str(case["wfnb:entity_status"])
-                version = _number(case.get("wfnb:entity_version"), int)
-                tenant = _text(case.get("wfnb:entity_tenant"))
+        for (name, entity_id), (last, rows, last_version, last_tenant, own) in self.cases.items():
+            status, version, tenant = own or (last, last_version, last_tenant)
             by_workflow.setdefault(name, {})[entity_id] = (
                 status,
                 rows if version is None else version,
