@@ -135,11 +135,10 @@ class _Reader:
         return self.parser.CurrentLineNumber, self.parser.CurrentColumnNumber + 1
 
     def start(self, name: str, attrs: dict[str, str]) -> None:
-        where = self.here()
         try:
             self._start(name.rpartition(" ")[2], attrs)
-        except (ValueError, TypeError) as exc:
-            raise _MisplacedError(where, str(exc)) from None
+        except (ValueError, TypeError) as exc:  # expat still stands at this element
+            raise _MisplacedError(self.here(), str(exc)) from None
 
     def _start(self, tag: str, attrs: dict[str, str]) -> None:
         parent = self.stack[-1] if self.stack else None
