@@ -10,6 +10,7 @@ event outside a trace is :class:`~wfnb.exceptions.EventLogError` at its position
 
 from __future__ import annotations
 
+import functools
 import math
 import zlib
 from collections.abc import Iterable, Iterator
@@ -67,9 +68,14 @@ def _value(value: Any) -> tuple[str, str]:
     return "string", str(value)
 
 
+@functools.lru_cache(maxsize=512)
+def _key(key: str) -> str:
+    return key.translate(_ESCAPES)
+
+
 def _element(key: str, value: Any, indent: str) -> str:
     tag, text = _value(value)
-    return f'{indent}<{tag} key="{key.translate(_ESCAPES)}" value="{text.translate(_ESCAPES)}"/>\n'
+    return f'{indent}<{tag} key="{_key(key)}" value="{text.translate(_ESCAPES)}"/>\n'
 
 
 def write_xes(
