@@ -30,7 +30,6 @@ __all__ = [
     "entity_table_or_none",
     "insert_history_rows",
     "install_engine_tables",
-    "select_activity_names",
     "select_entity_states",
     "stream_history",
     "upsert_entities",
@@ -44,7 +43,6 @@ EVENTLOG_QUERY_NAMES = (
     "entity_table_or_none",
     "insert_history_rows",
     "install_engine_tables",
-    "select_activity_names",
     "select_entity_states",
     "stream_history",
     "upsert_entities",
@@ -101,25 +99,6 @@ def stream_history(
         result = conn.execution_options(stream_results=True, yield_per=chunk).execute(stmt)
         for part in result.partitions(chunk):
             yield [dict(zip(EXPORT_COLUMNS, row, strict=True)) for row in part]
-
-
-def select_activity_names(
-    conn: sa.Connection,
-    column: str,
-    *,
-    workflow: Sequence[str] | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    tenant_id: str | None = None,
-) -> list[tuple[str | None, str]]:
-    """``SELECT DISTINCT <column>, to_status`` over the filtered history (event types)."""
-    stmt = (
-        sa.select(HISTORY.c[column], HISTORY.c.to_status)
-        .where(*_where(workflow, since, until, tenant_id))
-        .distinct()
-    )
-    with wrap_errors("read activity names"):
-        return [(r[0], r[1]) for r in conn.execute(stmt)]
 
 
 def entity_table_or_none(conn: sa.Connection, entity: EntitySpec) -> sa.Table | None:
