@@ -124,8 +124,9 @@ def main() -> None:
                     for name in ("out.xes.gz", "out.csv", "out.parquet"):
                         seconds = export_log(url, Path(folder) / name).seconds
                         speed = f"{rows / seconds:,.0f} events/s"
-                        print(f"[{args.db}] export {name}: {seconds:.2f}s, {speed}, "
-                              f"{seconds / floor:.1f}x the streaming floor", flush=True)  # fmt: skip
+                        ratio = f"{seconds / floor:.1f}x the streaming floor"
+                        print(f"[{args.db}] export {name}: {seconds:.2f}s, {speed}, {ratio}",
+                              flush=True)  # fmt: skip
         small, large = runs[events // 4], runs[events]
         grow_small = small["peak_kb"] - small["before_kb"]
         grow_large = large["peak_kb"] - large["before_kb"]
