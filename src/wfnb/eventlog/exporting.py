@@ -20,7 +20,7 @@ from typing import IO, Any
 import sqlalchemy as sa
 
 from wfnb.eventlog import ocel, tabular, xes
-from wfnb.eventlog.fields import ACTIVITIES, case_attributes, event_attributes
+from wfnb.eventlog.fields import ACTIVITIES, case_attributes, event_attributes, utc
 from wfnb.eventlog.formats import format_of
 from wfnb.exceptions import WfnbUsageError
 from wfnb.spec import EntitySpec, Workflow
@@ -139,7 +139,8 @@ def export_log(
     store = Store(db)
     try:
         with store.transaction(tenant_id, readonly=True) as conn:
-            items = _items(conn, _names(workflow), (since, until, tenant_id), activity, wfs)
+            window = (utc(since) if since else None, utc(until) if until else None, tenant_id)
+            items = _items(conn, _names(workflow), window, activity, wfs)
             if fmt == "parquet":
                 cases, events = tabular.write_parquet(str(partial), items)
             else:

@@ -229,3 +229,21 @@ def test_bad_arguments_are_usage_errors(tmp_path: Path, invoice: Workflow) -> No
     with pytest.raises(WfnbUsageError, match="unknown workflow 'nope'"):
         import_log(tmp_path / "a.xes", db, workflow="nope")
     assert not (tmp_path / "log.xes").exists()
+
+
+def test_export_windows_filter_in_sql(db_url: str, tmp_path: Path) -> None:
+    wf = load_workflows([WORKFLOWS])["invoice"]
+    path = tmp_path / "in.csv"
+    path.write_text(
+        "case:concept:name,concept:name,time:timestamp\n"
+        "a,draft,2026-01-01T10:00:00+02:00\n"
+        "a,approved,2026-01-02T10:00:00Z\n"
+        "b,draft,2026-01-03T10:00:00Z\n",
+        encoding="utf-8",
+    )
+    import_log(path, db_url, workflow=wf)
+    out = tmp_path / "out.csv"
+    since = datetime(2026, 1, 1, 9)  # naive: UTC, so a's 08:00 UTC row is left out
+    report = export_log(db_url, out, since=since, until=datetime(2026, 1, 3, tzinfo=UTC))
+    assert (report.cases, report.events) == (1, 1)
+    assert "2026-01-02T10:00:00.000000+00:00" in out.read_text(encoding="utf-8")
