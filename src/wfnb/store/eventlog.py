@@ -17,6 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from wfnb.exceptions import StoreError
 from wfnb.spec import ID_LENGTH, NAME_LENGTH, EntitySpec
 from wfnb.store import queries
 from wfnb.store.bulk import _chunks, _is_any
@@ -205,6 +206,12 @@ def upsert_entities(
     has_version = entity.version_column in table.c
     has_tenant = entity.tenant_column is not None and entity.tenant_column in table.c
     ids = list(states)
+    wrong = next((i for i in ids if as_int and not i.lstrip("-").isdigit()), None)
+    if wrong is not None:
+        raise StoreError(
+            f"entity table {entity.table!r} has integer ids; case {wrong!r} is not one",
+            table=entity.table,
+        )
     existing: set[str] = set()
     with wrap_errors(f"write entities of {entity.table}"):
         for part in _chunks(conn, _typed_ids(table, entity, ids) if as_int else ids):

@@ -247,3 +247,27 @@ def test_export_windows_filter_in_sql(db_url: str, tmp_path: Path) -> None:
     report = export_log(db_url, out, since=since, until=datetime(2026, 1, 3, tzinfo=UTC))
     assert (report.cases, report.events) == (1, 1)
     assert "2026-01-02T10:00:00.000000+00:00" in out.read_text(encoding="utf-8")
+
+
+def test_case_ids_an_integer_id_column_cannot_hold_are_refused_whole(
+    db_url: str, tmp_path: Path
+) -> None:
+    from wfnb import testing
+    from wfnb.exceptions import StoreError
+
+    wf = testing.make_workflow()
+    engine = sa.create_engine(db_url)
+    testing.create_entity_table(engine, wf, id_type=sa.Integer())
+    path = tmp_path / "ids.csv"
+    path.write_text(
+        "case:concept:name,concept:name,time:timestamp\n"
+        f"7,{wf.initial_status},2026-01-01T00:00:00Z\n"
+        f"x7,{wf.initial_status},2026-01-01T00:00:00Z\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(StoreError, match="integer ids; case 'x7'"):
+        import_log(path, db_url, workflow=wf)
+    try:
+        assert "workflow_history" not in sa.inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
