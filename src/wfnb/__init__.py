@@ -28,12 +28,14 @@ if TYPE_CHECKING:
     from wfnb.engine import Engine, Explanation, HistoryKind, Outcome, StepResult
     from wfnb.engine.context import use
     from wfnb.engine.usecases import Requester, Result, StepContext, batch
+    from wfnb.eventlog import ExportReport, ImportReport, LogMapping, export_log, import_log
     from wfnb.exceptions import (
         AmbiguousStepError,
         ConcurrentModificationError,
         ConfigError,
         ContextMissingError,
         EntityNotFoundError,
+        EventLogError,
         InvalidPayloadError,
         NoStepAppliesError,
         QueueError,
@@ -75,6 +77,7 @@ _LAZY: dict[str, str] = {
             "ConfigError",
             "ContextMissingError",
             "EntityNotFoundError",
+            "EventLogError",
             "InvalidPayloadError",
             "NoStepAppliesError",
             "QueueError",
@@ -140,6 +143,11 @@ _LAZY: dict[str, str] = {
     "http_client": "wfnb.http",
     "async_http_client": "wfnb.http",
     "use": "wfnb.engine.context",
+    "ExportReport": "wfnb.eventlog",
+    "ImportReport": "wfnb.eventlog",
+    "LogMapping": "wfnb.eventlog",
+    "export_log": "wfnb.eventlog",
+    "import_log": "wfnb.eventlog",
 }
 
 __all__ = [
@@ -155,10 +163,14 @@ __all__ = [
     "DryRun",
     "Engine",
     "EntityNotFoundError",
+    "EventLogError",
     "Explanation",
+    "ExportReport",
     "HistoryKind",
+    "ImportReport",
     "InMemoryQueue",
     "InvalidPayloadError",
+    "LogMapping",
     "NoStepAppliesError",
     "Outcome",
     "PathReport",
@@ -197,8 +209,10 @@ __all__ = [
     "diff_tenant",
     "discover",
     "dry_run",
+    "export_log",
     "graph",
     "http_client",
+    "import_log",
     "load_ipython_extension",
     "load_workflow",
     "load_workflows",

@@ -36,6 +36,7 @@ from wfnb.cli_checks import (
     seconds_or_zero,
 )
 from wfnb.cli_discover import add_discovery_commands, cmd_discover, cmd_variants
+from wfnb.cli_eventlog import add_eventlog_commands, cmd_export, cmd_import
 from wfnb.cli_logs import add_log_commands, cmd_failures, cmd_history
 from wfnb.exceptions import UnknownWorkflowError, WfnbError, WfnbUsageError
 from wfnb.suggest import did_you_mean
@@ -357,6 +358,8 @@ COMMANDS: dict[str, Command] = {
     "failures": lambda args: cmd_failures(args, lambda: _known_workflows(args.paths)),
     "discover": lambda args: cmd_discover(args, lambda: _known_workflows(args.paths)),
     "variants": cmd_variants,
+    "export": lambda args: cmd_export(args, lambda: _workflows(args.paths)),
+    "import": lambda args: cmd_import(args, lambda: _workflows(args.paths)),
 }
 
 _PATHS_HELP = f"workflow JSON files or folders (default: {DEFAULT_FOLDER}/)"
@@ -494,6 +497,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_simulation(sub)
     add_log_commands(sub, _PATHS_HELP)
     add_discovery_commands(sub, _PATHS_HELP)
+    add_eventlog_commands(sub, _PATHS_HELP)
     return parser
 
 

@@ -21,7 +21,8 @@ of the command line and the notebook magics.
     │   └── ContextMissingError                WF209  no request context at a boundary
     ├── StoreError                             WF300  a driver error, wrapped once
     │   └── QueueError                         WF301  the job queue refused or failed
-    └── WfnbUsageError (ValueError)            WF400  a bad CLI or magic argument
+    ├── WfnbUsageError (ValueError)            WF400  a bad CLI or magic argument
+    └── EventLogError (ValueError)             WF401  a malformed event-log file, with its position
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ __all__ = [
     "ConfigError",
     "ContextMissingError",
     "EntityNotFoundError",
+    "EventLogError",
     "InvalidPayloadError",
     "NoStepAppliesError",
     "QueueError",
@@ -178,3 +180,13 @@ class WfnbUsageError(WfnbError, ValueError):
     """A malformed command-line or magic argument."""
 
     code = "WF400"
+
+
+class EventLogError(WfnbError, ValueError):
+    """An event-log file (XES, OCEL, CSV, Parquet) that cannot be read, at a position.
+
+    ``path`` names the file and ``position`` where it went wrong ("line 12, column 4" or
+    "row 17"); an import that meets one writes nothing.
+    """
+
+    code = "WF401"

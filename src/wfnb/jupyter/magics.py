@@ -19,6 +19,7 @@ from traitlets import CaselessStrEnum, Integer, TraitError, Unicode, validate
 
 from wfnb.arguments import MAX_WHOLE, parse_whole
 from wfnb.exceptions import ConfigError, WfnbError
+from wfnb.jupyter import eventlog_magics  # noqa: F401  # registers %wfnb export / import
 from wfnb.jupyter.audit import AuditRecord, capture, result_hash
 from wfnb.jupyter.commands import AUDITED, ROUTES, define_use_case
 from wfnb.jupyter.parser import (

@@ -45,6 +45,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "discover": ("[WORKFLOW] [--overlay]", "the directly-follows graph of what happened"),
     "variants": ("[WORKFLOW] [--limit N]", "the distinct paths entities took, most frequent first"),
     "dryrun": ("WORKFLOW ENTITY REQUESTER", "run a step in a sandbox; the source is untouched"),
+    "export": ("FILE [--format F]", "write the history as an event log (XES, OCEL, CSV, Parquet)"),
+    "import": ("FILE [--mapping M]", "load an event log into the connected database"),
     "help": ("[COMMAND]", "this list, or one command's options"),
 }
 """Every ``%wfnb`` command: its arguments in short, and its one-line purpose."""
@@ -229,6 +231,9 @@ def _add_data_commands(add: Any) -> None:
         help="module tables to copy into the sandbox whole (found by themselves if omitted)",
     )
     p.add_argument("--now", type=moment, help="run the step at this moment (default: now)")
+    from wfnb.jupyter.eventlog_magics import add_eventlog_magics  # noqa: PLC0415  # a cycle
+
+    add_eventlog_magics(add)
 
 
 def _table_names(text: str) -> tuple[str, ...]:
