@@ -32,6 +32,11 @@ __all__ = ["ExportReport", "export_log"]
 DbLike = sa.Engine | str | sa.URL
 
 
+def _n(count: int, noun: str) -> str:
+    """``1 case``, ``1,434 cases``."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
 @dataclass(frozen=True, slots=True)
 class ExportReport:
     """What ``export_log`` wrote."""
@@ -44,7 +49,7 @@ class ExportReport:
 
     def __str__(self) -> str:
         return (
-            f"wrote {self.events:,} events of {self.cases:,} cases to {self.path} "
+            f"wrote {_n(self.events, 'event')} of {_n(self.cases, 'case')} to {self.path} "
             f"({self.format}, {self.seconds:.1f}s)"
         )
 

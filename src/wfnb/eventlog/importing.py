@@ -25,11 +25,17 @@ from wfnb.exceptions import EventLogError, WfnbUsageError
 from wfnb.spec import Workflow
 from wfnb.store import Store
 from wfnb.store import eventlog as sql
+from wfnb.store.urls import sqlite_file
 
 __all__ = ["ImportReport", "import_log"]
 
 _BATCH = 5000
 DbLike = sa.Engine | str | sa.URL
+
+
+def _n(count: int, noun: str) -> str:
+    """``1 case``, ``1,434 cases``."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +53,7 @@ class ImportReport:
 
     def __str__(self) -> str:
         text = (
-            f"imported {self.events:,} events of {self.cases:,} cases from {self.path} "
+            f"imported {_n(self.events, 'event')} of {_n(self.cases, 'case')} from {self.path} "
             f"({self.format}); entities: {self.entities_inserted:,} inserted, "
             f"{self.entities_updated:,} updated"
         )
@@ -133,7 +139,11 @@ def import_log(
     builder = RowBuilder(workflows, rules, unit)
     first = next(iter(workflows.values())).entity.table
     store = Store(db)
+    created = sqlite_file(store.engine.url)
+    if created is not None and created.exists():
+        created = None  # there before: a failed import leaves it as it was (rolled back)
     inserted = updated = events = 0
+    failed = True
     try:
         with ExitStack() as stack, store.transaction() as conn:
             sql.install_engine_tables(conn)
@@ -153,6 +163,7 @@ def import_log(
                     table = sql.create_entity_table(conn, spec)
                 new, old = sql.upsert_entities(conn, spec, table, states)
                 inserted, updated = inserted + new, updated + old
+        failed = False
     except EventLogError as exc:
         position = exc.fields.get("position")
         raise EventLogError(
@@ -160,6 +171,8 @@ def import_log(
         ) from None
     finally:
         store.dispose()
+        if failed and created is not None:
+            created.unlink(missing_ok=True)  # no file left behind by a refused import
     return ImportReport(
         str(source), fmt, events, len(builder.cases), inserted, updated,
         dict(builder.skipped), time.perf_counter() - started,

@@ -76,3 +76,16 @@ def test_bad_arguments_are_one_coded_line(  # noqa: PLR0917  # fixtures and para
     assert not captured.out
     assert not (tmp_path / "x.xes").exists()
     assert not list(tmp_path.glob("*.partial"))
+
+
+def test_a_refused_import_leaves_no_new_database_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("case,activity,time\n1,a,notatime\n", encoding="utf-8")
+    target = tmp_path / "fresh.db"
+    code = main(["import", str(bad), str(WORKFLOWS), "--db", f"sqlite:///{target}"])
+    err = capsys.readouterr().err
+    assert code != 0
+    assert err.startswith("WF401") and len(err.strip().splitlines()) == 1
+    assert not target.exists()
