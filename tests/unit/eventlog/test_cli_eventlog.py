@@ -87,5 +87,6 @@ def test_a_refused_import_leaves_no_new_database_file(
     code = main(["import", str(bad), str(WORKFLOWS), "--db", f"sqlite:///{target}"])
     err = capsys.readouterr().err
     assert code != 0
-    assert err.startswith("WF401") and len(err.strip().splitlines()) == 1
+    assert err.startswith("WF401")
+    assert len(err.strip().splitlines()) == 1
     assert not target.exists()
