@@ -64,7 +64,7 @@ MISSING = "—"
 _SHORT = 12
 _LONG = 80
 """JSON longer than this shows its start, the whole on hover."""
-_HIDDEN = ("id", "entity_table", "correlation_id", "config_rev", "entity_version")
+_HIDDEN = ("id", "entity_table", "correlation_id", "config_rev", "entity_version", "trace")
 _FIRST = ("changed_at", "failed_at", "workflow", "entity_id", "transition", "status")
 _CELL = "padding:3px 10px;text-align:left;vertical-align:top;border-bottom:1px solid #e5e5e5"
 _WRAPS = frozenset({"error_message", "metadata", "deviation", "detail", "payload", "reason"})
@@ -139,6 +139,10 @@ def cell_text(value: Any, column: str = "") -> str:
         return duration_text(value, "ms")
     if isinstance(value, int) and (column == "id" or column.endswith(("_id", "version"))):
         return str(value)
+    if column == "share" and isinstance(value, float):
+        return f"{value:.1%}"  # a fraction of the whole, read as a percentage
+    if isinstance(value, tuple):  # a trace: the statuses in order, as the variant reads
+        return " → ".join(cell_text(v) for v in value)
     for kind, fmt in _FORMATS:
         if isinstance(value, kind):
             return str(fmt(value))

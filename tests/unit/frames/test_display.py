@@ -52,6 +52,8 @@ def test_cells_read_as_words() -> None:
     assert cell_text(1500.0, "duration_ms") == "1.5 s"
     assert cell_text(41916, "id") == "41916"
     assert cell_text(41916, "count") == "41,916"
+    assert cell_text(0.4328, "share") == "43.3%"
+    assert cell_text(("draft", "approved"), "trace") == "draft → approved"
     stamp = pd.Timestamp("2026-10-01 14:03:12.5", tz="UTC")
     assert cell_text(stamp) == "2026-10-01 14:03:12"
 
