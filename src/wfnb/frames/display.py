@@ -131,16 +131,24 @@ _FORMATS: tuple[tuple[type | tuple[type, ...], Any], ...] = (
 )
 
 
-def cell_text(value: Any, column: str = "") -> str:
-    """One value as a person reads it (plain text; a hash is cut to 12 characters)."""
-    if _is_missing(value):
-        return "created" if column == "from_status" else MISSING
+def _by_column(value: Any, column: str) -> str | None:
+    """A value its column gives a reading of its own (``None``: the general rules apply)."""
     if column == "duration_ms" and isinstance(value, int | float):
         return duration_text(value, "ms")
     if isinstance(value, int) and (column == "id" or column.endswith(("_id", "version"))):
         return str(value)
     if column == "share" and isinstance(value, float):
         return f"{value:.1%}"  # a fraction of the whole, read as a percentage
+    return None
+
+
+def cell_text(value: Any, column: str = "") -> str:
+    """One value as a person reads it (plain text; a hash is cut to 12 characters)."""
+    if _is_missing(value):
+        return "created" if column == "from_status" else MISSING
+    special = _by_column(value, column)
+    if special is not None:
+        return special
     if isinstance(value, tuple):  # a trace: the statuses in order, as the variant reads
         return " → ".join(cell_text(v) for v in value)
     for kind, fmt in _FORMATS:
