@@ -15,7 +15,8 @@ if TYPE_CHECKING:
     from wfnb.analysis.report import report
     from wfnb.engine import Engine, Explanation, HistoryKind, Outcome, StepResult
     from wfnb.engine.context import use
-    from wfnb.engine.usecases import Requester, Result, StepContext, batch
+    from wfnb.engine.outbox import OutboxReport
+    from wfnb.engine.usecases import Event, Requester, Result, StepContext, batch
     from wfnb.exceptions import (
         AmbiguousStepError,
         ConcurrentModificationError,
@@ -81,6 +82,8 @@ _LAZY: dict[str, str] = {
     "Severity": "wfnb.problems",
     "Workflow": "wfnb.spec",
     "Workflows": "wfnb.spec",
+    "Event": "wfnb.engine.usecases",
+    "OutboxReport": "wfnb.engine.outbox",
     "Requester": "wfnb.engine.usecases",
     "Result": "wfnb.engine.usecases",
     "StepContext": "wfnb.engine.usecases",
@@ -138,11 +141,13 @@ __all__ = [
     "DryRun",
     "Engine",
     "EntityNotFoundError",
+    "Event",
     "Explanation",
     "HistoryKind",
     "InMemoryQueue",
     "InvalidPayloadError",
     "NoStepAppliesError",
+    "OutboxReport",
     "Outcome",
     "PathReport",
     "Problem",

@@ -36,6 +36,7 @@ from wfnb.cli_checks import (
     seconds_or_zero,
 )
 from wfnb.cli_logs import add_log_commands, cmd_failures, cmd_history
+from wfnb.cli_outbox import add_outbox_arguments, add_outbox_command, cmd_outbox
 from wfnb.exceptions import UnknownWorkflowError, WfnbError, WfnbUsageError
 from wfnb.suggest import did_you_mean
 
@@ -270,6 +271,8 @@ def _cmd_worker(args: argparse.Namespace) -> int:
     argv += ["--install"] if args.install else []
     argv += ["--allow-undeclared-statuses"] if args.allow_undeclared_statuses else []
     argv += ["--log-format", args.log_format]
+    argv += [a for spec in args.subscriber for a in ("--subscriber", spec)]
+    argv += ["--outbox-cron", args.outbox_cron]
     return worker_main.main(argv)
 
 
@@ -346,6 +349,7 @@ COMMANDS: dict[str, Command] = {
     "simulate": _cmd_simulate,
     "history": lambda args: cmd_history(args, lambda: _known_workflows(args.paths)),
     "failures": lambda args: cmd_failures(args, lambda: _known_workflows(args.paths)),
+    "outbox": cmd_outbox,
 }
 
 _PATHS_HELP = f"workflow JSON files or folders (default: {DEFAULT_FOLDER}/)"
@@ -462,7 +466,9 @@ def build_parser() -> argparse.ArgumentParser:
         default="text",
         help="json: one JSON object per line on stdout; text: lines on stderr",
     )
+    add_outbox_arguments(p)
     _add_simulation(sub)
+    add_outbox_command(sub)
     add_log_commands(sub, _PATHS_HELP)
     return parser
 
