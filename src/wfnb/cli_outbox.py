@@ -56,7 +56,7 @@ def add_outbox_command(sub: Any) -> None:
     drain.add_argument("--db", required=True, help="the database (SQLAlchemy URL)")
     drain.add_argument("--subscriber", action="append", required=True, help=_SUBSCRIBER_HELP)
     drain.add_argument(
-        "--limit", type=whole_type, default=1000, help="rows per pass (default 1000)"
+        "--limit", type=whole_type(1), default=1000, help="rows per pass (default 1000)"
     )
     status = actions.add_parser("status", help="pending and delivered counts")
     status.add_argument("--db", required=True, help="the database (SQLAlchemy URL)")
