@@ -10,14 +10,18 @@ subscribers at least once, per entity in commit order.
 
 from __future__ import annotations
 
+import json
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from tests.unit.engine.conftest import Build, rows
 from wfnb.engine import Engine, Outcome
+from wfnb.engine.events import transition_event
 from wfnb.engine.usecases import Event
+from wfnb.store import HISTORY
 from wfnb.timers import InMemoryQueue, VirtualClock
 
 
@@ -134,3 +138,25 @@ def test_the_history_ids_of_a_step_are_the_event_keys(build: Build, via: str) ->
     assert engine.events.flush(10)
     by_entity = {r[1]: r[0] for r in rows(engine, "SELECT id, entity_id FROM workflow_history")}
     assert {e.entity_id: int(e.key or 0) for e in seen} == by_entity
+
+
+def test_a_history_row_written_outside_the_engine_gets_its_row_once(build: Build) -> None:
+    """The trigger, not the engine's Python, writes the row: any writer, any install count."""
+    engine, wf = build(entities=1)
+    engine.install()  # a second install re-creates the trigger, never a second one
+    with engine.db.begin() as conn:
+        conn.execute(
+            sa.insert(HISTORY),
+            [{"workflow": wf.name, "entity_table": "tickets", "entity_id": "e0",
+              "kind": "observed", "from_status": "draft", "to_status": "closed",
+              "config_hash": wf.config_hash, "metadata": {"by": "psql"},
+              "changed_at": datetime(2026, 1, 2, tzinfo=UTC)}],
+        )  # fmt: skip
+    assert outbox_ids(engine) == history_ids(engine)
+    (event,) = [
+        transition_event(r[0] if isinstance(r[0], dict) else json.loads(r[0]))
+        for r in rows(engine, "SELECT event FROM workflow_outbox")
+    ]
+    assert event.payload["metadata"] == {"by": "psql"}
+    assert event.payload["changed_at"] == "2026-01-02T00:00:00+00:00"
+    assert event.envelope["correlation_id"] is None  # no context: delivered without one
