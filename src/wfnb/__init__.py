@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from wfnb.analysis import Change, Diagram, PathReport, WorkflowDiff, diagram, diff, graph, paths
     from wfnb.analysis.conformance import ConformanceReport, conformance
+    from wfnb.analysis.discovery import DirectlyFollows, discover
     from wfnb.analysis.report import report
+    from wfnb.analysis.skeleton import skeleton
     from wfnb.engine import Engine, Explanation, HistoryKind, Outcome, StepResult
     from wfnb.engine.context import use
     from wfnb.engine.outbox import OutboxReport
@@ -113,6 +115,9 @@ _LAZY: dict[str, str] = {
     "ConformanceReport": "wfnb.analysis.conformance",
     "conformance": "wfnb.analysis.conformance",
     "report": "wfnb.analysis.report",
+    "DirectlyFollows": "wfnb.analysis.discovery",
+    "discover": "wfnb.analysis.discovery",
+    "skeleton": "wfnb.analysis.skeleton",
     "simulate": "wfnb.simulation",
     "build_demo": "wfnb.simulation",
     "what_if": "wfnb.simulation",
@@ -138,6 +143,7 @@ __all__ = [
     "ContextMissingError",
     "DemoReport",
     "Diagram",
+    "DirectlyFollows",
     "DryRun",
     "Engine",
     "EntityNotFoundError",
@@ -182,6 +188,7 @@ __all__ = [
     "conformance",
     "diagram",
     "diff",
+    "discover",
     "dry_run",
     "graph",
     "http_client",
@@ -192,6 +199,7 @@ __all__ = [
     "report",
     "sandbox",
     "simulate",
+    "skeleton",
     "use",
     "validate",
     "what_if",

@@ -35,6 +35,7 @@ from wfnb.cli_checks import (
     seconds,
     seconds_or_zero,
 )
+from wfnb.cli_discover import add_discovery_commands, cmd_discover, cmd_variants
 from wfnb.cli_logs import add_log_commands, cmd_failures, cmd_history
 from wfnb.cli_outbox import add_outbox_arguments, add_outbox_command, cmd_outbox
 from wfnb.exceptions import UnknownWorkflowError, WfnbError, WfnbUsageError
@@ -350,6 +351,8 @@ COMMANDS: dict[str, Command] = {
     "history": lambda args: cmd_history(args, lambda: _known_workflows(args.paths)),
     "failures": lambda args: cmd_failures(args, lambda: _known_workflows(args.paths)),
     "outbox": cmd_outbox,
+    "discover": lambda args: cmd_discover(args, lambda: _known_workflows(args.paths)),
+    "variants": cmd_variants,
 }
 
 _PATHS_HELP = f"workflow JSON files or folders (default: {DEFAULT_FOLDER}/)"
@@ -470,6 +473,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_simulation(sub)
     add_outbox_command(sub)
     add_log_commands(sub, _PATHS_HELP)
+    add_discovery_commands(sub, _PATHS_HELP)
     return parser
 
 

@@ -95,10 +95,16 @@ class DiagramIR:
     direction: str
     nodes: tuple[NodeIR, ...]
     edges: tuple[EdgeIR, ...]
+    legend: tuple[tuple[str, str, str], ...] = ()
+    """``(label, colour, line style)`` of each edge style to explain beside the drawing."""
 
     def node(self, status: str) -> NodeIR | None:
-        """The node drawn for ``status`` (its first copy when it is split), if any."""
-        drawn = [n for n in self.nodes if n.label == status]
+        """The node drawn for ``status`` (its first copy when it is split), if any.
+
+        A label's first line is the status; a second line (a discovered graph's median
+        stay) is not part of it.
+        """
+        drawn = [n for n in self.nodes if n.label.split("\n", 1)[0] == status]
         return next((n for n in drawn if n.copy_of is None), drawn[0] if drawn else None)
 
 

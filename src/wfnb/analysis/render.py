@@ -158,6 +158,8 @@ def to_dot(ir: DiagramIR) -> str:
     for node, edges in loops.items():
         if len(edges) > 1:
             _one_loop(d, node, edges, side if node in initial else "")
+    if ir.legend:
+        _legend(d, ir.legend)
     source: str = d.source
     return source
 
@@ -195,8 +197,28 @@ def _one_loop(d: Any, node: str, edges: list[EdgeIR], side: str = "") -> None:
     )
 
 
+def _legend(d: Any, legend: tuple[tuple[str, str, str], ...]) -> None:
+    """A boxed key: one short sample edge per style, labelled, in its own cluster."""
+    graphviz = _graphviz()
+    with d.subgraph(name="cluster_legend") as key:
+        key.attr(label="legend", fontsize=LABEL_PT, color="#bbbbbb", style="rounded")
+        for i, (label, color, style) in reversed(list(enumerate(legend))):  # dot stacks upward
+            ends = (f"legend_{i}_a", f"legend_{i}_b")
+            for end in ends:
+                key.node(end, label="", shape="point", width="0.04", color=color)
+            key.edge(
+                *ends,
+                label=graphviz.escape(label),
+                color=color,
+                fontcolor=color,
+                style=style,
+                penwidth="2",
+                arrowhead="none",
+            )
+
+
 def _mermaid_text(text: str) -> str:
-    return '"' + text.replace('"', "#quot;") + '"'
+    return '"' + text.replace('"', "#quot;").replace("\n", "<br>") + '"'
 
 
 _MERMAID_SHAPE = {"box": ("(", ")"), "hexagon": ("{{", "}}")}

@@ -30,6 +30,7 @@ from wfnb.frames.reading import (
     read_frame,
     typed,
 )
+from wfnb.frames.variants import variants
 from wfnb.spec import Workflow
 from wfnb.store import queries, reads
 from wfnb.store.errors import wrap_errors
@@ -47,6 +48,7 @@ __all__ = [
     "throughput",
     "timers",
     "transition_counts",
+    "variants",
 ]
 
 Many = str | Sequence[str] | None

@@ -203,13 +203,17 @@ def limit_note(frame: pd.DataFrame) -> str:
     returned = frame.attrs.get("wfnb_returned")
     if total is None or returned is None or returned >= total or len(frame) != returned:
         return ""
-    hint = frame.attrs.get("wfnb_hint", "read without a limit for every row")
-    return f"{returned:,} of {total:,} rows — {hint}"
+    unit = frame.attrs.get("wfnb_unit", "rows")
+    every = "every row" if unit == "rows" else f"all {total:,}"
+    hint = frame.attrs.get("wfnb_hint", f"read without a limit for {every}")
+    return f"{returned:,} of {total:,} {unit} — {hint}"
 
 
 def _caption(frame: pd.DataFrame, shown: int) -> str:
     rows = len(frame)
-    parts = [limit_note(frame) or f"{rows:,} row{'s' * (rows != 1)}"]
+    unit = str(frame.attrs.get("wfnb_unit", "rows"))
+    one = {"statuses": "status"}.get(unit, unit.removesuffix("s"))
+    parts = [limit_note(frame) or f"{rows:,} {unit if rows != 1 else one}"]
     if shown < rows:
         parts.append(f"this table shows the first {shown:,} (all {rows:,} are in the frame)")
     if any(pd.api.types.is_datetime64_any_dtype(t) for t in frame.dtypes):

@@ -11,6 +11,7 @@ __all__ = [
     "EntityTimeline",
     "FailureBrowser",
     "StepRunner",
+    "VariantBrowser",
     "WorkflowExplorer",
     "load_ipython_extension",
 ]
@@ -20,6 +21,7 @@ _WIDGETS = {
     "EntityTimeline": "wfnb.jupyter.widgets",
     "StepRunner": "wfnb.jupyter.widgets",
     "FailureBrowser": "wfnb.jupyter.widgets",
+    "VariantBrowser": "wfnb.jupyter.variants",
 }
 """The widgets, imported on first use: ``import wfnb.jupyter`` stays light (no ipywidgets)."""
 

@@ -21,7 +21,18 @@ __all__ = ["AUDITED", "ROUTES", "define_use_case"]
 Route = Callable[["WfnbMagics", argparse.Namespace], Any]
 ROUTES: dict[str, Route] = {}
 AUDITED = frozenset(
-    {"history", "failures", "conformance", "explain", "validate", "graph", "diff", "dryrun"}
+    {
+        "history",
+        "failures",
+        "conformance",
+        "explain",
+        "validate",
+        "graph",
+        "diff",
+        "dryrun",
+        "discover",
+        "variants",
+    }
 )
 """Commands that may read the database: their SQL is captured for the audit footer."""
 

@@ -42,6 +42,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "history": ("[filters]", "workflow_history rows as a DataFrame, filtered in SQL"),
     "failures": ("[filters]", "permanent failure log rows as a DataFrame, filtered in SQL"),
     "conformance": ("[WORKFLOW]", "history against the config in force at each row"),
+    "discover": ("[WORKFLOW] [--overlay]", "the directly-follows graph of what happened"),
+    "variants": ("[WORKFLOW] [--limit N]", "the distinct paths entities took, most frequent first"),
     "dryrun": ("WORKFLOW ENTITY REQUESTER", "run a step in a sandbox; the source is untouched"),
     "help": ("[COMMAND]", "this list, or one command's options"),
 }
@@ -168,6 +170,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rev", action="append", default=[], help="git revision (give two)")
     p.add_argument("--db", action="store_true", help="count entities to migrate")
     _add_data_commands(add)
+    from wfnb.jupyter.discovery import add_discovery_commands  # noqa: PLC0415  # its routes too
+
+    add_discovery_commands(add)
     return parser
 
 

@@ -14,115 +14,26 @@ without a shadow fails (the source is read-only) and is noted in ``Sandbox.refus
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from wfnb.engine import context as request_context
 from wfnb.engine import inputs
 from wfnb.engine.clock import Clock
-from wfnb.engine.core import Engine, WorkflowsLike
-from wfnb.engine.explain import Explanation
-from wfnb.engine.results import StepResult
-from wfnb.exceptions import ConfigError, WfnbError, WfnbUsageError
+from wfnb.engine.core import WorkflowsLike
+from wfnb.exceptions import WfnbError, WfnbUsageError
 from wfnb.sandbox.connection import PLAIN, Isolated, isolate
+from wfnb.sandbox.engine import SandboxEngine, prototyped, statuses_by_table
 from wfnb.sandbox.relay import ClockRelay, QueueRelay
-from wfnb.spec import EntitySpec, Workflow, Workflows
+from wfnb.spec import EntitySpec
 from wfnb.store.errors import refused_as_read_only, wrap_errors, written_table
 from wfnb.store.shadow import Shadows, typed_ids
 from wfnb.timers import InMemoryQueue, VirtualClock
 
-__all__ = ["Sandbox", "SandboxEngine", "sandbox"]
-
-
-def _tenant(kw: Mapping[str, Any]) -> str | None:
-    """The tenant an engine call runs as: its argument, else the current request context's."""
-    tenant = kw.get("tenant_id")
-    if tenant is None:
-        outer = request_context.current()
-        tenant = outer.tenant_id if outer is not None else None
-    return tenant if tenant is None else str(tenant)
-
-
-def _statuses(workflows: Iterable[Workflow]) -> dict[str, dict[str, list[str]]]:
-    """Entity table → status column → every status the workflows declare for it."""
-    found: dict[str, dict[str, list[str]]] = {}
-    for wf in workflows:
-        column = found.setdefault(wf.entity.table, {}).setdefault(wf.entity.status_column, [])
-        column.extend(s for s in wf.status_types if s not in column)
-    return found
-
-
-def _prototyped(
-    wfs: WorkflowsLike | None, use_cases: Mapping[str, Callable[..., Any]]
-) -> WorkflowsLike:
-    """The workflows, validated with ``use_cases`` resolving (ConfigError on any error)."""
-    if wfs is None:
-        return Workflows({})
-    if isinstance(wfs, Workflows) or not use_cases:
-        return wfs  # loaded already, or the engine validates them
-    from wfnb.validation import validate  # noqa: PLC0415  # only for prototypes
-
-    models = list(wfs.values()) if isinstance(wfs, Mapping) else list(wfs)
-    report = validate(models, use_cases=use_cases)
-    if not report.ok:
-        raise ConfigError(report.problems)
-    return Workflows({w.name: w for w in models})
-
-
-class SandboxEngine(Engine):
-    """An ``Engine`` that copies each entity into the sandbox before touching it.
-
-    Only what the call's tenant may see is copied (the engine's own tenant filter), so a
-    call as one tenant never brings another tenant's row into the sandbox.
-    """
-
-    sandbox: Sandbox
-
-    def execute_step(self, workflow: str, entity_id: Any, *args: Any, **kw: Any) -> StepResult:
-        """``Engine.execute_step`` on the sandbox's copy of the entity."""
-        self.sandbox.include(workflow, [entity_id], tenant_id=_tenant(kw))
-        try:
-            return super().execute_step(workflow, entity_id, *args, **kw)
-        finally:
-            self.sandbox.called()
-
-    def execute_batch(
-        self, workflow: str, entity_ids: Sequence[Any], *args: Any, **kw: Any
-    ) -> list[StepResult]:
-        """``Engine.execute_batch`` on the sandbox's copies of the entities."""
-        self.sandbox.include(workflow, entity_ids, tenant_id=_tenant(kw))
-        try:
-            return super().execute_batch(workflow, entity_ids, *args, **kw)
-        finally:
-            self.sandbox.called()
-
-    def observe(self, workflow: str, entity_id: Any, *args: Any, **kw: Any) -> StepResult:
-        """``Engine.observe`` on the sandbox's copy of the entity."""
-        self.sandbox.include(workflow, [entity_id], tenant_id=_tenant(kw))
-        try:
-            return super().observe(workflow, entity_id, *args, **kw)
-        finally:
-            self.sandbox.called()
-
-    def explain(self, workflow: str, entity_id: Any, *args: Any, **kw: Any) -> Explanation:
-        """``Engine.explain`` on the sandbox's copy of the entity."""
-        self.sandbox.include(workflow, [entity_id], tenant_id=kw.get("tenant_id"))
-        try:
-            return super().explain(workflow, entity_id, *args, **kw)
-        finally:
-            self.sandbox.called()
-
-    def recover_claims(self, *, tenant_id: str | None = None) -> list[StepResult]:
-        """``Engine.recover_claims`` over the entities in the sandbox (janitors see ``tables=``)."""
-        self.sandbox._copy_tables(tenant_id)
-        try:
-            return super().recover_claims(tenant_id=tenant_id)
-        finally:
-            self.sandbox.called()
+__all__ = ["Sandbox"]
 
 
 class Sandbox:
@@ -155,7 +66,7 @@ class Sandbox:
             )
         self._iso: Isolated = isolate(db)
         try:
-            workflows = _prototyped(wfs, use_cases or {})
+            workflows = prototyped(wfs, use_cases or {})
             self.engine = SandboxEngine(
                 workflows, self._iso.engine, queue=self._queue, clock=self._clock
             )
@@ -170,7 +81,7 @@ class Sandbox:
                     self._iso.shadow_schema,
                     aliases=self._iso.aliases,
                 )
-                statuses = _statuses(self.engine.workflows.values())
+                statuses = statuses_by_table(self.engine.workflows.values())
                 for name in self.tables:
                     self.shadows.table(conn, name, statuses=statuses.get(name))
                 for wf in self.engine.workflows.values():
@@ -385,32 +296,3 @@ class Sandbox:
 
     def __repr__(self) -> str:
         return f"<Sandbox of {self._iso.engine.dialect.name} {sorted(self.engine.workflows)}>"
-
-
-@contextmanager
-def sandbox(
-    db: sa.Engine | str | sa.URL,
-    wfs: WorkflowsLike | None = None,
-    *,
-    clock: Clock | None = None,
-    tables: Iterable[str] = (),
-    use_cases: Mapping[str, Callable[..., Any]] | None = None,
-) -> Iterator[Sandbox]:
-    """A ``Sandbox`` for the ``with`` block; thrown away at its end, whatever happens.
-
-    Args:
-        db: the source database (URL or engine); never written.
-        wfs: the workflows the sandbox engine runs.
-        clock: the engine's clock (default: a ``VirtualClock`` at the current time).
-        tables: module tables the use cases write, copied whole into the sandbox.
-        use_cases: name → function, replacing (or supplying: a prototype) named use cases
-            in every workflow of the sandbox; the workflows are validated with them.
-
-    Raises:
-        ConfigError: the workflows are invalid (a use case ``use_cases`` supplies resolves).
-    """
-    box = Sandbox(db, wfs, clock=clock, tables=tables, use_cases=use_cases)
-    try:
-        yield box
-    finally:
-        box.close()

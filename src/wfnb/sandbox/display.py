@@ -14,7 +14,7 @@ from wfnb.engine.results import Outcome
 from wfnb.frames.display import cell_html, cell_text, html_table
 
 if TYPE_CHECKING:
-    from wfnb.sandbox.dryrun import DryRun
+    from wfnb.sandbox.result import DryRun
 
 __all__ = ["dry_run_html"]
 

@@ -21,7 +21,6 @@ import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -31,84 +30,18 @@ from wfnb.engine.core import WorkflowsLike
 from wfnb.engine.events import TRANSITION
 from wfnb.engine.results import Outcome, StepResult
 from wfnb.engine.usecases import Event
-from wfnb.exceptions import ConfigError, StoreError, UnknownWorkflowError, WfnbError
+from wfnb.exceptions import ConfigError, StoreError, UnknownWorkflowError
 from wfnb.problems import Problem, Severity
 from wfnb.sandbox import arguments, hosts
 from wfnb.sandbox.core import Sandbox
 from wfnb.sandbox.hosts import borrow
+from wfnb.sandbox.result import DryRun, Row
 from wfnb.spec import Workflow, Workflows
 from wfnb.store.shadow import typed_ids
 from wfnb.store.tables import HISTORY, PERMANENT_FAILURE_LOG
 from wfnb.timers import VirtualClock
-from wfnb.timers.port import TimerJob
 
 __all__ = ["DryRun", "dry_run"]
-
-Row = Mapping[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class DryRun:
-    """What ``execute_step`` would have done; nothing of it was written to the source.
-
-    ``problems``: WF112 warnings, one per status the run wrote that the real table does
-    not accept yet, each with its one-line migration.
-    """
-
-    result: StepResult
-    before: Row | None
-    after: Row | None
-    history: tuple[Row, ...]
-    failures: tuple[Row, ...]
-    events: tuple[Event, ...]
-    timers: tuple[TimerJob, ...]
-    problems: tuple[Problem, ...] = ()
-
-    @property
-    def changes(self) -> dict[str, tuple[Any, Any]]:
-        """Column → ``(before, after)`` for every column the step changed."""
-        before, after = self.before or {}, self.after or {}
-        return {
-            k: (before.get(k), after.get(k))
-            for k in dict.fromkeys([*before, *after])
-            if before.get(k) != after.get(k)
-        }
-
-    @property
-    def why(self) -> str | None:
-        """The reason of a rejection, or the code and message of a failure; else None."""
-        last = self.result.chain[-1] if self.result.chain else self.result
-        for r in (self.result, last):
-            if r.error is not None:
-                return _explain_error(r.error)
-            if r.outcome is Outcome.REJECTED:
-                return str(r.metadata.get("reason", "rejected"))
-        return None
-
-    def __repr__(self) -> str:
-        move = " → ".join(str(s) for s in (self.result.from_status, self.result.final_status) if s)
-        text = (
-            f"<DryRun {self.result.outcome.value} {self.result.workflow}:"
-            f"{self.result.entity_id} {move}: {len(self.history)} history, "
-            f"{len(self.events)} events, {len(self.timers)} timers>"
-        )
-        return "\n".join([text, *(f"  {p.code} {p.message}" for p in self.problems)])
-
-    def _repr_html_(self) -> str:
-        from html import escape  # noqa: PLC0415  # display-only
-
-        from wfnb.sandbox.display import dry_run_html  # noqa: PLC0415  # display-only
-
-        notes = "".join(
-            f"<p><b>{escape(p.code)}</b> {escape(p.message)}</p>" for p in self.problems
-        )
-        return notes + dry_run_html(self)
-
-
-def _explain_error(error: WfnbError) -> str:
-    own = error.fields.get("failure_code") if hasattr(error, "fields") else None
-    suffix = f" ({own})" if own else ""
-    return f"{error.code}{suffix}: {' '.join(error.message.split())}"  # one line
 
 
 def _with_step(wf: Workflow, step: Mapping[str, Any], use_cases: Mapping[str, Any]) -> Workflow:

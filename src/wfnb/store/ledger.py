@@ -18,6 +18,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
+from wfnb.store.types import UtcDateTime
+
 __all__ = [
     "LIVE_JOB_STATUSES",
     "PROCRASTINATE_TABLE",
@@ -50,10 +52,10 @@ timer_ledger = sa.Table(
     sa.Column("entity_id", sa.Text, nullable=False),
     sa.Column("timer_key", sa.Text, nullable=False),
     sa.Column("entered_version", sa.BigInteger, nullable=False),
-    sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("due_at", UtcDateTime(), nullable=False),
     sa.Column("job_id", sa.BigInteger, nullable=True),
-    sa.Column("armed_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
-    sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("armed_at", UtcDateTime(), nullable=False, server_default=sa.func.now()),
+    sa.Column("finished_at", UtcDateTime(), nullable=True),
     sa.Column("rearmed", sa.Integer, nullable=False, server_default="0"),
     sa.Index("wfnb_timer_ledger_entity_idx", "workflow", "entity_id"),
 )

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
 from wfnb.spec import ID_LENGTH, NAME_LENGTH
+from wfnb.store.types import UtcDateTime
 
 __all__ = ["HISTORY", "JSON_TYPE", "METADATA", "OUTBOX", "PERMANENT_FAILURE_LOG"]
 
@@ -21,7 +22,7 @@ JSON_TYPE = sa.JSON().with_variant(JSONB(), "postgresql")
 _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # INTEGER PRIMARY KEY = rowid
 _TEXT_ID = sa.String(ID_LENGTH)
 _NAME = sa.String(NAME_LENGTH)
-_STAMP = sa.DateTime(timezone=True)
+_STAMP = UtcDateTime()
 
 HISTORY = sa.Table(
     "workflow_history",
