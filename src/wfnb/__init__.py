@@ -27,7 +27,8 @@ if TYPE_CHECKING:
     from wfnb.analysis.skeleton import skeleton
     from wfnb.engine import Engine, Explanation, HistoryKind, Outcome, StepResult
     from wfnb.engine.context import use
-    from wfnb.engine.usecases import Requester, Result, StepContext, batch
+    from wfnb.engine.outbox import OutboxReport
+    from wfnb.engine.usecases import Event, Requester, Result, StepContext, batch
     from wfnb.eventlog import ExportReport, ImportReport, LogMapping, export_log, import_log
     from wfnb.exceptions import (
         AmbiguousStepError,
@@ -96,6 +97,8 @@ _LAZY: dict[str, str] = {
     "Severity": "wfnb.problems",
     "Workflow": "wfnb.spec",
     "Workflows": "wfnb.spec",
+    "Event": "wfnb.engine.usecases",
+    "OutboxReport": "wfnb.engine.outbox",
     "Requester": "wfnb.engine.usecases",
     "Result": "wfnb.engine.usecases",
     "StepContext": "wfnb.engine.usecases",
@@ -163,6 +166,7 @@ __all__ = [
     "DryRun",
     "Engine",
     "EntityNotFoundError",
+    "Event",
     "EventLogError",
     "Explanation",
     "ExportReport",
@@ -172,6 +176,7 @@ __all__ = [
     "InvalidPayloadError",
     "LogMapping",
     "NoStepAppliesError",
+    "OutboxReport",
     "Outcome",
     "PathReport",
     "Problem",

@@ -38,6 +38,7 @@ from wfnb.cli_checks import (
 from wfnb.cli_discover import add_discovery_commands, cmd_discover, cmd_variants
 from wfnb.cli_eventlog import add_eventlog_commands, cmd_export, cmd_import
 from wfnb.cli_logs import add_log_commands, cmd_failures, cmd_history
+from wfnb.cli_outbox import add_outbox_arguments, add_outbox_command, cmd_outbox
 from wfnb.exceptions import UnknownWorkflowError, WfnbError, WfnbUsageError
 from wfnb.suggest import did_you_mean
 
@@ -280,6 +281,8 @@ def _cmd_worker(args: argparse.Namespace) -> int:
     argv += ["--audit-trigger"] if args.audit_trigger else []
     argv += ["--allow-undeclared-statuses"] if args.allow_undeclared_statuses else []
     argv += ["--log-format", args.log_format]
+    argv += [a for spec in args.subscriber for a in ("--subscriber", spec)]
+    argv += ["--outbox-cron", args.outbox_cron]
     return worker_main.main(argv)
 
 
@@ -356,6 +359,7 @@ COMMANDS: dict[str, Command] = {
     "simulate": _cmd_simulate,
     "history": lambda args: cmd_history(args, lambda: _known_workflows(args.paths)),
     "failures": lambda args: cmd_failures(args, lambda: _known_workflows(args.paths)),
+    "outbox": cmd_outbox,
     "discover": lambda args: cmd_discover(args, lambda: _known_workflows(args.paths)),
     "variants": cmd_variants,
     "export": lambda args: cmd_export(args, lambda: _workflows(args.paths)),
@@ -494,7 +498,9 @@ def build_parser() -> argparse.ArgumentParser:
         default="text",
         help="json: one JSON object per line on stdout; text: lines on stderr",
     )
+    add_outbox_arguments(p)
     _add_simulation(sub)
+    add_outbox_command(sub)
     add_log_commands(sub, _PATHS_HELP)
     add_discovery_commands(sub, _PATHS_HELP)
     add_eventlog_commands(sub, _PATHS_HELP)

@@ -16,12 +16,14 @@ if TYPE_CHECKING:
     from wfnb.engine.core import Engine
     from wfnb.engine.events import EventBus, InProcessEventBus
     from wfnb.engine.explain import Explanation, StepOption
+    from wfnb.engine.outbox import DurableSubscribers, OutboxReport
     from wfnb.engine.queue import JobQueue, TimerJob
     from wfnb.engine.registry import UseCaseRegistry
     from wfnb.engine.results import HistoryKind, Outcome, StepResult
 
 _LAZY = {
     "Clock": "wfnb.engine.clock",
+    "DurableSubscribers": "wfnb.engine.outbox",
     "Engine": "wfnb.engine.core",
     "EventBus": "wfnb.engine.events",
     "Explanation": "wfnb.engine.explain",
@@ -29,6 +31,7 @@ _LAZY = {
     "InProcessEventBus": "wfnb.engine.events",
     "JobQueue": "wfnb.engine.queue",
     "Outcome": "wfnb.engine.results",
+    "OutboxReport": "wfnb.engine.outbox",
     "RequestContext": "wfnb.engine.context",
     "StepOption": "wfnb.engine.explain",
     "StepResult": "wfnb.engine.results",
@@ -39,12 +42,14 @@ _LAZY = {
 
 __all__ = [
     "Clock",
+    "DurableSubscribers",
     "Engine",
     "EventBus",
     "Explanation",
     "HistoryKind",
     "InProcessEventBus",
     "JobQueue",
+    "OutboxReport",
     "Outcome",
     "RequestContext",
     "StepOption",

@@ -39,6 +39,7 @@ from wfnb.engine.transitions import (
     failure_row,
     history_row,
     make_context,
+    noted,
     tenant_config,
 )
 from wfnb.engine.usecases import ResultKind
@@ -314,7 +315,7 @@ class _Batch:
             rows.append(history_row(self.call, it.key, tenant, t, now, self.version(it) + 1))
             if t.to_status in self.call.workflow.failure_statuses:
                 failures.append(failure_row(self.call, it.key, tenant, t, now))
-        queries.insert_history(conn, rows)
+        noted(self.rt, rows, queries.insert_history(conn, rows))
         queries.insert_failures(conn, failures)
 
     def committed(self) -> None:

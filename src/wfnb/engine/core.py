@@ -8,7 +8,7 @@ come back in ``StepResult.error``; only WF200 and store errors (WF300) are raise
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -19,9 +19,10 @@ from wfnb.engine import timing
 from wfnb.engine.batch import run_batch
 from wfnb.engine.claims import recover
 from wfnb.engine.clock import Clock, SystemClock
-from wfnb.engine.events import EventBus, InProcessEventBus
+from wfnb.engine.events import EventBus, InProcessEventBus, Subscriber
 from wfnb.engine.explain import Explanation, explain
 from wfnb.engine.observe import run_observe
+from wfnb.engine.outbox import DurableSubscribers, OutboxReport, deliver_outbox
 from wfnb.engine.pipeline import run_step
 from wfnb.engine.queue import JobQueue, TimerJob
 from wfnb.engine.registry import UseCaseRegistry
@@ -83,6 +84,8 @@ class Engine:
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.queue = queue
         self.use_cases = use_cases if use_cases is not None else UseCaseRegistry()
+        self.durable = DurableSubscribers()
+        """The outbox's subscribers (``subscribe_durable``)."""
         self._rt = Runtime(
             store=self.store,
             registry=self.use_cases,
@@ -350,6 +353,21 @@ class Engine:
             audit={"armed_by": armed_by} if armed_by else {},
         )
         return run_step(self._rt, call, job.entity_id)
+
+    def subscribe_durable(self, name: str, fn: Subscriber) -> Callable[[], None]:
+        """Deliver outbox events named ``name`` (``"transition"``, ``"*"``) to ``fn``.
+
+        Delivery is at least once, per entity in commit order, by ``deliver_outbox`` (the
+        worker runs it); ``event.key`` (the history id) is the idempotency key. ADR 0102.
+
+        Returns:
+            A function that removes the subscription.
+        """
+        return self.durable.subscribe(name, fn)
+
+    def deliver_outbox(self, *, limit: int = 1000) -> OutboxReport:
+        """One delivery pass of ``workflow_outbox`` to the durable subscribers (see above)."""
+        return deliver_outbox(self.store, self.durable, limit=limit, now=self.clock.now)
 
     def add_hook(self, hook: Hook) -> None:
         """Call ``hook(result)`` after every engine call (after commit; failures are logged)."""

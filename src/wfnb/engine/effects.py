@@ -1,4 +1,4 @@
-"""After-commit effects: domain events, timers armed, hooks, and one run record per call.
+"""After-commit effects: transition and domain events, timers armed, hooks, one run record.
 
 All best-effort: an effect that fails is logged and never changes the result of a step
 that has already committed.
@@ -10,6 +10,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from wfnb.engine.events import transition_event
 from wfnb.engine.results import StepResult
 from wfnb.engine.runtime import Runtime
 from wfnb.engine.transitions import Call
@@ -17,7 +18,7 @@ from wfnb.engine.usecases import Event
 from wfnb.logs import log_step
 from wfnb.timers.arming import arm_timers
 
-__all__ = ["OBSERVER", "Entered", "after_commit"]
+__all__ = ["OBSERVER", "Entered", "after_commit", "publish_transitions"]
 
 log = logging.getLogger("wfnb.engine")
 Emitted = Sequence[tuple[str, dict[str, Any]]]
@@ -40,6 +41,7 @@ def after_commit(
         events: the domain events the committed use cases emitted, in order.
         entered: ``(status, version)`` the entity entered (its timers are armed), or None.
     """
+    publish_transitions(rt, result)
     envelope = call.context.to_envelope() if events else None
     for name, payload in events:
         _guard("event", result, rt.events.publish, _event(result, name, payload, envelope))
@@ -52,6 +54,23 @@ def after_commit(
     for hook in list(rt.hooks):
         _guard("hook", result, hook, result)
     log_step(result, call.context, call.kind.value)  # the run record (ADR 0100)
+
+
+def publish_transitions(rt: Runtime, result: StepResult) -> None:
+    """Publish a ``transition`` event per history row committed since the last call.
+
+    The rows are those this thread's committed transactions wrote, in commit order; a
+    failure is logged, never raised.
+    """
+    for row in rt.store.take_committed():
+        _guard("event", result, _publish_transition, rt, row)
+
+
+def _publish_transition(rt: Runtime, row: Any) -> None:
+    event = transition_event(row)
+    if not event.envelope.get("correlation_id"):
+        return  # a row no engine call wrote carries no context to publish under
+    rt.events.publish(event)
 
 
 def _event(result: StepResult, name: str, payload: dict[str, Any], envelope: Any) -> Event:

@@ -18,9 +18,10 @@ from typing import Any
 from wfnb.engine import inputs
 from wfnb.engine.clock import as_utc
 from wfnb.engine.context import RequestContext
+from wfnb.engine.effects import publish_transitions
 from wfnb.engine.results import HistoryKind, Outcome, StepResult
 from wfnb.engine.runtime import Runtime
-from wfnb.engine.transitions import Call, Transition, history_row, tenant_config
+from wfnb.engine.transitions import Call, Transition, history_row, noted, tenant_config
 from wfnb.exceptions import EntityNotFoundError, NoStepAppliesError, StepError
 from wfnb.spec import Workflow
 from wfnb.store import bulk, queries
@@ -73,14 +74,17 @@ def created(rt: Runtime, call: Call, entity_id: str) -> StepResult:
                 HistoryKind.INITIATED, None, "", wf.initial_status, {"created": True}
             )
             record = history_row(call, entity_id, tenant, entry, now, version)
-            queries.insert_history(conn, [{**record, "from_status": None}])  # no origin
+            first = [{**record, "from_status": None}]  # no origin
+            noted(rt, first, queries.insert_history(conn, first))
     if recorded is not None:  # arming talks to the queue: after the row lock is released
         return _already_recorded(rt, call, entity_id, row, recorded)
+    result = _result(call, entity_id, Outcome.TRANSITIONED, row, None)
+    publish_transitions(rt, result)
     if rt.queue is not None:
         arm_timers(
             rt.queue, wf, entity_id, wf.initial_status, version, now, call.context.to_envelope()
         )
-    return _result(call, entity_id, Outcome.TRANSITIONED, row, None)
+    return result
 
 
 def _already_recorded(

@@ -9,7 +9,7 @@ roll it back, it carries the ``StepError`` the caller returns in its ``StepResul
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from time import perf_counter
 from types import MappingProxyType
@@ -51,6 +51,7 @@ __all__ = [
     "invoke",
     "load",
     "make_context",
+    "noted",
     "use_case_error",
     "write",
 ]
@@ -404,9 +405,10 @@ def write(
     tenant = entity_tenant(wf, row, call)
     new_version = int(version) + 1
     history = history_row(call, str(entity_id), tenant, t, now, new_version)
-    if not queries.swap_and_record(
+    history_id = queries.swap_and_record(
         conn, table, spec, entity_id, version=version, to_status=t.to_status, history=history
-    ):
+    )
+    if history_id is None:
         raise AbortStepError(
             ConcurrentModificationError(
                 f"{wf.name}: entity {entity_id!r} changed concurrently (version "
@@ -418,7 +420,16 @@ def write(
         )
     if t.to_status in wf.failure_statuses:
         queries.insert_failures(conn, [failure_row(call, str(entity_id), tenant, t, now)])
+    noted(rt, [history], [history_id])
     return new_version
+
+
+def noted(rt: Runtime, rows: Sequence[Mapping[str, Any]], ids: Sequence[int]) -> None:
+    """Hand the history rows just written (with their ids) to the store.
+
+    It keeps them for the ``transition`` events published after the transaction commits.
+    """
+    rt.store.note_written([{**row, "id": i} for row, i in zip(rows, ids, strict=True)])
 
 
 def history_row(  # noqa: PLR0917  # one positional per column group, as its callers build it

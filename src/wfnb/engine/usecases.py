@@ -110,13 +110,18 @@ class Requester:
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    """A domain event a use case emitted; published after commit."""
+    """A domain event a use case emitted, or a ``transition``; published after commit.
+
+    ``key`` is the event's idempotency key: for a ``transition``, its history row's id
+    (the same in-process and through the outbox); None for what a use case emitted.
+    """
 
     name: str
     payload: Mapping[str, Any]
     workflow: str
     entity_id: str
     envelope: Mapping[str, Any] = field(default_factory=dict)
+    key: str | None = None
 
 
 @dataclass(slots=True)

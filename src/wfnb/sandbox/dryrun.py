@@ -27,6 +27,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from wfnb.engine.core import WorkflowsLike
+from wfnb.engine.events import TRANSITION
 from wfnb.engine.results import Outcome, StepResult
 from wfnb.engine.usecases import Event
 from wfnb.exceptions import ConfigError, StoreError, UnknownWorkflowError
@@ -205,8 +206,14 @@ _ROUNDS = 8
 
 
 def _listen(box: Sandbox) -> tuple[Callable[[], None], list[Event]]:
+    """The domain events the run emits (its transitions are its history rows already)."""
     events: list[Event] = []
-    return box.engine.events.subscribe("*", events.append), events
+
+    def keep(event: Event) -> None:
+        if event.name != TRANSITION:
+            events.append(event)
+
+    return box.engine.events.subscribe("*", keep), events
 
 
 def _run(
@@ -230,6 +237,9 @@ def _run(
         result = box.engine.execute_step(
             wf.name, entity_id, requester_type, step=step, data=data, tenant_id=tenant_id
         )
+        flush = getattr(box.engine.events, "flush", None)
+        if callable(flush):
+            flush()  # the in-process bus delivers on its own thread
         if before is not None or result.error is None:  # else: no such entity, no writes
             with box.read() as conn:
                 after, history = _after(box, wf, entity_id, result, conn)

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from wfnb.spec import EntitySpec
-from wfnb.store import manual, queries
+from wfnb.store import manual, outbox, queries
 from wfnb.store.errors import wrap_errors
 from wfnb.store.tables import HISTORY, PERMANENT_FAILURE_LOG
 
@@ -81,9 +81,10 @@ class Store:
         self._marker = manual.MarkerCache()  # SQLite: is an audit trigger installed?
 
     def install(self) -> None:
-        """Create the engine-owned tables and indexes; on PostgreSQL, their RLS policies."""
+        """Create the engine-owned tables, indexes and outbox trigger; PostgreSQL: RLS policies."""
         with self.transaction() as conn:
             queries.create_engine_tables(conn)
+            outbox.install_outbox_trigger(conn)
             if self.is_postgres:
                 for table in (HISTORY, PERMANENT_FAILURE_LOG):
                     queries.enable_row_level_security(conn, table)
@@ -156,6 +157,8 @@ class Store:
             try:
                 if readonly:
                     conn = conn.execution_options(**{READONLY: True})
+                outer_written = getattr(self._open, "written", None)
+                self._open.written = []
                 with conn.begin():
                     marked = False
                     if context is not None:
@@ -166,8 +169,10 @@ class Store:
                     yield conn
                     if marked:
                         manual.unmark_engine(conn)
+                self._committed().extend(self._open.written)  # reached only on commit
             finally:
                 self._open.conn = outer
+                self._open.written = outer_written
                 conn.close()
 
     def _mark(
@@ -185,6 +190,28 @@ class Store:
             return False
         manual.mark_engine(conn)
         return True
+
+    def note_written(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Remember history rows (with their ``id``) the open transaction of this thread wrote.
+
+        They become ``take_committed``'s once that transaction commits; a rollback drops them.
+        """
+        written = getattr(self._open, "written", None)
+        if written is not None:
+            written.extend(rows)
+
+    def take_committed(self) -> list[Mapping[str, Any]]:
+        """The history rows this thread's committed transactions wrote since the last call."""
+        committed = self._committed()
+        taken = list(committed)
+        committed.clear()
+        return taken
+
+    def _committed(self) -> list[Mapping[str, Any]]:
+        committed: list[Mapping[str, Any]] | None = getattr(self._open, "committed", None)
+        if committed is None:
+            committed = self._open.committed = []
+        return committed
 
     def set_tenant(self, conn: sa.Connection, tenant_id: str) -> None:
         """Scope the rest of the transaction to ``tenant_id`` (PostgreSQL RLS; else no-op)."""

@@ -42,7 +42,7 @@ __all__ = [
     "swap_and_record",
 ]
 
-_INSERT_HISTORY = sa.insert(HISTORY)
+_INSERT_HISTORY = sa.insert(HISTORY).returning(HISTORY.c.id, HISTORY.c.entity_id)
 _INSERT_FAILURE = sa.insert(PERMANENT_FAILURE_LOG)
 TENANT_POLICY = "wfnb_tenant_isolation"
 _TENANT_PREDICATE = (
@@ -273,7 +273,7 @@ def swap_and_record(
     version: int,
     to_status: str,
     history: Mapping[str, Any],
-) -> bool:
+) -> int | None:
     """The compare-and-swap and its history row; on PostgreSQL in one statement.
 
     ::
@@ -291,29 +291,43 @@ def swap_and_record(
     ``insert_history`` (in-process, a second statement costs no round trip). ADR 0014.
 
     Returns:
-        Whether the swap matched (False = a concurrent change: WF204, nothing written).
+        The history row's id, or None when the swap did not match (a concurrent change:
+        WF204, nothing written).
     """
     if conn.dialect.name != "postgresql":
         swapped = compare_and_swap(
             conn, table, entity, entity_id, version=version, to_status=to_status
         )
         written = int(version) + 1  # the version the swap wrote, as RETURNING gives it on PG
-        if swapped:
-            same = history.get("entity_version") == written
-            insert_history(conn, [history if same else {**history, "entity_version": written}])
-        return swapped
+        if not swapped:
+            return None
+        same = history.get("entity_version") == written
+        return insert_history(conn, [history if same else {**history, "entity_version": written}])[
+            0
+        ]
     stmt = _swap_and_record_one(
         table, entity.id_column, entity.version_column, entity.status_column
     )
     params = {f"h_{n}": history.get(n) for n in _RECORDED}
     params.update(_swap_params(table, entity, entity_id, version, to_status))
-    return len(conn.execute(stmt, params).all()) == 1
+    ids = conn.execute(stmt, params).scalars().all()
+    return int(ids[0]) if len(ids) == 1 else None
 
 
-def insert_history(conn: sa.Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-    """``INSERT INTO workflow_history``: one row, or many as a single executemany."""
-    if rows:
-        conn.execute(_INSERT_HISTORY, list(rows))
+def insert_history(conn: sa.Connection, rows: Sequence[Mapping[str, Any]]) -> list[int]:
+    """``INSERT INTO workflow_history ... RETURNING id``: one row, or many (executemany).
+
+    Returns:
+        The new rows' ids, in the order of ``rows``.
+    """
+    if not rows:
+        return []
+    keys = [str(r["entity_id"]) for r in rows]
+    if len(set(keys)) < len(keys):  # ids matched by entity below: one entity, one row
+        return [insert_history(conn, [r])[0] for r in rows]
+    # RETURNING in parameter order makes SQLite insert row by row: match ids by entity
+    written = {str(e): int(i) for i, e in conn.execute(_INSERT_HISTORY, list(rows))}
+    return [written[k] for k in keys]
 
 
 def insert_failures(conn: sa.Connection, rows: Sequence[Mapping[str, Any]]) -> None:

@@ -1,4 +1,4 @@
-"""The engine-owned tables: ``workflow_history`` and ``workflow_permanent_failure_log``.
+"""The engine-owned tables: history, the permanent-failure log and the outbox.
 
 Column names are a contract (api.md). ``metadata`` is JSONB with a GIN index on
 PostgreSQL and JSON on SQLite; timestamps are written by the engine's clock (never a
@@ -19,6 +19,7 @@ __all__ = [
     "JSON_TYPE",
     "KIND_CHECK",
     "METADATA",
+    "OUTBOX",
     "PERMANENT_FAILURE_LOG",
 ]
 
@@ -95,3 +96,21 @@ sa.Index(
 )
 sa.Index("ix_workflow_permanent_failure_log_failed_at", PERMANENT_FAILURE_LOG.c.failed_at)
 sa.Index("ix_workflow_permanent_failure_log_tenant", PERMANENT_FAILURE_LOG.c.tenant_id)
+
+OUTBOX = sa.Table(
+    "workflow_outbox",
+    METADATA,
+    # The history row's id: the event's idempotency key, and (per entity) its commit order.
+    sa.Column("history_id", sa.BigInteger(), primary_key=True, autoincrement=False),
+    sa.Column("workflow", _NAME, nullable=False),
+    sa.Column("entity_id", _TEXT_ID, nullable=False),
+    sa.Column("tenant_id", _NAME, nullable=True),
+    sa.Column("event", JSON_TYPE, nullable=False),  # the history row as written
+    sa.Column("created_at", _STAMP, nullable=False),  # the history row's changed_at
+    sa.Column("delivered_at", _STAMP, nullable=True),
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    sa.Column("last_error", sa.Text(), nullable=True),
+)
+"""One row per ``workflow_history`` row, written by a trigger in the same transaction
+(``wfnb.store.outbox``, ADR 0102); delivered rows keep their ``delivered_at``."""
+sa.Index("ix_workflow_outbox_pending", OUTBOX.c.delivered_at, OUTBOX.c.history_id)

@@ -28,6 +28,7 @@ from wfnb.exceptions import QueueError, StoreError, WfnbError
 from wfnb.store import ledger
 from wfnb.timers import recovery
 from wfnb.timers.execution import log_line, outcome_of, run_job
+from wfnb.timers.outbox_task import register_outbox_task
 from wfnb.timers.pgurl import libpq_conninfo, psycopg_url
 from wfnb.timers.port import MAX_REARMS, RecoveryRunner, TimerJob, TimerRunner
 
@@ -60,6 +61,8 @@ class ProcrastinateQueue:
             its running jobs as stalled (the same value for every worker of a queue).
         recovery_cron: Also defer the pass as a procrastinate periodic job on this cron
             (one pass per tick across all workers); the start-up pass runs as well.
+        outbox_cron: Deliver the outbox on this cron (``"* * * * * *"``: every second) as
+            a procrastinate periodic job calling ``runner.deliver_outbox()`` (ADR 0102).
         max_rearms: How often the ledger re-arms a key whose job never finished.
         pool_size: Most connections each of procrastinate's pools opens.
 
@@ -78,6 +81,7 @@ class ProcrastinateQueue:
         recovery_interval: float | None = 300.0,
         stalled_after: float = 30.0,
         recovery_cron: str | None = None,
+        outbox_cron: str | None = None,
         max_rearms: int = MAX_REARMS,
         pool_size: int = 4,
     ) -> None:
@@ -101,6 +105,8 @@ class ProcrastinateQueue:
         if recovery_cron is not None:
             recover = self.app.task(name=RECOVER_TASK, queue=queue_name)(self._recover)
             self.app.periodic(cron=recovery_cron, periodic_id=queue_name)(recover)
+        if outbox_cron:
+            register_outbox_task(self.app, queue_name, outbox_cron, lambda: self._runner)
 
     @property
     def db_url(self) -> str:

@@ -12,6 +12,9 @@ to the queue, then the runner re-arms lost timers and hands stale claims to jani
 ``--recovery-cron CRON`` schedules the pass as a procrastinate periodic job instead;
 ``--recovery-cron ''`` or ``--recovery-interval 0`` turns recovery off.
 
+The outbox (ADR 0102): every ``--outbox-cron`` tick (every second by default) a procrastinate
+job delivers ``workflow_outbox`` to the ``--subscriber module:function`` subscribers.
+
 ``--log-format json`` writes every record as one JSON object per line on standard output
 (run records carry the correlation id, tenant, user, requester, workflow, entity, step,
 statuses, outcome, error code and duration); ``text`` (the default) writes lines on stderr.
@@ -35,8 +38,10 @@ if TYPE_CHECKING:
     from wfnb.timers.durable import ProcrastinateQueue
 
 __all__ = [
+    "OUTBOX_CRON",
     "RunnerFactory",
     "add_log_format_argument",
+    "add_outbox_arguments",
     "add_recovery_arguments",
     "add_undeclared_argument",
     "build_parser",
@@ -45,6 +50,7 @@ __all__ = [
     "main",
     "recovery_options",
     "require_entity_tables",
+    "subscribe",
 ]
 
 RunnerFactory = Callable[["ProcrastinateQueue"], TimerRunner]
@@ -105,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--once", action="store_true", help="stop when no job is due")
     parser.add_argument("--verbose", action="store_true", help="procrastinate's own logs too")
     add_log_format_argument(parser)
+    add_outbox_arguments(parser)
     return parser
 
 
@@ -112,6 +119,47 @@ AUDIT_TRIGGER_HELP = (
     "install the audit trigger: a status changed outside the engine is recorded as a "
     "history row of kind manual (docs/audit-trigger.md)"
 )
+
+
+def add_outbox_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--subscriber module:function`` (repeatable) and ``--outbox-cron`` (ADR 0102)."""
+    parser.add_argument(
+        "--subscriber",
+        action="append",
+        default=[],
+        metavar="MODULE:FUNCTION",
+        help="a durable subscriber of 'transition' events from the outbox (repeatable): "
+        "called at least once per event, per entity in commit order; event.key is the "
+        "idempotency key",
+    )
+    parser.add_argument(
+        "--outbox-cron",
+        type=cron_expression,
+        default=OUTBOX_CRON,
+        help=f"deliver the outbox on this cron (default {OUTBOX_CRON!r}: every second); "
+        "'' disables delivery",
+    )
+
+
+OUTBOX_CRON = "* * * * * *"
+"""The worker's default outbox delivery: every second (croniter's sixth field: seconds)."""
+
+
+def subscribe(runner: object, specs: Sequence[str]) -> None:
+    """Register each ``module:function`` as a durable ``transition`` subscriber of ``runner``.
+
+    Raises:
+        WfnbUsageError: a spec does not import, or the runner takes no durable subscribers.
+    """
+    if not specs:
+        return
+    register = getattr(runner, "subscribe_durable", None)
+    if not callable(register):
+        raise WfnbUsageError(
+            f"--subscriber: the runner {type(runner).__name__} has no subscribe_durable"
+        )
+    for spec in specs:
+        register("transition", load_factory(spec, "--subscriber"))  # called with an Event
 
 
 def add_undeclared_argument(parser: argparse.ArgumentParser) -> None:
@@ -268,14 +316,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.workflows
             else load_factory(args.runner)
         )
+        for spec in args.subscriber:  # a bad spec stops the worker before it connects
+            load_factory(spec, "--subscriber")
         with ProcrastinateQueue(
-            args.db, queue_name=args.queue_name, **recovery_options(args)
+            args.db,
+            queue_name=args.queue_name,
+            outbox_cron=args.outbox_cron or None,
+            **recovery_options(args),
         ) as queue:
             if args.install:
                 queue.install()
             # before the runner: its start-up warnings (WF112 allowed) come out formatted
             _configure_logging(verbose=args.verbose, log_format=args.log_format)
             runner = factory(queue)
+            subscribe(runner, args.subscriber)
             queue.bind(runner)
             # --once: the start-up pass repairs, then everything due runs.
             queue.run_worker(wait=not args.once, poll_interval=args.poll_interval)

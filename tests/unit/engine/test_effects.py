@@ -34,6 +34,7 @@ def test_events_are_published_after_commit_in_the_request_context(build: Build) 
     engine.execute_step(
         "ticket", "e0", "admin", data={"emit": "ticket.touched"}, correlation_id="c7"
     )
+    assert engine.events.flush(10)  # delivered off the step's thread (ADR 0102)
     assert [e.name for e, _ in seen] == ["ticket.touched", "ticket.touched"]  # check + act
     event, corr = seen[0]
     assert (event.workflow, event.entity_id, corr) == ("ticket", "e0", "c7")
@@ -47,6 +48,7 @@ def test_events_of_a_rolled_back_step_are_dropped(build: Build) -> None:
     engine.events.subscribe("*", seen.append)
     result = engine.execute_step("ticket", "e0", "admin", data={"emit": "x", "action": "fail"})
     assert result.outcome is Outcome.FAILED
+    assert engine.events.flush(10)
     assert seen == []
 
 
@@ -64,6 +66,7 @@ def test_a_raising_subscriber_or_hook_never_fails_the_step(
     engine.add_hook(got.append)
     with caplog.at_level(logging.ERROR, logger="wfnb"):
         result = engine.execute_step("ticket", "e0", "admin", data={"emit": "x"})
+        assert engine.events.flush(10)
     assert result.outcome is Outcome.TRANSITIONED
     assert got == [result]
     assert status_of(engine, "e0") == ("triaged", 1)
