@@ -15,12 +15,14 @@ if TYPE_CHECKING:
     from wfnb.analysis.report import report
     from wfnb.engine import Engine, Explanation, HistoryKind, Outcome, StepResult
     from wfnb.engine.context import use
+    from wfnb.engine.cron import cron
     from wfnb.engine.usecases import Requester, Result, StepContext, batch
     from wfnb.exceptions import (
         AmbiguousStepError,
         ConcurrentModificationError,
         ConfigError,
         ContextMissingError,
+        CronContextRequiredError,
         EntityNotFoundError,
         InvalidPayloadError,
         NoStepAppliesError,
@@ -62,6 +64,7 @@ _LAZY: dict[str, str] = {
             "ConcurrentModificationError",
             "ConfigError",
             "ContextMissingError",
+            "CronContextRequiredError",
             "EntityNotFoundError",
             "InvalidPayloadError",
             "NoStepAppliesError",
@@ -124,6 +127,7 @@ _LAZY: dict[str, str] = {
     "http_client": "wfnb.http",
     "async_http_client": "wfnb.http",
     "use": "wfnb.engine.context",
+    "cron": "wfnb.engine.cron",
 }
 
 __all__ = [
@@ -133,6 +137,7 @@ __all__ = [
     "ConfigError",
     "ConformanceReport",
     "ContextMissingError",
+    "CronContextRequiredError",
     "DemoReport",
     "Diagram",
     "DryRun",
@@ -175,6 +180,7 @@ __all__ = [
     "build_demo",
     "configure_logging",
     "conformance",
+    "cron",
     "diagram",
     "diff",
     "dry_run",

@@ -19,6 +19,7 @@ of the command line and the notebook magics.
     │   ├── UndeclaredObservationError         WF207
     │   ├── InvalidPayloadError (ValueError)   WF208
     │   └── ContextMissingError                WF209  no request context at a boundary
+    │       └── CronContextRequiredError       WF209  a system requester outside wfnb.cron
     ├── StoreError                             WF300  a driver error, wrapped once
     │   └── QueueError                         WF301  the job queue refused or failed
     └── WfnbUsageError (ValueError)            WF400  a bad CLI or magic argument
@@ -37,6 +38,7 @@ __all__ = [
     "ConcurrentModificationError",
     "ConfigError",
     "ContextMissingError",
+    "CronContextRequiredError",
     "EntityNotFoundError",
     "InvalidPayloadError",
     "NoStepAppliesError",
@@ -160,6 +162,16 @@ class ContextMissingError(StepError):
     """Work crossed a boundary (job, event) without its request-context envelope."""
 
     code = "WF209"
+
+
+class CronContextRequiredError(ContextMissingError):
+    """A system requester type was used outside a ``wfnb.cron(...)`` context.
+
+    The workflow declares the requester type in ``system_requester_types``: the cron
+    boundary was crossed without its context. Nothing was read or written. Same code as
+    its parent (WF209): the context this call needs (a cron's) is missing. See
+    docs/adr/0103-cron-context.md.
+    """
 
 
 class StoreError(WfnbError):
