@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from contextvars import Token
 from typing import Any, ParamSpec, TypeVar, cast
 
@@ -27,7 +28,7 @@ from wfnb.engine.context import RequestContext
 from wfnb.exceptions import CronContextRequiredError, WfnbUsageError
 from wfnb.spec import NAME_LENGTH, Workflow
 
-__all__ = ["CRON_REQUESTER", "CronContext", "check_system_requester", "cron"]
+__all__ = ["CRON_REQUESTER", "CronContext", "check_system_requester", "cron", "system_caller"]
 
 CRON_REQUESTER = "system"
 """The requester type of a cron context."""
@@ -136,3 +137,20 @@ def check_system_requester(workflow: Workflow, ctx: RequestContext) -> None:
             requester_type=requester,
             boundary="cron",
         )
+
+
+def system_caller(
+    workflow: Workflow, requester_type: str | None, name: str
+) -> AbstractContextManager[Any]:
+    """``cron(name)`` where a call as ``requester_type`` needs one and none is current.
+
+    For tools that play system work back (the simulation, a replay): a no-op unless
+    ``requester_type`` is one of ``workflow``'s system requester types and the current
+    context is not already a cron's. Explicit ids given to the engine call still win
+    over the cron's fresh ones.
+    """
+    outer = request_context.current()
+    needed = requester_type in workflow.system_requester_types
+    if not needed or (outer is not None and outer.cron is not None):
+        return nullcontext()
+    return CronContext(name)
