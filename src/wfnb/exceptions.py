@@ -19,7 +19,7 @@ of the command line and the notebook magics.
     │   ├── UndeclaredObservationError         WF207
     │   ├── InvalidPayloadError (ValueError)   WF208
     │   └── ContextMissingError                WF209  no request context at a boundary
-    │       └── CronContextRequiredError       WF209  a system requester outside wfnb.cron
+    │                                                 (or no cron context: ADR 0103)
     ├── StoreError                             WF300  a driver error, wrapped once
     │   └── QueueError                         WF301  the job queue refused or failed
     └── WfnbUsageError (ValueError)            WF400  a bad CLI or magic argument
@@ -38,7 +38,6 @@ __all__ = [
     "ConcurrentModificationError",
     "ConfigError",
     "ContextMissingError",
-    "CronContextRequiredError",
     "EntityNotFoundError",
     "InvalidPayloadError",
     "NoStepAppliesError",
@@ -159,19 +158,14 @@ class InvalidPayloadError(StepError, ValueError):
 
 
 class ContextMissingError(StepError):
-    """Work crossed a boundary (job, event) without its request-context envelope."""
+    """Work crossed a boundary without the context it needs.
+
+    A job or event without its request-context envelope, or (``boundary="cron"``) a
+    requester type the workflow declares in ``system_requester_types`` used outside a
+    ``wfnb.cron(...)`` context: nothing was read or written (ADR 0103).
+    """
 
     code = "WF209"
-
-
-class CronContextRequiredError(ContextMissingError):
-    """A system requester type was used outside a ``wfnb.cron(...)`` context.
-
-    The workflow declares the requester type in ``system_requester_types``: the cron
-    boundary was crossed without its context. Nothing was read or written. Same code as
-    its parent (WF209): the context this call needs (a cron's) is missing. See
-    docs/adr/0103-cron-context.md.
-    """
 
 
 class StoreError(WfnbError):

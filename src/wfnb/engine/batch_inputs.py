@@ -21,7 +21,7 @@ from wfnb.engine.results import Outcome, StepResult
 from wfnb.engine.runtime import Runtime
 from wfnb.engine.transitions import Call
 from wfnb.exceptions import (
-    CronContextRequiredError,
+    ContextMissingError,
     EntityNotFoundError,
     InvalidPayloadError,
     StepError,
@@ -46,7 +46,7 @@ def checked_batch(rt: Runtime, call: Call, entity_ids: Any, run: RunBatch) -> li
         if not call.internal:
             check_system_requester(call.workflow, call.context)  # WF209 outside a cron
         inputs.check_context(call.context)
-    except (InvalidPayloadError, CronContextRequiredError) as exc:
+    except (InvalidPayloadError, ContextMissingError) as exc:
         return [_refused(rt, call, label, exc) for label in _unique(map(_label, given))]
     table = rt.store.entity_table(call.workflow.entity)
     order: dict[str, StepError | None] = {}

@@ -180,7 +180,7 @@ class Engine:
         """Run the step that applies to the entity (or the named one) as ``requester_type``.
 
         A system requester type of the workflow outside ``wfnb.cron(...)`` is refused:
-        WF209 (``CronContextRequiredError``) in the result, nothing read or written.
+        WF209 (``ContextMissingError``, ``boundary='cron'``) in the result, nothing read or written.
         """
         call = self._call(
             workflow,

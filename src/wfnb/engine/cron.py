@@ -9,9 +9,9 @@ the outer context, if any, is current again.
 
 The rule (``check_system_requester``): a workflow may declare ``system_requester_types``;
 a call that runs as one of them outside a cron context is refused with
-``CronContextRequiredError`` (WF209) before anything is read or written. The engine's own
-continuations (a timer's step, the step an observation proceeds to) are exempt: the
-engine, not a caller, runs them. See docs/adr/0103-cron-context.md.
+``ContextMissingError`` (WF209, ``boundary='cron'``) before anything is read or written.
+The engine's own continuations (a timer's step, the step an observation proceeds to)
+are exempt: the engine, not a caller, runs them. See docs/adr/0103-cron-context.md.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import Any, ParamSpec, TypeVar, cast
 
 from wfnb.engine import context as request_context
 from wfnb.engine.context import RequestContext
-from wfnb.exceptions import CronContextRequiredError, WfnbUsageError
+from wfnb.exceptions import ContextMissingError, WfnbUsageError
 from wfnb.spec import NAME_LENGTH, Workflow
 
 __all__ = ["CRON_REQUESTER", "CronContext", "check_system_requester", "cron", "system_caller"]
@@ -123,14 +123,15 @@ def check_system_requester(workflow: Workflow, ctx: RequestContext) -> None:
     """WF209 when ``ctx`` runs as one of ``workflow``'s system requester types outside a cron.
 
     Raises:
-        CronContextRequiredError: the requester type is declared in
-            ``system_requester_types`` and ``ctx`` is not a cron context (WF209).
+        ContextMissingError: the requester type is declared in
+            ``system_requester_types`` and ``ctx`` is not a cron context (WF209,
+            ``boundary="cron"``).
     """
     requester = ctx.requester_type
     if ctx.cron is not None or requester is None:
         return
     if requester in workflow.system_requester_types:
-        raise CronContextRequiredError(
+        raise ContextMissingError(
             f"{workflow.name}: requester type {requester!r} is a system requester type: "
             f"run it inside wfnb.cron(...) (with wfnb.cron('job-name'): ...)",
             workflow=workflow.name,

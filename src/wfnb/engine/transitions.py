@@ -25,7 +25,7 @@ from wfnb.engine.runtime import Runtime
 from wfnb.engine.usecases import Requester, Result, ResultKind, StepContext, is_batch
 from wfnb.exceptions import (
     ConcurrentModificationError,
-    CronContextRequiredError,
+    ContextMissingError,
     EntityNotFoundError,
     InvalidPayloadError,
     StepError,
@@ -150,7 +150,7 @@ def check_call(call: Call, limit: int) -> Call:
         if call.data is None:
             return call
         return replace(call, data=inputs.payload(call.data, limit))
-    except (InvalidPayloadError, CronContextRequiredError) as exc:
+    except (InvalidPayloadError, ContextMissingError) as exc:
         raise AbortStepError(exc) from None
 
 

@@ -23,7 +23,7 @@ from tests.unit.engine.conftest import history, rows, status_of
 from wfnb import testing
 from wfnb.engine import Engine, context
 from wfnb.engine.results import Outcome
-from wfnb.exceptions import CronContextRequiredError, WfnbUsageError
+from wfnb.exceptions import ContextMissingError, WfnbUsageError
 from wfnb.spec import Workflow
 from wfnb.timers import InMemoryQueue, VirtualClock
 
@@ -55,7 +55,8 @@ def test_a_system_requester_outside_a_cron_is_wf209_and_nothing_changes(build: B
     before = status_of(engine, "e0")
     result = engine.execute_step("ticket", "e0", "system", step="triage")
     assert result.outcome is Outcome.FAILED
-    assert isinstance(result.error, CronContextRequiredError)
+    assert isinstance(result.error, ContextMissingError)
+    assert result.error.fields["boundary"] == "cron"
     assert result.error.code == "WF209"
     assert result.error.one_line().startswith("WF209: ticket: requester type 'system'")
     assert "\n" not in result.error.one_line()
