@@ -75,6 +75,18 @@ def test_the_same_step_runs_inside_a_cron_and_history_names_it(build: Build) -> 
     assert history_meta(engine, "e0") == [("system", ctx.correlation_id, None, "nightly-triage")]
 
 
+def test_explain_says_what_execute_step_would_do_in_and_out_of_a_cron(build: Build) -> None:
+    engine = declared(build)
+    outside = engine.explain("ticket", "e0", "system", step="triage")
+    assert outside.selected is None
+    assert outside.error is not None
+    assert outside.error.code == "WF209"
+    assert [o.key for o in outside.options] == ["triage", "abandon"]  # still listed
+    with wfnb.cron("explained"):
+        inside = engine.explain("ticket", "e0", "system", step="triage")
+    assert (inside.selected, inside.error) == ("triage", None)
+
+
 def test_other_requester_types_need_no_cron(build: Build) -> None:
     engine = declared(build)
     assert engine.execute_step("ticket", "e0", "user", step="triage").ok
