@@ -20,7 +20,7 @@ import functools
 import inspect
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from contextvars import Token
+from contextvars import ContextVar, Token
 from typing import Any, ParamSpec, TypeVar, cast
 
 from wfnb.engine import context as request_context
@@ -36,6 +36,13 @@ CRON_REQUESTER = "system"
 P = ParamSpec("P")
 R = TypeVar("R")
 
+_ENTRIES: ContextVar[tuple[Token[RequestContext | None], ...]] = ContextVar(
+    "wfnb_cron_entries", default=()
+)
+"""The tokens of the cron contexts entered, innermost last. A context variable, not a list
+on the ``CronContext``: one object entered by concurrent tasks (each with its own copy of
+the context) restores each task's own outer context."""
+
 
 class CronContext:
     """What ``cron(...)`` returns: a context manager and a decorator.
@@ -45,12 +52,11 @@ class CronContext:
     ``CronContext`` may be entered again, nested, or decorate several functions.
     """
 
-    __slots__ = ("_tokens", "name", "tenant_id")
+    __slots__ = ("name", "tenant_id")
 
     def __init__(self, name: str, tenant_id: str | None = None) -> None:
         self.name = name
         self.tenant_id = tenant_id
-        self._tokens: list[Token[RequestContext | None]] = []
 
     def fresh(self) -> RequestContext:
         """A new context of this cron job (a new correlation id each time)."""
@@ -64,11 +70,14 @@ class CronContext:
 
     def __enter__(self) -> RequestContext:
         ctx = self.fresh()
-        self._tokens.append(request_context._CURRENT.set(ctx))  # its owner
+        token = request_context._CURRENT.set(ctx)  # the context module's variable
+        _ENTRIES.set((*_ENTRIES.get(), token))
         return ctx
 
     def __exit__(self, *_exc: object) -> None:
-        request_context._CURRENT.reset(self._tokens.pop())
+        *outer, token = _ENTRIES.get()
+        _ENTRIES.set(tuple(outer))
+        request_context._CURRENT.reset(token)
 
     def __call__(self, fn: Callable[P, R]) -> Callable[P, R]:
         """Decorate ``fn`` (sync or async): every call runs in a fresh context of this job."""

@@ -162,6 +162,37 @@ def test_the_decorator_works_on_async_functions(build: Build) -> None:
     assert {m[3] for e in ("e0", "e1") for m in history_meta(engine, e)} == {"triage-async"}
 
 
+def test_one_cron_object_entered_by_concurrent_tasks_restores_each_tasks_context() -> None:
+    """Task a enters, then b, then a leaves first: each gets its own outer context back."""
+    nightly = wfnb.cron("nightly")
+
+    async def both() -> tuple[str | None, str | None]:
+        a_in, b_in, a_out = asyncio.Event(), asyncio.Event(), asyncio.Event()
+
+        async def first() -> str | None:
+            with wfnb.use(correlation_id="c-a"):
+                with nightly:
+                    a_in.set()
+                    await b_in.wait()
+                a_out.set()
+                after = context.current()
+                return after.correlation_id if after else None
+
+        async def second() -> str | None:
+            with wfnb.use(correlation_id="c-b"):
+                await a_in.wait()
+                with nightly:
+                    b_in.set()
+                    await a_out.wait()
+                after = context.current()
+                return after.correlation_id if after else None
+
+        a, b = await asyncio.gather(first(), second())
+        return a, b
+
+    assert asyncio.run(both()) == ("c-a", "c-b")
+
+
 def test_each_entry_is_fresh_and_nesting_restores_the_outer_context() -> None:
     job = wfnb.cron("nested")
     with wfnb.use(correlation_id="c-request", user_id="u1", requester_type="user") as request:
