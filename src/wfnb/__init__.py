@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from wfnb.analysis.skeleton import skeleton
     from wfnb.engine import Engine, Explanation, HistoryKind, Outcome, StepResult
     from wfnb.engine.context import use
+    from wfnb.engine.cron import cron
     from wfnb.engine.outbox import OutboxReport
     from wfnb.engine.usecases import Event, Requester, Result, StepContext, batch
     from wfnb.eventlog import ExportReport, ImportReport, LogMapping, export_log, import_log
@@ -151,6 +152,7 @@ _LAZY: dict[str, str] = {
     "LogMapping": "wfnb.eventlog",
     "export_log": "wfnb.eventlog",
     "import_log": "wfnb.eventlog",
+    "cron": "wfnb.engine.cron",
 }
 
 __all__ = [
@@ -209,6 +211,7 @@ __all__ = [
     "build_demo",
     "configure_logging",
     "conformance",
+    "cron",
     "diagram",
     "diff",
     "diff_tenant",

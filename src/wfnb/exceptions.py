@@ -19,6 +19,7 @@ of the command line and the notebook magics.
     │   ├── UndeclaredObservationError         WF207
     │   ├── InvalidPayloadError (ValueError)   WF208
     │   └── ContextMissingError                WF209  no request context at a boundary
+    │                                                 (or no cron context: ADR 0103)
     ├── StoreError                             WF300  a driver error, wrapped once
     │   └── QueueError                         WF301  the job queue refused or failed
     ├── WfnbUsageError (ValueError)            WF400  a bad CLI or magic argument
@@ -159,7 +160,12 @@ class InvalidPayloadError(StepError, ValueError):
 
 
 class ContextMissingError(StepError):
-    """Work crossed a boundary (job, event) without its request-context envelope."""
+    """Work crossed a boundary without the context it needs.
+
+    A job or event without its request-context envelope, or (``boundary="cron"``) a
+    requester type the workflow declares in ``system_requester_types`` used outside a
+    ``wfnb.cron(...)`` context: nothing was read or written (ADR 0103).
+    """
 
     code = "WF209"
 

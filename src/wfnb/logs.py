@@ -53,12 +53,14 @@ RUN_FIELDS = (
     "outcome",
     "error_code",
     "duration_ms",
+    "cron",
 )
 """The keys every run record carries (``None`` where a value does not apply).
 
 ``run`` is ``step``, ``observation``, ``timer`` or ``janitor``; ``kind`` is the history
 kind the call writes (``initiated``, ``timer``, ``observed``, ``janitor``) for engine
-runs, ``timer`` for a timer job."""
+runs, ``timer`` for a timer job; ``cron`` names the ``wfnb.cron`` job the run belongs to
+(None outside one; ADR 0103)."""
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 """The line of ``format="text"`` (the worker's historical format)."""
@@ -99,6 +101,7 @@ def log_step(result: StepResult, context: RequestContext | None, kind: str) -> N
         "outcome": str(result.outcome),
         "error_code": error.code if error is not None else None,
         "duration_ms": round(result.duration_ms, 3),
+        "cron": context.cron if context is not None else None,
     }
     _ENGINE_LOG.log(
         level,
@@ -127,6 +130,7 @@ def log_timer(
     outcome: str | None = None,
     result: object = None,
     error_code: str | None = None,
+    cron: str | None = None,
 ) -> None:
     """The run record of one timer job, whatever ran it (the in-memory or durable queue).
 
@@ -139,6 +143,7 @@ def log_timer(
         outcome: A short word for what the runner returned (None when it raised).
         result: What the runner returned (a ``StepResult`` gives to-status and error code).
         error_code: The code (or exception type) of what the runner raised.
+        cron: The cron context the queue ran the job in (``wfnb.cron``).
     """
     if not _TIMER_LOG.isEnabledFor(level):
         return
@@ -159,6 +164,7 @@ def log_timer(
         "outcome": outcome if outcome is not None else "raised",
         "error_code": error_code or getattr(error, "code", None),
         "duration_ms": duration_ms,
+        "cron": cron,
         "queue": queue,
         "timer": job.timer_key,
         "due_at": job.due_at.isoformat(),

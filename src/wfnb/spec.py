@@ -268,6 +268,13 @@ class Workflow(_Model):
     entity: EntitySpec
     use_cases: NonEmpty
     requester_types: tuple[NonEmpty, ...]
+    system_requester_types: tuple[NonEmpty, ...] = Field(
+        default=(),
+        description=(
+            "Optional: requester types (a subset of requester_types) that only a cron "
+            "context (wfnb.cron) may run as; the engine refuses them elsewhere (WF209)."
+        ),
+    )
     status_types: tuple[NonEmpty, ...]
     initial_status: NonEmpty
     terminal_statuses: tuple[NonEmpty, ...]

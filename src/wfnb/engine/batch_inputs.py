@@ -3,7 +3,8 @@
 Ids come back one result each, in input order (first occurrences; an id given twice runs
 once). An id that is not text or an integer, or is too long, is WF208 and one no entity
 of the table can have is WF201, for that entity alone; the others run. A request context
-whose ids do not fit the history is WF208 for every entity. A string (or anything that is
+whose ids do not fit the history is WF208 for every entity, and a system requester type
+outside a cron context (``wfnb.engine.cron``) WF209 for every entity. A string (or anything that is
 not a list of ids) given as the id list is one WF208 result: it is never taken apart into
 characters. Nothing is read or written for a refused id.
 """
@@ -14,11 +15,17 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from wfnb.engine import inputs
+from wfnb.engine.cron import check_system_requester
 from wfnb.engine.effects import after_commit
 from wfnb.engine.results import Outcome, StepResult
 from wfnb.engine.runtime import Runtime
 from wfnb.engine.transitions import Call
-from wfnb.exceptions import EntityNotFoundError, InvalidPayloadError, StepError
+from wfnb.exceptions import (
+    ContextMissingError,
+    EntityNotFoundError,
+    InvalidPayloadError,
+    StepError,
+)
 
 __all__ = ["checked_batch"]
 
@@ -36,8 +43,10 @@ def checked_batch(rt: Runtime, call: Call, entity_ids: Any, run: RunBatch) -> li
         return [_refused(rt, call, _label(entity_ids), error)]
     given = list(entity_ids)
     try:
+        if not call.internal:
+            check_system_requester(call.workflow, call.context)  # WF209 outside a cron
         inputs.check_context(call.context)
-    except InvalidPayloadError as exc:
+    except (InvalidPayloadError, ContextMissingError) as exc:
         return [_refused(rt, call, label, exc) for label in _unique(map(_label, given))]
     table = rt.store.entity_table(call.workflow.entity)
     order: dict[str, StepError | None] = {}

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from wfnb.engine.clock import as_utc
-from wfnb.engine.context import RequestContext, new_correlation_id, use
+from wfnb.engine.context import RequestContext, current, new_correlation_id, use
 from wfnb.engine.results import HistoryKind, Outcome, StepResult
 from wfnb.engine.runtime import Janitor, Runtime
 from wfnb.engine.transitions import (
@@ -144,13 +144,17 @@ def _run_janitor(
     """One stale claim: the janitor's result moves the entity on (ok) or back (else)."""
     from wfnb.engine.pipeline import StepRun  # noqa: PLC0415  # the pipeline imports us
 
+    outer = current()  # the recovery pass's cron context, when it runs in one (ADR 0103)
+    cron = outer.cron if outer is not None else None
     context = RequestContext(
         correlation_id=claim_row["correlation_id"] or new_correlation_id(),
         tenant_id=claim_row["tenant_id"],
         user_id=claim_row["user_id"],
         requester_type=claim_row["requester_type"],
+        cron=cron,
     )
-    call = Call(wf, context, step_key=step.key, kind=HistoryKind.JANITOR)
+    audit = {"cron": cron} if cron is not None else {}
+    call = Call(wf, context, step_key=step.key, kind=HistoryKind.JANITOR, audit=audit)
     run = StepRun(rt, call, row[wf.entity.id_column])
     run.row, run.step = dict(row), step
     claim_status = run.status

@@ -4,6 +4,9 @@ Inside a process the context travels in a ``contextvars.ContextVar``; across a b
 (a domain event, a timer job) it travels as an explicit envelope, a plain dict. A
 boundary that receives work without an envelope raises ``ContextMissingError`` (WF209)
 instead of inventing a context. See docs/adr/0012-context-envelope-and-rls.md.
+
+A context opened by ``wfnb.cron(name)`` (``wfnb.engine.cron``) names its cron job in
+``RequestContext.cron``; contexts made inside it inherit the name (ADR 0103).
 """
 
 from __future__ import annotations
@@ -50,17 +53,22 @@ class RequestContext:
     tenant_id: str | None = None
     user_id: str | None = None
     requester_type: str | None = None
+    cron: str | None = None
+    """The cron job this work runs for (``wfnb.cron(name)``); None outside one."""
 
     def to_envelope(self) -> dict[str, Any]:
         """The context as a JSON-friendly dict that crosses process boundaries."""
         # Spelled out: ``dataclasses.asdict`` deep-copies recursively, a cost every step paid.
-        return {
+        envelope = {
             "v": ENVELOPE_VERSION,
             "correlation_id": self.correlation_id,
             "tenant_id": self.tenant_id,
             "user_id": self.user_id,
             "requester_type": self.requester_type,
         }
+        if self.cron is not None:  # optional key: envelopes outside a cron stay as they were
+            envelope["cron"] = self.cron
+        return envelope
 
     @classmethod
     def from_envelope(
@@ -82,7 +90,7 @@ class RequestContext:
             tenant_id=envelope.get("tenant_id"),
             user_id=envelope.get("user_id"),
             requester_type=envelope.get("requester_type"),
-        )
+        )  # an envelope's "cron" is for the record: only ``wfnb.cron`` opens a cron context
 
 
 def current() -> RequestContext | None:
@@ -158,7 +166,8 @@ def resolve(
 ) -> RequestContext:
     """The context of a new engine call: explicit arguments win, then the current context.
 
-    A correlation id is generated (``new_correlation_id``) when neither gives one.
+    A correlation id is generated (``new_correlation_id``) when neither gives one. The
+    cron name is always the current context's (only ``wfnb.cron`` opens one).
     """
     outer = _CURRENT.get()
     return RequestContext(
@@ -168,4 +177,5 @@ def resolve(
         tenant_id=tenant_id if tenant_id is not None else (outer.tenant_id if outer else None),
         user_id=user_id if user_id is not None else (outer.user_id if outer else None),
         requester_type=requester_type or (outer.requester_type if outer else None),
+        cron=outer.cron if outer else None,
     )

@@ -1,8 +1,10 @@
 """``Engine``: the facade that composes store, use cases, clock, events and queue.
 
 Each public method resolves the workflow (an unknown name raises WF200), builds the
-request context, and hands a ``Call`` to the pipeline. Runtime problems (WF201-WF208)
-come back in ``StepResult.error``; only WF200 and store errors (WF300) are raised.
+request context, and hands a ``Call`` to the pipeline. Runtime problems (WF201-WF209)
+come back in ``StepResult.error``; only WF200 and store errors (WF300) are raised (and
+WF209 from ``run_timer`` for a job without its envelope). A requester type the workflow
+declares in ``system_requester_types`` runs only inside ``wfnb.cron(...)`` (WF209, ADR 0103).
 """
 
 from __future__ import annotations
@@ -186,7 +188,10 @@ class Engine:
         )
         # the tenant's config (its overlay merged in); a call without a tenant on a
         # tenant-scoped table gets the entity's tenant's config once the row is read
-        return Call(self.workflow(workflow).for_tenant(ctx.tenant_id), ctx, data, step, kind)
+        audit = {"cron": ctx.cron} if ctx.cron is not None else {}  # ADR 0103
+        return Call(
+            self.workflow(workflow).for_tenant(ctx.tenant_id), ctx, data, step, kind, audit=audit
+        )
 
     def execute_step(
         self,
@@ -200,7 +205,11 @@ class Engine:
         user_id: str | None = None,
         correlation_id: str | None = None,
     ) -> StepResult:
-        """Run the step that applies to the entity (or the named one) as ``requester_type``."""
+        """Run the step that applies to the entity (or the named one) as ``requester_type``.
+
+        A system requester type of the workflow outside ``wfnb.cron(...)`` is refused:
+        WF209 (``ContextMissingError``, ``boundary='cron'``) in the result, nothing read or written.
+        """
         call = self._call(
             workflow,
             requester_type,
@@ -344,13 +353,17 @@ class Engine:
             kind=HistoryKind.TIMER,
         )
         # Exactly the envelope's context (an empty user stays empty, whatever call is
-        # running around this one); who armed the timer is kept for audit.
+        # running around this one); who armed the timer is kept for audit, and the cron
+        # context the queue runs it in (ADR 0103). A timer is the engine's own work: its
+        # system requester type needs no cron context (``internal``).
         armed_by = job.envelope.get("armed_by")
+        audit = {"armed_by": armed_by} if armed_by else {}
         call = replace(
             call,
             context=replace(call.context, user_id=ctx.user_id),
             expect=(job.status, job.entered_version),
-            audit={"armed_by": armed_by} if armed_by else {},
+            audit={**call.audit, **audit},
+            internal=True,
         )
         return run_step(self._rt, call, job.entity_id)
 

@@ -8,6 +8,8 @@ from typing import Any
 
 from wfnb._html import table
 from wfnb.engine import inputs
+from wfnb.engine.context import resolve
+from wfnb.engine.cron import check_system_requester
 from wfnb.engine.runtime import Runtime
 from wfnb.engine.selection import select_step, why_not
 from wfnb.exceptions import EntityNotFoundError, StepError
@@ -133,7 +135,8 @@ def explain(
     observed = tuple(
         f"{o.to!r} from {o.source!r}" for o in wf.observed_transitions if o.from_ == status
     )
-    try:
+    try:  # as execute_step: a system requester type outside a cron is refused first (WF209)
+        check_system_requester(wf, resolve(requester_type=requester_type))
         selected: str | None = select_step(wf, status, requester_type, step).key
         error: StepError | None = None
     except StepError as exc:

@@ -7,7 +7,8 @@ leave a claim status (only the engine and the owning module's janitor do): else 
 Then the workflow proceeds exactly as after a step (ADR 0017): the entered status's timers
 are armed, and where exactly one step applies at it for the ``system`` requester and that
 step is marked ``auto_advance``, it runs in the same call (and its own chain follows).
-The observation's history row keeps no requester type; what follows it runs as ``system``.
+The observation's history row keeps no requester type; what follows it runs as ``system``,
+which needs no cron context even where ``system`` is a system requester type (ADR 0103).
 """
 
 from __future__ import annotations
@@ -114,6 +115,7 @@ def _proceed(rt: Runtime, call: Call, entity_id: Any, result: StepResult) -> Ste
     step = following_step(call.workflow, result.to_status)
     if step is None:
         return result
-    link = replace(call, step_key=step.key, kind=HistoryKind.INITIATED, expect=None)
+    # The engine runs it, not a caller: no cron context needed for a system requester type.
+    link = replace(call, step_key=step.key, kind=HistoryKind.INITIATED, expect=None, internal=True)
     first = run_step(rt, link, entity_id)
     return replace(result, chain=(replace(first, chain=()), *first.chain))

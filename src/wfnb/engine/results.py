@@ -23,7 +23,7 @@ class Outcome(StrEnum):
     OBSERVED = "observed"
     """An outside transition was recorded (``Engine.observe``)."""
     FAILED = "failed"
-    """The step did not go through; ``error`` says why (WF201-WF208). The entity is
+    """The step did not go through; ``error`` says why (WF201-WF209). The entity is
     unchanged, except a claim released back (``to_status`` is then the step's status) or a
     permanent failure (``to_status`` is the failure status)."""
 

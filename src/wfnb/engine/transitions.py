@@ -19,11 +19,13 @@ import sqlalchemy as sa
 
 from wfnb.engine import guard, inputs
 from wfnb.engine.context import RequestContext
+from wfnb.engine.cron import check_system_requester
 from wfnb.engine.results import HistoryKind
 from wfnb.engine.runtime import Runtime
 from wfnb.engine.usecases import Requester, Result, ResultKind, StepContext, is_batch
 from wfnb.exceptions import (
     ConcurrentModificationError,
+    ContextMissingError,
     EntityNotFoundError,
     InvalidPayloadError,
     StepError,
@@ -90,7 +92,10 @@ class Call:
     expect: tuple[str, int] | None = None  # a timer's (status, entered_version) precondition
     audit: Mapping[str, Any] = field(default_factory=dict)
     """What this call's history and failure rows record beside the use cases' metadata
-    (a timer's ``armed_by``: the user whose step armed it)."""
+    (a timer's ``armed_by``: the user whose step armed it; a cron context's ``cron``)."""
+    internal: bool = False
+    """The engine itself runs this call (a timer's step, the step an observation proceeds
+    to): a system requester type needs no cron context (``wfnb.engine.cron``)."""
 
     @property
     def requester_type(self) -> str:
@@ -146,14 +151,17 @@ def check_call(call: Call, limit: int) -> Call:
     """``call`` with its request context's ids and its payload checked (WF208 aborts).
 
     The payload becomes the engine's own copy; with none given it stays None (each use
-    case then sees an empty dict).
+    case then sees an empty dict). A system requester type outside a cron context aborts
+    with WF209 (``wfnb.engine.cron``) unless the engine itself runs the call.
     """
     try:
+        if not call.internal:
+            check_system_requester(call.workflow, call.context)
         inputs.check_context(call.context)
         if call.data is None:
             return call
         return replace(call, data=inputs.payload(call.data, limit))
-    except InvalidPayloadError as exc:
+    except (InvalidPayloadError, ContextMissingError) as exc:
         raise AbortStepError(exc) from None
 
 

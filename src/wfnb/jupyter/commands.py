@@ -252,7 +252,7 @@ def _dryrun(magics: WfnbMagics, args: argparse.Namespace) -> Any:
     return result
 
 
-_MISTAKES = frozenset({"WF200", "WF201", "WF202", "WF203", "WF208"})
+_MISTAKES = frozenset({"WF200", "WF201", "WF202", "WF203", "WF208", "WF209"})
 """Step errors that mean the call itself was wrong: nothing ran, nothing to show."""
 
 

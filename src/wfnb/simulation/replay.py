@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from wfnb.engine.core import Engine
+from wfnb.engine.cron import system_caller
 from wfnb.engine.results import StepResult
 from wfnb.examples.energy import janitors, schema
 from wfnb.simulation.queue import SimQueue
@@ -30,7 +31,10 @@ from wfnb.store import Store, make_engine, queries
 from wfnb.store import simulation as sim_sql
 from wfnb.timers import VirtualClock
 
-__all__ = ["Replay", "ReplayedTimer"]
+__all__ = ["REPLAY_CRON", "Replay", "ReplayedTimer"]
+
+REPLAY_CRON = "wfnb.replay"
+"""The cron name replayed requests of a declared system requester type run under (ADR 0103)."""
 
 
 def _is_example(wf: Workflow) -> bool:
@@ -150,16 +154,19 @@ class Replay:
                 tenant_id=request.tenant_id,
                 correlation_id=request.correlation_id,
             )
-        return self.engine.execute_step(
-            name,
-            entity_id,
-            request.requester_type or "system",
-            step=request.step_key,
-            data=dict(request.data),
-            tenant_id=request.tenant_id,
-            user_id=request.user_id,
-            correlation_id=request.correlation_id,
-        )
+        requester = request.requester_type or "system"
+        # recorded system work came from a cron: replayed in one (ADR 0103)
+        with system_caller(self.workflows[name], requester, REPLAY_CRON):
+            return self.engine.execute_step(
+                name,
+                entity_id,
+                requester,
+                step=request.step_key,
+                data=dict(request.data),
+                tenant_id=request.tenant_id,
+                user_id=request.user_id,
+                correlation_id=request.correlation_id,
+            )
 
     def _insert(self, wf: Workflow, entity_id: str, request: Request) -> None:
         spec = wf.entity

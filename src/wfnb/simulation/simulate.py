@@ -25,6 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from wfnb.engine.core import Engine, WorkflowsLike
+from wfnb.engine.cron import system_caller
 from wfnb.engine.results import StepResult
 from wfnb.simulation.progress import DayProgress
 from wfnb.simulation.queue import SimQueue
@@ -35,7 +36,10 @@ from wfnb.spec import Workflow
 from wfnb.store import simulation as sim_sql
 from wfnb.timers import VirtualClock
 
-__all__ = ["DEFAULT_START", "Simulation", "simulate"]
+__all__ = ["DEFAULT_START", "SIMULATION_CRON", "Simulation", "simulate"]
+
+SIMULATION_CRON = "wfnb.simulation"
+"""The cron name simulated actors of a declared system requester type run under (ADR 0103)."""
 
 DEFAULT_START = datetime(2026, 5, 1, tzinfo=UTC)
 Factory = Callable[..., Mapping[str, Any]]
@@ -277,16 +281,18 @@ class Simulation:
             )
         else:
             assert action.requester_type is not None
-            result = self.engine.execute_step(
-                workflow,
-                entity_id,
-                action.requester_type,
-                step=action.step,
-                data=data,
-                tenant_id=entity.tenant,
-                user_id=self._user(entity, action.requester_type),
-                correlation_id=cid,
-            )
+            wf = self.engine.workflow(workflow)
+            with system_caller(wf, action.requester_type, SIMULATION_CRON):  # ADR 0103
+                result = self.engine.execute_step(
+                    workflow,
+                    entity_id,
+                    action.requester_type,
+                    step=action.step,
+                    data=data,
+                    tenant_id=entity.tenant,
+                    user_id=self._user(entity, action.requester_type),
+                    correlation_id=cid,
+                )
             self._record(cid, workflow, entity_id, entity.tenant, {"data": data})
         self._count(result)
         self._settle(item.key, result, consumed=True)
@@ -298,16 +304,18 @@ class Simulation:
         data = action.sample_payload(self.rng)
         cid = self._cid()
         assert action.requester_type is not None
-        results = self.engine.execute_batch(
-            workflow,
-            [item.key[1] for item in items],
-            action.requester_type,
-            step=action.step,
-            data=data,
-            tenant_id=first.tenant,
-            user_id=self._user(first, action.requester_type),
-            correlation_id=cid,
-        )
+        wf = self.engine.workflow(workflow)
+        with system_caller(wf, action.requester_type, SIMULATION_CRON):  # ADR 0103
+            results = self.engine.execute_batch(
+                workflow,
+                [item.key[1] for item in items],
+                action.requester_type,
+                step=action.step,
+                data=data,
+                tenant_id=first.tenant,
+                user_id=self._user(first, action.requester_type),
+                correlation_id=cid,
+            )
         tenant = first.tenant
         for item, result in zip(items, results, strict=True):
             self._record(cid, workflow, item.key[1], tenant, {"data": data, "batch": True})

@@ -8,14 +8,15 @@ timer ledger first, so a dedup key is armed once even after its job ran; the wor
 in the ledger when a job's runner returned, so a key whose job never finished can be armed
 again. A running worker heartbeats, and its recovery pass (``wfnb.timers.recovery``: at
 start, then every ``recovery_interval`` seconds) hands the jobs of dead workers back to the
-queue before the runner's own repair (ADR 0052).
+queue before the runner's own repair (ADR 0052). Timer jobs and recovery passes run in
+cron contexts (``wfnb.cron``: ``wfnb.timers``, ``wfnb.recovery``; ADR 0103).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -24,10 +25,11 @@ import sqlalchemy as sa
 from procrastinate import exceptions as pexc
 from procrastinate import utils as putils
 
+from wfnb.engine.cron import cron
 from wfnb.exceptions import QueueError, StoreError, WfnbError
 from wfnb.store import ledger
 from wfnb.timers import recovery
-from wfnb.timers.execution import log_line, outcome_of, run_job
+from wfnb.timers.execution import RECOVERY_CRON, log_line, outcome_of, run_job
 from wfnb.timers.outbox_task import register_outbox_task
 from wfnb.timers.pgurl import libpq_conninfo, psycopg_url
 from wfnb.timers.port import MAX_REARMS, RecoveryRunner, TimerJob, TimerRunner
@@ -361,8 +363,9 @@ class ProcrastinateQueue:
                 )
             outcome = "skipped"
             if isinstance(runner, RecoveryRunner):
-                # as procrastinate runs a sync task: deferrals inside go through this loop
-                done = await putils.sync_to_async(runner.recover)
+                # as procrastinate runs a sync task: deferrals inside go through this loop;
+                # in the thread, inside the pass's own cron context (ADR 0103)
+                done = await putils.sync_to_async(_in_cron(RECOVERY_CRON, runner.recover))
                 outcome = outcome_of(done)
         except Exception as exc:
             error = exc.code if isinstance(exc, WfnbError) else type(exc).__name__
@@ -397,6 +400,16 @@ class ProcrastinateQueue:
     def _procrastinate(self, operation: str) -> Iterator[None]:
         with _wrapped(operation, self.queue_name, pexc.ConnectorException, pexc.AppNotOpen):
             yield
+
+
+def _in_cron(name: str, fn: Callable[[], object]) -> Callable[[], object]:
+    """``fn`` run in a fresh ``wfnb.cron(name)`` context (on whatever thread calls it)."""
+
+    def run() -> object:
+        with cron(name):
+            return fn()
+
+    return run
 
 
 def _payload(task_kwargs: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -4,6 +4,10 @@ Both queues run jobs through ``run_job`` so a timer behaves (and logs) the same 
 simulation and in the durable worker. A job armed before timers ran without a user (its
 envelope still names the arming user) runs as ``timer_envelope`` makes it: no user,
 ``armed_by`` kept.
+
+Every job runs inside a cron context (``wfnb.cron(TIMER_CRON)``, with the envelope's
+tenant; ADR 0103): the step itself runs in the envelope's context and records the cron's
+name; the run record names it too.
 """
 
 from __future__ import annotations
@@ -13,12 +17,18 @@ import time
 from dataclasses import replace
 from typing import Any
 
+from wfnb.engine.cron import CronContext
 from wfnb.exceptions import QueueError, WfnbError
 from wfnb.logs import log_timer
 from wfnb.timers.arming import ARMED_BY, timer_envelope
 from wfnb.timers.port import TimerJob, TimerRunner
 
-__all__ = ["log_line", "outcome_of", "run_job"]
+__all__ = ["RECOVERY_CRON", "TIMER_CRON", "log_line", "outcome_of", "run_job"]
+
+TIMER_CRON = "wfnb.timers"
+"""The cron name every timer job runs under (``wfnb.cron``)."""
+RECOVERY_CRON = "wfnb.recovery"
+"""The cron name of the worker's recovery pass (re-arming timers, stale claims' janitors)."""
 
 logger = logging.getLogger("wfnb.timers")
 
@@ -67,19 +77,39 @@ def run_job(runner: TimerRunner | None, job: TimerJob, *, queue: str) -> object:
         job.require_envelope()
         if ARMED_BY not in job.envelope:  # armed by an older wfnb: the user moves to armed_by
             job = replace(job, envelope=timer_envelope(job.envelope, job.requester_type))
-        result = runner.run_timer(job)
+        with CronContext(TIMER_CRON, tenant_id=_tenant(job)):  # unchecked: the engine checks
+            result = runner.run_timer(job)
     except Exception as exc:
         error = exc.code if isinstance(exc, WfnbError) else type(exc).__name__
         elapsed = round((time.perf_counter() - started) * 1000, 3)
         message = log_line("timer_failed", **fields, error=error, duration_ms=elapsed)
         log_timer(  # the run record (ADR 0100); the traceback is the worker's to log
-            logging.ERROR, message, job, queue=queue, duration_ms=elapsed, error_code=error
+            logging.ERROR,
+            message,
+            job,
+            queue=queue,
+            duration_ms=elapsed,
+            error_code=error,
+            cron=TIMER_CRON,
         )
         raise
     elapsed = round((time.perf_counter() - started) * 1000, 3)
     outcome = outcome_of(result)
     message = log_line("timer_ran", **fields, outcome=outcome, duration_ms=elapsed)
     log_timer(  # the run record (ADR 0100)
-        logging.INFO, message, job, queue=queue, duration_ms=elapsed, outcome=outcome, result=result
+        logging.INFO,
+        message,
+        job,
+        queue=queue,
+        duration_ms=elapsed,
+        outcome=outcome,
+        result=result,
+        cron=TIMER_CRON,
     )
     return result
+
+
+def _tenant(job: TimerJob) -> str | None:
+    """The envelope's tenant when it is text (the engine checks it: WF208 if it cannot be)."""
+    tenant = job.envelope.get("tenant_id")
+    return tenant if isinstance(tenant, str) else None

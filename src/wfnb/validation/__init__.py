@@ -18,7 +18,9 @@ Codes and severities (warnings never block):
 - WF103 a status named that ``status_types`` lacks (error).
 - WF104 a requester type named that ``requester_types`` lacks, or an override that sets a
   required field (``successful_state``) to null (errors); a step nobody may run, an
-  override that never applies, a requester type that can run no step (warnings).
+  override that never applies, a requester type that can run no step (warnings). A
+  ``system_requester_types`` entry that ``requester_types`` lacks (error), or that no step
+  or timer runs as (warning: declaring it refuses nothing); one listed twice is WF102.
 - WF105 the use-case module does not import, or a use case is missing or not callable.
 - WF106 a status unreachable from ``initial_status``, or non-terminal with no way out
   (errors); a status from which no terminal status can be reached (warning).
@@ -55,7 +57,12 @@ from wfnb.validation.context import Checked, recover
 from wfnb.validation.database import DatabaseLike, check_database
 from wfnb.validation.graphcheck import check_auto_advance, check_orphans, transition_graph
 from wfnb.validation.lengths import check_lengths
-from wfnb.validation.references import check_duplicates, check_requesters, check_statuses
+from wfnb.validation.references import (
+    check_duplicates,
+    check_requesters,
+    check_statuses,
+    check_system_requesters,
+)
 from wfnb.validation.report import ValidationReport
 from wfnb.validation.rules import check_across, check_claims, check_terminals, check_timers
 from wfnb.validation.tenants import check_overlays
@@ -74,6 +81,7 @@ def check_workflow(c: Checked, resolver: UseCaseResolver | None = None) -> Itera
     yield from check_duplicates(c)
     yield from check_statuses(c)
     yield from check_requesters(c)
+    yield from check_system_requesters(c)
     yield from check_use_cases(c, resolver or UseCaseResolver())
     yield from check_orphans(c, transition_graph(c.workflow))
     yield from check_auto_advance(c)

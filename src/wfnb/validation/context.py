@@ -24,13 +24,20 @@ __all__ = ["Checked", "recover"]
 LIST_FIELDS = (
     "status_types",
     "requester_types",
+    "system_requester_types",
     "terminal_statuses",
     "failure_statuses",
     "steps",
     "observed_transitions",
     "timers",
 )
-OPTIONAL_FIELDS = ("description", "failure_statuses", "observed_transitions", "timers")
+OPTIONAL_FIELDS = (
+    "description",
+    "failure_statuses",
+    "observed_transitions",
+    "timers",
+    "system_requester_types",
+)
 # Leaving one of these out can make a status look orphaned or a timer's step look missing.
 GRAPH_FIELDS = frozenset({"status_types", "steps", "observed_transitions", "timers"})
 

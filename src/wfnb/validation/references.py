@@ -2,8 +2,9 @@
 
 A claim status that is not declared is reported once, as WF108 (``rules.check_claims``), not
 here. Warnings under WF102/WF104: a requester type or terminal/failure status listed twice,
-a step nobody may run, an override for a requester type the step does not allow, and a
-declared requester type that can run no step.
+a step nobody may run, an override for a requester type the step does not allow, a
+declared requester type that can run no step, and a system requester type (the optional
+``system_requester_types``, ADR 0103) that no step or timer runs as.
 """
 
 from __future__ import annotations
@@ -15,7 +16,14 @@ from wfnb.problems import Problem, Severity
 from wfnb.spec import Workflow
 from wfnb.validation.context import Checked
 
-__all__ = ["Path", "check_duplicates", "check_requesters", "check_statuses", "status_references"]
+__all__ = [
+    "Path",
+    "check_duplicates",
+    "check_requesters",
+    "check_statuses",
+    "check_system_requesters",
+    "status_references",
+]
 
 
 def _repeats(values: Sequence[Hashable]) -> Iterator[tuple[int, int]]:
@@ -39,6 +47,7 @@ def check_duplicates(c: Checked) -> Iterator[Problem]:
     lists = (
         ("status_types", wf.status_types, Severity.ERROR),
         ("requester_types", wf.requester_types, Severity.WARNING),
+        ("system_requester_types", wf.system_requester_types, Severity.WARNING),
         ("terminal_statuses", wf.terminal_statuses, Severity.WARNING),
         ("failure_statuses", wf.failure_statuses, Severity.WARNING),
     )
@@ -147,4 +156,30 @@ def check_requesters(c: Checked) -> Iterator[Problem]:
         if requester not in used:
             message = f"requester type {requester!r} may run no step"
             where = c.at("requester_types", wf.requester_types.index(requester))
+            yield c.problem("WF104", where, message, Severity.WARNING)
+
+
+def check_system_requesters(c: Checked) -> Iterator[Problem]:
+    """WF104: each system requester type is declared (error) and runs something (warning).
+
+    A system requester type only a cron context may use (ADR 0103) must be one of
+    ``requester_types``; one that no step allows and no timer runs as refuses nothing,
+    which is most likely a typo or a leftover.
+    """
+    wf = c.workflow
+    declared = set(wf.requester_types)
+    runs = {t.requester_type for t in wf.timers}
+    for step in wf.steps:
+        runs.update(declared if step.requester_types is None else step.requester_types)
+    for i, requester in enumerate(wf.system_requester_types):
+        where = c.at("system_requester_types", i)
+        if requester not in declared:
+            hint = _hint(requester, declared)
+            message = f"system requester type {requester!r} is not in requester_types{hint}"
+            yield c.problem("WF104", where, message)
+        elif requester not in runs:
+            message = (
+                f"system requester type {requester!r} runs no step and no timer: "
+                "declaring it refuses nothing"
+            )
             yield c.problem("WF104", where, message, Severity.WARNING)

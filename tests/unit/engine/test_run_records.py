@@ -70,6 +70,7 @@ def test_a_steps_record_has_every_field(build: Build, json_lines: Lines) -> None
         "to_status": "triaged",
         "outcome": "transitioned",
         "error_code": None,
+        "cron": None,
     }
     assert record["duration_ms"] == pytest.approx(result.duration_ms, abs=0.001)
     assert (record["level"], record["logger"]) == ("INFO", "wfnb.engine")
