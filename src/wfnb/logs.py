@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import IO, TYPE_CHECKING, Literal
+from typing import IO, TYPE_CHECKING, Any, Literal
 
 from wfnb.exceptions import UseCaseError, WfnbUsageError
 
@@ -176,7 +176,7 @@ def log_timer(
 def configure_logging(
     format: Literal["json", "text"] = "text",  # noqa: A002  # the public name (api.md)
     level: int | str = logging.INFO,
-    stream: IO[str] | None = None,
+    stream: IO[str] | Literal["stdout", "stderr"] | None = None,
     *,
     logger: str = "wfnb",
 ) -> logging.Handler:
@@ -192,7 +192,8 @@ def configure_logging(
             ``level``, ``logger``, ``message`` and every run-record field (``RUN_FIELDS``);
             ``"text"``: ``TEXT_FORMAT``.
         level: A ``logging`` level (``logging.INFO``) or its name (``"DEBUG"``).
-        stream: Where the lines go; standard output when omitted.
+        stream: Where the lines go: a stream, or "stdout" / "stderr" (the default,
+            "stdout"), which mean the process's stream current when each record comes.
         logger: The name of the logger to configure.
 
     Returns:
@@ -204,7 +205,11 @@ def configure_logging(
     if format not in ("json", "text"):
         raise WfnbUsageError(f"log format {format!r}: expected 'json' or 'text'", value=format)
     numeric = _level(level)
-    handler = logging.StreamHandler(stream if stream is not None else sys.stdout)
+    handler: logging.StreamHandler[Any] = (
+        _CurrentStream(stream or "stdout")
+        if stream is None or isinstance(stream, str)
+        else logging.StreamHandler(stream)
+    )
     handler.setFormatter(_json_formatter() if format == "json" else logging.Formatter(TEXT_FORMAT))
     setattr(handler, _MARK, True)
     target = logging.getLogger(logger)
@@ -213,6 +218,28 @@ def configure_logging(
     target.addHandler(handler)
     target.setLevel(numeric)
     return handler
+
+
+class _CurrentStream(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to ``sys.stdout`` (or ``sys.stderr``) as it is when each record comes.
+
+    Not the stream object current at configuration: Jupyter and test runners swap
+    ``sys.stdout`` and close the old one, and a handler holding it would then fail.
+    """
+
+    def __init__(self, name: Literal["stdout", "stderr"]) -> None:
+        self._which = name
+        super().__init__()
+
+    @property
+    def stream(self) -> IO[str]:
+        """The process's current ``sys.stdout`` / ``sys.stderr``."""
+        current: IO[str] = getattr(sys, self._which)
+        return current
+
+    @stream.setter
+    def stream(self, value: IO[str]) -> None:
+        """Ignored: the stream is always the current one."""
 
 
 def _level(level: int | str) -> int:

@@ -228,7 +228,7 @@ def _configure_logging(*, verbose: bool, log_format: Literal["json", "text"]) ->
     The handler goes on the root logger, so procrastinate's records (WARNING and up,
     everything with ``--verbose``) come out in the same format as wfnb's run records.
     """
-    stream = sys.stdout if log_format == "json" else sys.stderr
+    stream: Literal["stdout", "stderr"] = "stdout" if log_format == "json" else "stderr"
     configure_logging(log_format, logging.INFO, stream, logger="")
     logging.getLogger("wfnb").setLevel(logging.INFO)
     logging.getLogger("procrastinate").setLevel(logging.NOTSET if verbose else logging.WARNING)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,7 +15,7 @@ import wfnb
 from wfnb.engine import Outcome, StepResult
 from wfnb.engine.context import RequestContext
 from wfnb.exceptions import WfnbUsageError
-from wfnb.logs import RUN_FIELDS, log_step
+from wfnb.logs import RUN_FIELDS, configure_logging, log_step
 
 
 @pytest.fixture
@@ -121,3 +122,19 @@ def test_a_disabled_logger_builds_no_record(wfnb_logger: logging.Logger) -> None
     wfnb_logger.setLevel(logging.INFO)
     with pytest.raises(AssertionError, match="while logging is off"):
         log_step(_Exploding(), None, "initiated")  # type: ignore[arg-type]
+
+
+def test_the_default_stream_is_stdout_as_it_is_when_a_record_comes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    first = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", first)
+    handler = configure_logging("json")
+    try:
+        first.close()  # Jupyter and pytest swap sys.stdout and close the old one
+        second = io.StringIO()
+        monkeypatch.setattr(sys, "stdout", second)
+        logging.getLogger("wfnb").info("after the swap")
+        assert json.loads(second.getvalue())["message"] == "after the swap"
+    finally:
+        logging.getLogger("wfnb").removeHandler(handler)
