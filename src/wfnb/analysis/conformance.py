@@ -304,6 +304,7 @@ def conformance(
     clock: Clock | None = None,
     grace: timedelta = DEFAULT_GRACE,
     known_configs: Iterable[Workflow] | Mapping[str, Workflow] = (),
+    incremental: bool = False,
 ) -> ConformanceReport:
     """Check the recorded history of ``wfs`` against the config in force at each row.
 
@@ -321,6 +322,9 @@ def conformance(
         grace: how late a timer may be before it is overdue.
         known_configs: older configs kept outside git (an archive, a deployment record,
             the demo's manifest): looked up by ``config_hash`` before git is searched.
+        incremental: judge only the rows after the last run's checkpoint (kept in the
+            engine-owned ``workflow_conformance_*`` tables, per workflow and config set)
+            and keep the new verdicts; the report is the one a full run gives (ADR 0112).
 
     Returns:
         The report: ``fitness``, ``deviations`` (one row per deviation) and ``by_config``.
@@ -336,6 +340,10 @@ def conformance(
     for old in extra:
         index.configs.setdefault(old.config_hash, old)
         index.revs.setdefault(old.config_hash, old.config_rev)
+    if incremental:
+        from wfnb.analysis.conformance_incremental import incremental_conformance  # noqa: PLC0415
+
+        return incremental_conformance(db, workflows, index, (moment, why), grace)
     store = Store(db)
     try:
         with store.transaction(readonly=True) as conn:

@@ -1,0 +1,342 @@
+"""Incremental conformance's engine-owned tables and every statement over them.
+
+Four tables keep what a conformance run judged, per workflow and config set (a hash of
+the configs the verdicts were judged against, see ADR 0112):
+
+- ``workflow_conformance_checkpoint``: the last history id judged and how many rows at or
+  below it were judged (a later count that differs means rows committed late, or were
+  deleted: the checkpoint is then void), and the config hashes found nowhere;
+- ``workflow_conformance_verdicts``: every row-level deviation found so far;
+- ``workflow_conformance_counts``: history rows judged per config hash;
+- ``workflow_conformance_entities``: each entity's last row, last entry into a status and
+  the timer steps run since, what the entity-level checks need.
+
+``Engine.install`` creates them (they live in the engine's ``METADATA``); a conformance
+run creates them too when missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from wfnb.spec import ID_LENGTH, NAME_LENGTH, EntitySpec
+from wfnb.store.bulk import _chunks, _is_any
+from wfnb.store.errors import wrap_errors
+from wfnb.store.tables import HISTORY, JSON_TYPE, METADATA
+
+__all__ = [
+    "CHECKPOINTS",
+    "COUNTS",
+    "ENTITIES",
+    "ENTITY_COLUMNS",
+    "VERDICTS",
+    "VERDICT_COLUMNS",
+    "Checkpoint",
+    "add_counts",
+    "count_upto",
+    "ensure_tables",
+    "forget",
+    "insert_verdicts",
+    "lock",
+    "read_checkpoint",
+    "select_counts",
+    "select_entity_states",
+    "select_new_rows",
+    "select_tails",
+    "select_verdicts",
+    "upsert_entities",
+    "write_checkpoint",
+]
+
+_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+_NAME = sa.String(NAME_LENGTH)
+_SET = sa.String(64)
+_STAMP = sa.DateTime(timezone=True)
+
+CHECKPOINTS = sa.Table(
+    "workflow_conformance_checkpoint",
+    METADATA,
+    sa.Column("workflow", _NAME, primary_key=True),
+    sa.Column("config_set", _SET, primary_key=True),
+    sa.Column("last_id", _ID, nullable=False),
+    sa.Column("rows", _ID, nullable=False),
+    sa.Column("unknown_hashes", JSON_TYPE, nullable=False),
+    sa.Column("judged_at", _STAMP, nullable=False),
+)
+
+VERDICTS = sa.Table(
+    "workflow_conformance_verdicts",
+    METADATA,
+    sa.Column("workflow", _NAME, primary_key=True),
+    sa.Column("config_set", _SET, primary_key=True),
+    sa.Column("history_id", _ID, primary_key=True),
+    sa.Column("kind", sa.String(32), primary_key=True),
+    sa.Column("entity_id", sa.String(ID_LENGTH), nullable=False),
+    sa.Column("detail", sa.Text(), nullable=True),
+    sa.Column("config_hash", sa.String(64), nullable=False),
+    sa.Column("changed_at", _STAMP, nullable=True),
+)
+
+COUNTS = sa.Table(
+    "workflow_conformance_counts",
+    METADATA,
+    sa.Column("workflow", _NAME, primary_key=True),
+    sa.Column("config_set", _SET, primary_key=True),
+    sa.Column("config_hash", sa.String(64), primary_key=True),
+    sa.Column("rows", _ID, nullable=False),
+)
+
+ENTITIES = sa.Table(
+    "workflow_conformance_entities",
+    METADATA,
+    sa.Column("workflow", _NAME, primary_key=True),
+    sa.Column("config_set", _SET, primary_key=True),
+    sa.Column("entity_id", sa.String(ID_LENGTH), primary_key=True),
+    sa.Column("history_id", _ID, nullable=False),
+    sa.Column("to_status", _NAME, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("step_key", _NAME, nullable=True),
+    sa.Column("requester_type", _NAME, nullable=True),
+    sa.Column("config_hash", sa.String(64), nullable=False),
+    sa.Column("entry_id", _ID, nullable=True),
+    sa.Column("entry_config_hash", sa.String(64), nullable=True),
+    sa.Column("entry_status", _NAME, nullable=True),
+    sa.Column("fired", sa.Text(), nullable=False),  # timer steps run since the entry, "\n"-joined
+)
+
+_TABLES = (CHECKPOINTS, VERDICTS, COUNTS, ENTITIES)
+VERDICT_COLUMNS = ("entity_id", "history_id", "kind", "detail", "config_hash", "changed_at")
+ENTITY_COLUMNS = tuple(c.name for c in ENTITIES.c if c.name not in ("workflow", "config_set"))
+REPLAY = ("id", "workflow", "entity_id", "step_key", "kind", "from_status", "to_status",
+          "requester_type", "source", "config_hash", "correlation_id")  # fmt: skip
+Rows = tuple[list[str], list[tuple[Any, ...]]]
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """Where a workflow's judged history ends, for one config set."""
+
+    last_id: int
+    rows: int
+    unknown: frozenset[str]
+
+
+def ensure_tables(conn: sa.Connection) -> None:
+    """``CREATE TABLE IF NOT EXISTS`` the four tables (a database installed before them)."""
+    with wrap_errors("create the conformance tables"):
+        METADATA.create_all(conn, tables=list(_TABLES), checkfirst=True)
+
+
+def lock(conn: sa.Connection, workflow: str) -> None:
+    """Serialise runs on ``workflow`` until the transaction ends.
+
+    PostgreSQL: ``pg_advisory_xact_lock(hashtext('wfnb.conformance:' || workflow))``.
+    SQLite's write transactions already hold the database's one write lock.
+    """
+    if conn.dialect.name == "postgresql":
+        key = sa.func.hashtext(sa.literal(f"wfnb.conformance:{workflow}"))
+        with wrap_errors("lock the conformance checkpoint"):
+            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
+
+
+def _mine(table: sa.Table, workflow: str, config_set: str) -> sa.ColumnElement[bool]:
+    return sa.and_(table.c.workflow == workflow, table.c.config_set == config_set)
+
+
+def read_checkpoint(conn: sa.Connection, workflow: str, config_set: str) -> Checkpoint | None:
+    """The checkpoint of ``workflow`` under ``config_set``, if any."""
+    stmt = sa.select(CHECKPOINTS.c.last_id, CHECKPOINTS.c.rows, CHECKPOINTS.c.unknown_hashes)
+    with wrap_errors("read the conformance checkpoint"):
+        row = conn.execute(stmt.where(_mine(CHECKPOINTS, workflow, config_set))).first()
+    if row is None:
+        return None
+    return Checkpoint(int(row[0]), int(row[1]), frozenset(row[2]))
+
+
+def count_upto(conn: sa.Connection, workflow: str, last_id: int) -> int:
+    """``SELECT count(*) FROM workflow_history WHERE workflow = :w AND id <= :last`` (an index)."""
+    stmt = sa.select(sa.func.count()).where(HISTORY.c.workflow == workflow, HISTORY.c.id <= last_id)
+    with wrap_errors("count judged history"):
+        return int(conn.execute(stmt).scalar_one())
+
+
+def forget(conn: sa.Connection, workflow: str) -> None:
+    """Delete every verdict, count, entity and checkpoint of ``workflow`` (all config sets)."""
+    with wrap_errors("reset the conformance checkpoint"):
+        for table in _TABLES:
+            conn.execute(sa.delete(table).where(table.c.workflow == workflow))
+
+
+def write_checkpoint(
+    conn: sa.Connection, workflow: str, config_set: str, point: Checkpoint, at: datetime
+) -> None:
+    """Replace the checkpoint of ``workflow`` under ``config_set``."""
+    values = {"last_id": point.last_id, "rows": point.rows, "judged_at": at,
+              "unknown_hashes": sorted(point.unknown)}  # fmt: skip
+    with wrap_errors("write the conformance checkpoint"):
+        conn.execute(sa.delete(CHECKPOINTS).where(_mine(CHECKPOINTS, workflow, config_set)))
+        conn.execute(
+            sa.insert(CHECKPOINTS), [{"workflow": workflow, "config_set": config_set, **values}]
+        )
+
+
+def _driver_rows(conn: sa.Connection, stmt: sa.Select[Any], what: str) -> list[tuple[Any, ...]]:
+    """The driver's own tuples of ``stmt`` (plain strings and integers: ADR 0071)."""
+    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    params = compiled.params
+    args: Any = (
+        tuple(params[name] for name in compiled.positiontup or ())
+        if compiled.positional
+        else params
+    )
+    with wrap_errors(what):
+        result = conn.exec_driver_sql(str(compiled), args)
+        try:
+            return list(result.cursor.fetchall())
+        finally:
+            result.close()
+
+
+def select_new_rows(conn: sa.Connection, workflow: str, after: int) -> Rows:
+    """History rows of ``workflow`` with ``id > after``, in replay order."""
+    stmt = (
+        sa.select(*(HISTORY.c[name] for name in REPLAY))
+        .where(HISTORY.c.workflow == workflow, HISTORY.c.id > after)
+        .order_by(HISTORY.c.entity_id, HISTORY.c.id)
+    )
+    return list(REPLAY), _driver_rows(conn, stmt, "read new history for conformance")
+
+
+def select_tails(
+    conn: sa.Connection, workflow: str, config_set: str, entity_ids: Sequence[str], upto: int
+) -> Rows:
+    """Judged rows new rows need: from each entity's last entry (or first row) to ``upto``.
+
+    ::
+
+        SELECT h.<replay columns> FROM workflow_history h
+        JOIN workflow_conformance_entities s ON s.workflow = h.workflow
+             AND s.entity_id = h.entity_id AND s.config_set = :set
+        WHERE h.workflow = :w AND h.entity_id IN (...) AND h.id <= :upto
+          AND h.id >= coalesce(s.entry_id, 0)
+    """
+    rows: list[tuple[Any, ...]] = []
+    s = ENTITIES
+    same_workflow = s.c.workflow == HISTORY.c.workflow
+    for chunk in _chunks(conn, list(entity_ids)):
+        stmt = (
+            sa.select(*(HISTORY.c[name] for name in REPLAY))
+            .join(s, sa.and_(same_workflow, s.c.entity_id == HISTORY.c.entity_id))
+            .where(
+                s.c.config_set == config_set,
+                HISTORY.c.workflow == workflow,
+                _is_any(conn, HISTORY.c.entity_id, chunk),
+                HISTORY.c.id <= upto,
+                HISTORY.c.id >= sa.func.coalesce(s.c.entry_id, 0),
+            )
+        )
+        rows += _driver_rows(conn, stmt, "read judged history for conformance")
+    return list(REPLAY), rows
+
+
+def insert_verdicts(
+    conn: sa.Connection, workflow: str, config_set: str, rows: Iterable[dict[str, Any]]
+) -> None:
+    """Add row-level deviations (keys ``VERDICT_COLUMNS``)."""
+    values = [{"workflow": workflow, "config_set": config_set, **r} for r in rows]
+    if values:
+        with wrap_errors("write conformance verdicts"):
+            conn.execute(sa.insert(VERDICTS), values)
+
+
+def select_verdicts(conn: sa.Connection, workflow: str, config_set: str) -> Rows:
+    """Every row-level deviation judged for ``workflow`` under ``config_set``."""
+    stmt = sa.select(*(VERDICTS.c[n] for n in VERDICT_COLUMNS)).where(
+        _mine(VERDICTS, workflow, config_set)
+    )
+    with wrap_errors("read conformance verdicts"):
+        return list(VERDICT_COLUMNS), [tuple(r) for r in conn.execute(stmt)]
+
+
+def select_counts(conn: sa.Connection, workflow: str, config_set: str) -> dict[str, int]:
+    """Rows judged per config hash."""
+    stmt = sa.select(COUNTS.c.config_hash, COUNTS.c.rows).where(_mine(COUNTS, workflow, config_set))
+    with wrap_errors("read conformance counts"):
+        return {str(h): int(n) for h, n in conn.execute(stmt)}
+
+
+def add_counts(conn: sa.Connection, workflow: str, config_set: str, added: dict[str, int]) -> None:
+    """Add ``added`` rows per config hash to the counts."""
+    if not added:
+        return
+    old = select_counts(conn, workflow, config_set)
+    mine = _mine(COUNTS, workflow, config_set)
+    values = [{"workflow": workflow, "config_set": config_set, "config_hash": h,
+               "rows": old.get(h, 0) + n} for h, n in added.items()]  # fmt: skip
+    with wrap_errors("write conformance counts"):
+        conn.execute(sa.delete(COUNTS).where(mine, COUNTS.c.config_hash.in_(sorted(added))))
+        conn.execute(sa.insert(COUNTS), values)
+
+
+def upsert_entities(
+    conn: sa.Connection, workflow: str, config_set: str, rows: Sequence[dict[str, Any]]
+) -> None:
+    """Replace the summaries of the entities in ``rows`` (keys ``ENTITY_COLUMNS``)."""
+    with wrap_errors("write conformance entity summaries"):
+        for chunk in _chunks(conn, [r["entity_id"] for r in rows]):
+            conn.execute(
+                sa.delete(ENTITIES).where(
+                    _mine(ENTITIES, workflow, config_set),
+                    _is_any(conn, ENTITIES.c.entity_id, chunk),
+                )
+            )
+        if rows:
+            conn.execute(
+                sa.insert(ENTITIES),
+                [{"workflow": workflow, "config_set": config_set, **r} for r in rows],
+            )
+
+
+def select_entity_states(
+    conn: sa.Connection,
+    *,
+    workflow: str,
+    config_set: str,
+    entity: EntitySpec,
+    table: sa.Table,
+    watched: Sequence[str],
+) -> Rows:
+    """Entities an entity-level check may flag, their summary beside their table status.
+
+    ::
+
+        SELECT s.*, t.<status> FROM workflow_conformance_entities s
+        JOIN <table> t ON CAST(t.<id> AS TEXT) = s.entity_id
+        WHERE s.workflow = :w AND s.config_set = :set
+          AND (t.<status> IS DISTINCT FROM s.to_status OR s.kind = 'claimed'
+               OR s.entry_status IN (<statuses a timer watches>))
+
+    Every other entity sits at its last row's status, unclaimed, where no timer waits:
+    no check can flag it, so it is never read.
+    """
+    id_col = table.c[entity.id_column]
+    entity_id: sa.ColumnElement[Any] = id_col
+    if id_col.type.python_type is not str:
+        entity_id = sa.cast(id_col, sa.String)
+    status = table.c[entity.status_column]
+    s = ENTITIES
+    maybe = [status.is_distinct_from(s.c.to_status), s.c.kind == "claimed"]
+    if watched:
+        maybe.append(s.c.entry_status.in_(sorted(watched)))
+    stmt = (
+        sa.select(*(s.c[n] for n in ENTITY_COLUMNS), status.label("status"))
+        .join(table, entity_id == s.c.entity_id)
+        .where(_mine(s, workflow, config_set), sa.or_(*maybe))
+    )
+    with wrap_errors(f"read entity statuses of {entity.table}"):
+        return [*ENTITY_COLUMNS, "status"], [tuple(r) for r in conn.execute(stmt)]
