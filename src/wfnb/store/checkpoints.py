@@ -203,11 +203,11 @@ def _driver_rows(conn: sa.Connection, stmt: sa.Select[Any], what: str) -> list[t
 
 
 def select_new_rows(conn: sa.Connection, workflow: str, after: int) -> Rows:
-    """History rows of ``workflow`` with ``id > after``, in replay order."""
+    """History rows of ``workflow`` with ``id > after``, in id order (a range of the key)."""
     stmt = (
         sa.select(*(HISTORY.c[name] for name in REPLAY))
         .where(HISTORY.c.workflow == workflow, HISTORY.c.id > after)
-        .order_by(HISTORY.c.entity_id, HISTORY.c.id)
+        .order_by(HISTORY.c.id)
     )
     return list(REPLAY), _driver_rows(conn, stmt, "read new history for conformance")
 
