@@ -27,9 +27,9 @@ from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
-from conformance import START, _copy, engine_on, history_frame
 
 from _common import best
+from conformance import START, _copy, engine_on, history_frame
 from wfnb import testing
 from wfnb.analysis.conformance import conformance
 from wfnb.engine import Engine
