@@ -99,7 +99,9 @@ class Engine:
         """The SQLAlchemy engine the store uses."""
         return self.store.engine
 
-    def install(self, *, allow_undeclared_statuses: bool = False) -> None:
+    def install(
+        self, *, allow_undeclared_statuses: bool = False, partition_history: str | None = None
+    ) -> None:
         """Create the engine-owned tables, indexes and (PostgreSQL) RLS policies; idempotent.
 
         A queue that keeps its own schema (``ProcrastinateQueue``) installs it too.
@@ -109,10 +111,16 @@ class Engine:
         ``ConfigError`` (WF112, each status with its count and the UPDATE that moves them).
         ``allow_undeclared_statuses=True`` starts anyway and logs each as a WARNING.
 
+        ``partition_history="month"`` (PostgreSQL only) creates ``workflow_history``
+        partitioned by month of ``changed_at``, with the months ahead and a default
+        partition; run again, it adds the months ahead (docs/adr/0113).
+
         Raises:
             ConfigError: undeclared statuses in an entity table (WF112).
+            WfnbUsageError: ``partition_history`` on SQLite, or on an existing history that
+                is not partitioned (WF400); nothing is changed.
         """
-        self.store.install()
+        self.store.install(partition_history=partition_history)
         self._check_statuses(allow=allow_undeclared_statuses)
         install_queue = getattr(self.queue, "install", None)
         if callable(install_queue):
