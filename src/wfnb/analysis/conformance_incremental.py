@@ -78,7 +78,7 @@ def _advance(conn: sa.Connection, wf: Workflow, cs: str, index: ConfigIndex) -> 
     name = wf.name
     ckpt.lock(conn, name)
     point = ckpt.read_checkpoint(conn, name, cs)
-    if point is not None and ckpt.count_upto(conn, name, point.last_id) != point.rows:
+    if point is not None and ckpt.rows_below_changed(conn, name, point):
         point = None  # rows committed late below the checkpoint (or were deleted)
     counts = ckpt.select_counts(conn, name, cs) if point is not None else {}
     if point is not None and index.find(counts) != point.unknown:

@@ -38,12 +38,12 @@ __all__ = [
     "VERDICT_COLUMNS",
     "Checkpoint",
     "add_counts",
-    "count_upto",
     "ensure_tables",
     "forget",
     "insert_verdicts",
     "lock",
     "read_checkpoint",
+    "rows_below_changed",
     "select_counts",
     "select_entity_states",
     "select_new_rows",
@@ -158,11 +158,23 @@ def read_checkpoint(conn: sa.Connection, workflow: str, config_set: str) -> Chec
     return Checkpoint(int(row[0]), int(row[1]), frozenset(row[2]))
 
 
-def count_upto(conn: sa.Connection, workflow: str, last_id: int) -> int:
-    """``SELECT count(*) FROM workflow_history WHERE workflow = :w AND id <= :last`` (an index)."""
-    stmt = sa.select(sa.func.count()).where(HISTORY.c.workflow == workflow, HISTORY.c.id <= last_id)
+def rows_below_changed(conn: sa.Connection, workflow: str, point: Checkpoint) -> bool:
+    """Whether rows at or below the checkpoint appeared (or went) since it was written.
+
+    PostgreSQL hands out ids when rows are inserted, not when they commit, so a row with an
+    id below the checkpoint may commit after it:
+    ``SELECT count(*) FROM workflow_history WHERE workflow = :w AND id <= :last`` (an
+    index-only scan) differs from the rows judged then. SQLite has one writer at a time and
+    gives a row ``max(id) + 1`` inside its write transaction: ids follow commit order, so
+    nothing is read there.
+    """
+    if conn.dialect.name != "postgresql":
+        return False
+    stmt = sa.select(sa.func.count()).where(
+        HISTORY.c.workflow == workflow, HISTORY.c.id <= point.last_id
+    )
     with wrap_errors("count judged history"):
-        return int(conn.execute(stmt).scalar_one())
+        return int(conn.execute(stmt).scalar_one()) != point.rows
 
 
 def forget(conn: sa.Connection, workflow: str) -> None:
