@@ -8,7 +8,6 @@ from contextlib import contextmanager
 from typing import Any
 
 from wfnb import testing
-
 from wfnb.engine import Engine
 from wfnb.spec import Workflow
 
