@@ -1,8 +1,9 @@
-"""Incremental conformance gives the full run's report, after any appends (ADR 0112).
+"""Incremental and parallel conformance give the full run's report (ADR 0112, 0113).
 
 Random history rows (any kind, move, requester, request id, known or unknown config,
 entities moved behind the engine's back) are appended in batches; after each batch the
-incremental run and a full run must report the same, frame for frame, on both dialects.
+incremental run, a run in three workers and a full run must report the same, frame for
+frame, on both dialects.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from hypothesis import strategies as st
 from wfnb import testing
 from wfnb.analysis.conformance import ConformanceReport, conformance
 from wfnb.engine import Engine
+from wfnb.exceptions import WfnbUsageError
 from wfnb.spec import Workflow
 from wfnb.store import HISTORY
 from wfnb.store.checkpoints import CHECKPOINTS, COUNTS, ENTITIES, VERDICTS
@@ -116,7 +118,16 @@ def test_incremental_equals_full_after_random_appends(
     for batch in batches:
         db.append([dict(r) for r in batch])
         incremental = conformance(db.engine, [db.wf], now=NOW, incremental=True)
-        assert_same(incremental, conformance(db.engine, [db.wf], now=NOW))
+        full = conformance(db.engine, [db.wf], now=NOW)
+        assert_same(incremental, full)
+        assert_same(conformance(db.engine, [db.wf], now=NOW, workers=3), full)
+
+
+def test_workers_are_refused_with_incremental_or_below_one(db: Db) -> None:
+    for kw in ({"workers": 2, "incremental": True}, {"workers": 0}):
+        with pytest.raises(WfnbUsageError) as caught:
+            conformance(db.engine, [db.wf], now=NOW, **kw)  # type: ignore[arg-type]
+        assert caught.value.code == "WF400"
 
 
 def _row(entity: str, frm: str | None, to: str, step: str, **more: Any) -> dict[str, Any]:

@@ -105,6 +105,9 @@ def test_engine_steps_and_conformance_on_a_partitioned_install(
     assert full.rows == sum(after.values())
     pd.testing.assert_frame_equal(incremental.deviations, full.deviations)
     pd.testing.assert_frame_equal(incremental.by_config, full.by_config)
+    parallel = conformance(engine.db, [wf], now=START + timedelta(days=400), workers=2)
+    pd.testing.assert_frame_equal(parallel.deviations, full.deviations)
+    pd.testing.assert_frame_equal(parallel.by_config, full.by_config)
 
 
 @pytest.mark.pg
