@@ -45,30 +45,41 @@ def _frame(rows: tuple[list[str], list[tuple[Any, ...]]]) -> pd.DataFrame:
     return pd.DataFrame(rows[1], columns=rows[0])
 
 
+def _none(value: Any) -> Any:
+    """NaN/None as None, anything else as itself (for a row written to the database)."""
+    return None if value is None or value != value else value  # noqa: PLR0124  # NaN test
+
+
 def _summaries(df: pd.DataFrame) -> list[dict[str, Any]]:
-    """Each entity's last row, last entry and timer steps since, from ``df`` (replay order)."""
+    """Each entity's last row, last entry and timer steps since, from ``df`` (replay order).
+
+    One dict per touched entity, built from plain arrays (a few thousand at most).
+    """
     last = df[entity_checks.last_rows(df)]
     entries, fired = entity_checks.entries_and_fired(df)
-    steps = fired.groupby("entity_id")["timer_step"].agg(
-        lambda s: _FIRED_SEP.join(sorted(str(x) for x in s))
-    )
-    entry = entries.rename(
-        columns={
-            "entry_id": "entry_id",
-            "config_hash": "entry_config_hash",
-            "status": "entry_status",
-        }
-    )[["entity_id", "entry_id", "entry_config_hash", "entry_status"]]
-    out = last.rename(columns={"id": "history_id"}).merge(entry, on="entity_id", how="left")
-    out["fired"] = out["entity_id"].map(steps).astype(object).fillna("")
-    out = out[list(ckpt.ENTITY_COLUMNS)].astype(object)
-    out = out.where(out.notna(), None)
-    records: list[dict[str, Any]] = out.to_dict("records")  # type: ignore[assignment]
-    for record in records:
-        record["history_id"] = int(record["history_id"])
-        if record["entry_id"] is not None:
-            record["entry_id"] = int(record["entry_id"])
-    return records
+    steps: dict[str, list[str]] = {}
+    for entity, step in zip(fired["entity_id"], fired["timer_step"], strict=True):
+        steps.setdefault(entity, []).append(str(step))
+    entry = {
+        e: (int(i), h, st)
+        for e, i, h, st in zip(
+            entries["entity_id"], entries["entry_id"], entries["config_hash"],
+            entries["status"], strict=True,
+        )
+    }  # fmt: skip
+    columns = ("entity_id", "id", "to_status", "kind", "step_key", "requester_type", "config_hash")
+    out = []
+    for entity, hid, to, kind, step, requester, config in zip(
+        *(last[c].to_numpy() for c in columns), strict=True
+    ):
+        at = entry.get(entity, (None, None, None))
+        out.append(
+            {"entity_id": entity, "history_id": int(hid), "to_status": to, "kind": kind,
+             "step_key": _none(step), "requester_type": _none(requester), "config_hash": config,
+             "entry_id": at[0], "entry_config_hash": at[1], "entry_status": at[2],
+             "fired": _FIRED_SEP.join(sorted(steps.get(entity, [])))}
+        )  # fmt: skip
+    return out
 
 
 def _advance(conn: sa.Connection, wf: Workflow, cs: str, index: ConfigIndex) -> None:
