@@ -324,7 +324,7 @@ def conformance(
         known_configs: older configs kept outside git (an archive, a deployment record,
             the demo's manifest): looked up by ``config_hash`` before git is searched.
         incremental: judge only the rows after the last run's checkpoint (kept in the
-            engine-owned ``workflow_conformance_*`` tables, per workflow and config set)
+            engine-owned ``wfnb_conformance_*`` tables, per workflow and config set)
             and keep the new verdicts; the report is the one a full run gives (ADR 0112).
         workers: judge in this many threads, each a slice of the entities on its own
             connection (a full run only); the report is the same (ADR 0113).

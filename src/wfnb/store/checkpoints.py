@@ -3,12 +3,12 @@
 Four tables keep what a conformance run judged, per workflow and config set (a hash of
 the configs the verdicts were judged against, see ADR 0112):
 
-- ``workflow_conformance_checkpoint``: the last history id judged and how many rows at or
+- ``wfnb_conformance_checkpoint``: the last history id judged and how many rows at or
   below it were judged (a later count that differs means rows committed late, or were
   deleted: the checkpoint is then void), and the config hashes found nowhere;
-- ``workflow_conformance_verdicts``: every row-level deviation found so far;
-- ``workflow_conformance_counts``: history rows judged per config hash;
-- ``workflow_conformance_entities``: each entity's last row, last entry into a status and
+- ``wfnb_conformance_verdicts``: every row-level deviation found so far;
+- ``wfnb_conformance_counts``: history rows judged per config hash;
+- ``wfnb_conformance_entities``: each entity's last row, last entry into a status and
   the timer steps run since, what the entity-level checks need.
 
 ``Engine.install`` creates them (they live in the engine's ``METADATA``); a conformance
@@ -59,7 +59,7 @@ _SET = sa.String(64)
 _STAMP = sa.DateTime(timezone=True)
 
 CHECKPOINTS = sa.Table(
-    "workflow_conformance_checkpoint",
+    "wfnb_conformance_checkpoint",
     METADATA,
     sa.Column("workflow", _NAME, primary_key=True),
     sa.Column("config_set", _SET, primary_key=True),
@@ -70,7 +70,7 @@ CHECKPOINTS = sa.Table(
 )
 
 VERDICTS = sa.Table(
-    "workflow_conformance_verdicts",
+    "wfnb_conformance_verdicts",
     METADATA,
     sa.Column("workflow", _NAME, primary_key=True),
     sa.Column("config_set", _SET, primary_key=True),
@@ -83,7 +83,7 @@ VERDICTS = sa.Table(
 )
 
 COUNTS = sa.Table(
-    "workflow_conformance_counts",
+    "wfnb_conformance_counts",
     METADATA,
     sa.Column("workflow", _NAME, primary_key=True),
     sa.Column("config_set", _SET, primary_key=True),
@@ -92,7 +92,7 @@ COUNTS = sa.Table(
 )
 
 ENTITIES = sa.Table(
-    "workflow_conformance_entities",
+    "wfnb_conformance_entities",
     METADATA,
     sa.Column("workflow", _NAME, primary_key=True),
     sa.Column("config_set", _SET, primary_key=True),
@@ -232,7 +232,7 @@ def select_tails(
     ::
 
         SELECT h.<replay columns> FROM workflow_history h
-        JOIN workflow_conformance_entities s ON s.workflow = h.workflow
+        JOIN wfnb_conformance_entities s ON s.workflow = h.workflow
              AND s.entity_id = h.entity_id AND s.config_set = :set
         WHERE h.workflow = :w AND h.entity_id IN (...) AND h.id <= :upto
           AND h.id >= coalesce(s.entry_id, 0)
@@ -327,7 +327,7 @@ def select_entity_states(
 
     ::
 
-        SELECT s.*, t.<status> FROM workflow_conformance_entities s
+        SELECT s.*, t.<status> FROM wfnb_conformance_entities s
         JOIN <table> t ON CAST(t.<id> AS TEXT) = s.entity_id
         WHERE s.workflow = :w AND s.config_set = :set
           AND (t.<status> IS DISTINCT FROM s.to_status OR s.kind = 'claimed'
