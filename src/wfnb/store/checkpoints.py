@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from wfnb.spec import ID_LENGTH, NAME_LENGTH, EntitySpec
 from wfnb.store.bulk import _chunks, _is_any
@@ -298,20 +299,24 @@ def add_counts(conn: sa.Connection, workflow: str, config_set: str, added: dict[
 def upsert_entities(
     conn: sa.Connection, workflow: str, config_set: str, rows: Sequence[dict[str, Any]]
 ) -> None:
-    """Replace the summaries of the entities in ``rows`` (keys ``ENTITY_COLUMNS``)."""
+    """Replace the summaries of the entities in ``rows`` (keys ``ENTITY_COLUMNS``).
+
+    ``INSERT ... ON CONFLICT (workflow, config_set, entity_id) DO UPDATE`` (both dialects).
+    """
+    if not rows:
+        return
+    insert: Any = (
+        postgresql.insert(ENTITIES)
+        if conn.dialect.name == "postgresql"
+        else sqlite.insert(ENTITIES)
+    )
+    keys = ["workflow", "config_set", "entity_id"]
+    stmt = insert.on_conflict_do_update(
+        index_elements=keys,
+        set_={c: insert.excluded[c] for c in ENTITY_COLUMNS if c not in keys},
+    )
     with wrap_errors("write conformance entity summaries"):
-        for chunk in _chunks(conn, [r["entity_id"] for r in rows]):
-            conn.execute(
-                sa.delete(ENTITIES).where(
-                    _mine(ENTITIES, workflow, config_set),
-                    _is_any(conn, ENTITIES.c.entity_id, chunk),
-                )
-            )
-        if rows:
-            conn.execute(
-                sa.insert(ENTITIES),
-                [{"workflow": workflow, "config_set": config_set, **r} for r in rows],
-            )
+        conn.execute(stmt, [{"workflow": workflow, "config_set": config_set, **r} for r in rows])
 
 
 def select_entity_states(
