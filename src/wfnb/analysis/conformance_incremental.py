@@ -25,6 +25,7 @@ from wfnb.analysis.conformance_report import DEVIATION_COLUMNS, ROW_KINDS, Confo
 from wfnb.analysis.conformance_rules import ConfigIndex
 from wfnb.spec import Workflow
 from wfnb.store import Store, audit
+from wfnb.store import checkpoint_reads as ckpt_reads
 from wfnb.store import checkpoints as ckpt
 from wfnb.store.queries import reflect_entity_table
 
@@ -97,12 +98,12 @@ def _advance(conn: sa.Connection, wf: Workflow, cs: str, index: ConfigIndex) -> 
     if point is None:
         ckpt.forget(conn, name)
         point, counts = ckpt.Checkpoint(0, 0, frozenset()), {}
-    new = _frame(ckpt.select_new_rows(conn, name, point.last_id))
+    new = _frame(ckpt_reads.select_new_rows(conn, name, point.last_id))
     if new.empty:
         ckpt.write_checkpoint(conn, name, cs, point, datetime.now(UTC))
         return
     affected = new["entity_id"].unique().tolist()
-    tails = _frame(ckpt.select_tails(conn, name, cs, affected, point.last_id))
+    tails = _frame(ckpt_reads.select_tails(conn, name, cs, affected, point.last_id))
     df = pd.concat([tails, new], ignore_index=True) if len(tails) else new
     df = df.sort_values(["entity_id", "id"], ignore_index=True, kind="stable")
     hashes = set(df["config_hash"].unique()) | set(counts)
@@ -133,7 +134,7 @@ def _entity_frames(
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(states, entries, fired) of the entities an entity check may flag (see store)."""
     table = reflect_entity_table(conn, wf.entity.table)
-    rows = ckpt.select_entity_states(
+    rows = ckpt_reads.select_entity_states(
         conn, workflow=wf.name, config_set=cs, entity=wf.entity, table=table, watched=watched
     )
     got = _frame(rows)
