@@ -103,8 +103,11 @@ def energy_engine(db_url: str) -> Iterator[Engine]:
 
     db = sa.create_engine(db_url)
     schema.create_schema(db)
+    from tests.engines import PARTITION_HISTORY
+
     engine = Engine(load_workflows([WORKFLOWS]), db, clock=VirtualClock(EXAMPLES_NOW))
-    engine.install()
+    postgres = db.dialect.name == "postgresql"
+    engine.install(partition_history=PARTITION_HISTORY if postgres else None)
     for owner, janitor in janitors().items():
         engine.register_janitor(owner, janitor)
     yield engine

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -9,6 +10,9 @@ from typing import Any
 from wfnb import testing
 from wfnb.engine import Engine
 from wfnb.spec import Workflow
+
+PARTITION_HISTORY = os.environ.get("WFNB_TEST_PARTITION_HISTORY") or None
+"""Set to ``month`` to run the suites on a partitioned history (PostgreSQL; ADR 0113)."""
 
 Build = Callable[..., tuple[Engine, Workflow]]
 """``build(entities=N, status=..., engine_kw={...}, **workflow_overrides)`` → (engine, wf)."""
@@ -38,7 +42,8 @@ def engine_builder(
         wf = testing.make_workflow(**overrides)
         engine = Engine([wf], url, **{**engine_defaults, **(engine_kw or {})})
         engines.append(engine)
-        engine.install()
+        postgres = engine.db.dialect.name == "postgresql"
+        engine.install(partition_history=PARTITION_HISTORY if postgres else None)
         testing.create_entity_table(engine.db, wf)
         ids = [id_format.format(i) for i in range(entities)]
         testing.insert_entities(engine.db, wf, ids, status=status, tenant_id=tenant_id)

@@ -234,7 +234,8 @@ def _cmd_conformance(args: argparse.Namespace) -> int:
     from wfnb.analysis.conformance import conformance  # noqa: PLC0415
 
     wfs = _workflows(args.paths)
-    result = conformance(existing_database(args.db), wfs, now=args.now)
+    db = existing_database(args.db)
+    result = conformance(db, wfs, now=args.now, incremental=args.incremental)
     _warn_before_history(args.db, args.now)
     if args.format == "json":
         print(json.dumps(result.to_json(), indent=2, default=str))
@@ -422,6 +423,11 @@ def _add_analysis(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument("--db", required=True, help="the database (SQLAlchemy URL)")
     p.add_argument("--format", choices=["text", "json"], default="text")
     p.add_argument("--now", type=_moment, help=_NOW_HELP)
+    p.add_argument(
+        "--incremental",
+        action="store_true",
+        help="judge only rows after the last run's checkpoint (same report; ADR 0112)",
+    )
 
 
 _NOW_HELP = (

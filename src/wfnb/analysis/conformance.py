@@ -312,6 +312,8 @@ def conformance(
     clock: Clock | None = None,
     grace: timedelta = DEFAULT_GRACE,
     known_configs: Iterable[Workflow] | Mapping[str, Workflow] = (),
+    incremental: bool = False,
+    workers: int = 1,
 ) -> ConformanceReport:
     """Check the recorded history of ``wfs`` against the config in force at each row.
 
@@ -329,12 +331,18 @@ def conformance(
         grace: how late a timer may be before it is overdue.
         known_configs: older configs kept outside git (an archive, a deployment record,
             the demo's manifest): looked up by ``config_hash`` before git is searched.
+        incremental: judge only the rows after the last run's checkpoint (kept in the
+            engine-owned ``wfnb_conformance_*`` tables, per workflow and config set)
+            and keep the new verdicts; the report is the one a full run gives (ADR 0112).
+        workers: judge in this many threads, each a slice of the entities on its own
+            connection (a full run only); the report is the same (ADR 0113).
 
     Returns:
         The report: ``fitness``, ``deviations`` (one row per deviation) and ``by_config``.
 
     Raises:
         StoreError: the history or an entity table cannot be read.
+        WfnbUsageError: ``workers`` below 1, or with ``incremental`` (WF400).
     """
     workflows = _as_workflows(wfs)
     moment, why = judging_moment(db, workflows, now, clock)
@@ -344,6 +352,18 @@ def conformance(
     for old in extra:
         index.configs.setdefault(old.config_hash, old)
         index.revs.setdefault(old.config_hash, old.config_rev)
+    if incremental and workers != 1:
+        raise WfnbUsageError("workers judge a full run; an incremental run takes no workers")
+    if workers < 1:
+        raise WfnbUsageError(f"workers must be 1 or more, got {workers}")
+    if incremental:
+        from wfnb.analysis.conformance_incremental import incremental_conformance  # noqa: PLC0415
+
+        return incremental_conformance(db, workflows, index, (moment, why), grace)
+    if workers > 1:
+        from wfnb.analysis.conformance_parallel import parallel_conformance  # noqa: PLC0415
+
+        return parallel_conformance(db, workflows, index, (moment, why), grace, workers=workers)
     store = Store(db)
     try:
         with store.transaction(readonly=True) as conn:

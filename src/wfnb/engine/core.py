@@ -106,7 +106,11 @@ class Engine:
         return self.store.engine
 
     def install(
-        self, *, allow_undeclared_statuses: bool = False, audit_trigger: bool = False
+        self,
+        *,
+        allow_undeclared_statuses: bool = False,
+        audit_trigger: bool = False,
+        partition_history: str | None = None,
     ) -> None:
         """Create the engine-owned tables, indexes and (PostgreSQL) RLS policies; idempotent.
 
@@ -122,10 +126,16 @@ class Engine:
         hand) as a history row of kind ``manual``, with the database role and ``app.*``
         settings on PostgreSQL (ADR 0104). ``False`` leaves an installed trigger in place.
 
+        ``partition_history="month"`` (PostgreSQL only) creates ``workflow_history``
+        partitioned by month of ``changed_at``, with the months ahead and a default
+        partition; run again, it adds the months ahead (docs/adr/0113).
+
         Raises:
             ConfigError: undeclared statuses in an entity table (WF112).
+            WfnbUsageError: ``partition_history`` on SQLite, or on an existing history that
+                is not partitioned (WF400); nothing is changed.
         """
-        self.store.install()
+        self.store.install(partition_history=partition_history)
         if audit_trigger:
             self.store.install_audit_trigger(
                 [

@@ -221,7 +221,8 @@ def _conformance(magics: WfnbMagics, args: argparse.Namespace) -> Any:
     wfs = magics.session.require_workflows()
     if args.workflow is not None:
         wfs = Workflows({args.workflow: magics.session.workflow(args.workflow)})
-    return conformance(magics.session.history_engine(), wfs, now=args.now)
+    engine = magics.session.history_engine()
+    return conformance(engine, wfs, now=args.now, incremental=args.incremental)
 
 
 @route("dryrun")

@@ -215,6 +215,11 @@ def _add_data_commands(add: Any) -> None:
     p = add("conformance")
     p.add_argument("workflow", nargs="?", help="only this workflow's deviations")
     p.add_argument("--now", type=moment, help="judge overdue timers at this moment")
+    p.add_argument(
+        "--incremental",
+        action="store_true",
+        help="judge only rows after the last run's checkpoint (same report; ADR 0112)",
+    )
 
     p = add("dryrun", "Runs the step in a sandbox copy; the source database is never written.")
     p.add_argument("workflow")

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from wfnb.spec import EntitySpec
-from wfnb.store import manual, outbox, queries
+from wfnb.store import manual, outbox, partitions, queries
 from wfnb.store.errors import wrap_errors
 from wfnb.store.tables import HISTORY, PERMANENT_FAILURE_LOG
 
@@ -80,9 +80,16 @@ class Store:
         self._open = threading.local()  # .conn: this thread's open transaction, if any
         self._marker = manual.MarkerCache()  # SQLite: is an audit trigger installed?
 
-    def install(self) -> None:
-        """Create the engine-owned tables, indexes and outbox trigger; PostgreSQL: RLS policies."""
+    def install(self, *, partition_history: str | None = None) -> None:
+        """Create the engine-owned tables, indexes and outbox trigger; PostgreSQL: RLS policies.
+
+        ``partition_history="month"`` (PostgreSQL only) makes ``workflow_history`` a table
+        partitioned by month, and creates the months ahead (``wfnb.store.partitions``).
+        """
+        partitions.check_choice(partition_history, self.engine.dialect.name)
         with self.transaction() as conn:
+            if partition_history is not None:
+                partitions.install_partitioned(conn)
             queries.create_engine_tables(conn)
             outbox.install_outbox_trigger(conn)
             if self.is_postgres:

@@ -64,6 +64,10 @@ HISTORY = sa.Table(
     # to tell "still at the status since entry" from "left and came back" (ADR 0013).
     sa.Column("entity_version", sa.Integer(), nullable=True),
     sa.CheckConstraint(KIND_CHECK, name="ck_workflow_history_kind"),
+    # SQLite: never reuse the id of a deleted last row. The id is the outbox's idempotency
+    # key and the incremental conformance checkpoint; a reused one would be taken as
+    # already delivered or already judged (PostgreSQL's identity never goes back).
+    sqlite_autoincrement=True,
 )
 sa.Index("ix_workflow_history_entity", HISTORY.c.workflow, HISTORY.c.entity_id, HISTORY.c.id)
 sa.Index("ix_workflow_history_workflow_changed_at", HISTORY.c.workflow, HISTORY.c.changed_at)
