@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from wfnb.exceptions import StoreError, WfnbUsageError
 
 __all__ = [
+    "adbc_target",
     "has_history",
     "parse_url",
     "require_database",
@@ -70,6 +71,26 @@ def sqlite_file(url: sa.URL) -> Path | None:
     if name in {"", ":memory:"}:
         return None
     return Path(name)
+
+
+def adbc_target(url: sa.URL) -> tuple[str, str] | None:
+    """The ADBC driver (``"sqlite"``, ``"postgresql"``) and URI that reach ``url``'s database.
+
+    SQLite: the file's absolute path, when the file exists (an in-memory database lives
+    in one connection and cannot be shared; a missing path would be created). PostgreSQL:
+    the libpq URI, any ``+driver`` dropped, password and query (``options``, ``sslmode``...)
+    kept, since libpq reads the same keywords psycopg passes on. ``None`` for anything else:
+    the caller then reads through SQLAlchemy (ADR 0110).
+    """
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        path = sqlite_file(url)
+        if path is None or url.query.get("uri") in {"true", "1"} or not path.is_file():
+            return None
+        return "sqlite", str(path.resolve())
+    if backend == "postgresql":
+        return "postgresql", url.set(drivername="postgresql").render_as_string(hide_password=False)
+    return None
 
 
 def _check_sqlite_file(path: Path) -> None:
