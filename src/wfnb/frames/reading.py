@@ -159,9 +159,13 @@ def arrow_frame(conn: sa.Connection, stmt: sa.Select[Any]) -> pd.DataFrame | Non
     if table is None:
         return None
     table, json_columns = arrow.conform(table, stmt)
+    empty = [n for n, c in zip(table.column_names, table.columns, strict=True)
+             if len(c) and c.null_count == len(c)]  # fmt: skip
     frame: pd.DataFrame = table.to_pandas(split_blocks=True, self_destruct=True)
     for name in json_columns:
         frame[name] = _parsed_json(frame[name])
+    for name in empty:  # as SQLAlchemy's rows give pandas a column of NULLs: None objects
+        frame[name] = pd.Series([None] * len(frame), index=frame.index, dtype=object)
     return frame
 
 

@@ -240,6 +240,8 @@ def conform(table: pa.Table, stmt: sa.Select[Any]) -> tuple[pa.Table, list[str]]
             wanted = pa.string()
         elif _is_numeric(chunked.type):
             wanted = pa.float64()  # the driver's text of a numeric; pandas made it a float
+        elif isinstance(kind, sa.Integer) and pa.types.is_integer(array.type):
+            wanted = pa.int64()  # PostgreSQL's integer is int32; pandas got Python ints
         elif array.null_count == len(array):  # the driver guessed from NULLs alone
             wanted = _NULL_TYPES.get(kind.python_type if _has_python_type(kind) else None)
         text = pa.types.is_string(array.type) or pa.types.is_large_string(array.type)
