@@ -3,13 +3,13 @@
 Every row is checked against the config whose ``config_hash`` it carries (found among the
 loaded workflows or in the git history of their folder, see
 :mod:`wfnb.analysis.conformance_rules`), and every entity's current status against its
-last row. The work is one ``SELECT`` of the history in replay order, one per workflow for
-the entities' statuses, and one for the timestamps of the few rows a deviation or a
-deadline needs; the checks are vectorised: history rows are factorised into the few
-distinct (config, kind, from, to, step, requester, source) combinations, those are merged
-against each config's allowed tuples, and per-entity order checks use shifted arrays.
-No Python loop runs per history row; the entity-level checks live in
-:mod:`wfnb.analysis.conformance_entities`. See docs/adr/0070 and 0071.
+last row. The history is read in replay order a page of whole entities at a time, as
+Arrow where an ADBC driver reaches the database (:mod:`wfnb.store.replay`), and each page
+is judged and dropped (:class:`~wfnb.analysis.conformance_batch.Judge`), so memory does not
+grow with the history; the entities' statuses are one read per workflow, and the
+timestamps of the few rows a deviation or a deadline needs one more per page. The checks
+are vectorised (:mod:`wfnb.analysis.conformance_rows`,
+:mod:`wfnb.analysis.conformance_entities`). See docs/adr/0070, 0071, 0110 and 0111.
 """
 
 from __future__ import annotations
@@ -17,24 +17,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
-import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from wfnb.analysis import conformance_entities as entity_checks
-from wfnb.analysis.conformance_report import (
-    DEVIATION_COLUMNS,
-    ROW_KINDS,
-    ConformanceReport,
-    DeviationKind,
-)
-from wfnb.analysis.conformance_rules import ConfigIndex, Rules, rules_of
+from wfnb.analysis import conformance_rows as row_checks
+from wfnb.analysis.conformance_batch import Judge, Statuses, Verdicts, page_frame
+from wfnb.analysis.conformance_report import ROW_KINDS, ConformanceReport, DeviationKind
+from wfnb.analysis.conformance_rules import ConfigIndex
 from wfnb.engine.clock import Clock
 from wfnb.exceptions import WfnbUsageError
 from wfnb.spec import Workflow, Workflows
-from wfnb.store import Store, audit
+from wfnb.store import Store, arrow, audit, replay
 from wfnb.store import simulation as simulation_sql
 
 __all__ = [
@@ -49,14 +43,6 @@ __all__ = [
 DEFAULT_GRACE = timedelta(minutes=15)
 """How late a timer may fire before it counts as overdue (workers poll, queues lag)."""
 
-_KEYS = ["config_hash", "kind", "from_status", "to_status", "step_key", "requester_type", "source"]
-_OK, _UNKNOWN, _UNDECLARED, _REQUESTER, _MANUAL = 0, 1, 2, 3, 4
-_VERDICT_KIND = {
-    _UNKNOWN: DeviationKind.UNKNOWN_CONFIG,
-    _UNDECLARED: DeviationKind.UNDECLARED_TRANSITION,
-    _REQUESTER: DeviationKind.REQUESTER_NOT_ALLOWED,
-    _MANUAL: DeviationKind.MANUAL,
-}
 
 WorkflowsLike = Workflows | Mapping[str, Workflow] | Iterable[Workflow]
 
@@ -70,187 +56,6 @@ def _as_workflows(wfs: WorkflowsLike) -> dict[str, Workflow]:
     if not all(isinstance(w, Workflow) for w in models):
         raise WfnbUsageError("conformance() takes loaded workflows (wfnb.load_workflows)")
     return {w.name: w for w in models}
-
-
-def _frame(columns: list[str], rows: list[tuple[Any, ...]]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=columns)
-
-
-def _rules_frames(index: ConfigIndex, hashes: Iterable[str]) -> dict[str, pd.DataFrame]:
-    """Each rule table of the known configs as one frame with a ``config_hash`` column."""
-    columns = {
-        "allowed": ["kind", "from_status", "to_status", "step_key", "requester_type", "source"],
-        "may_run": ["step_key", "from_status", "requester_type"],
-        "reruns": ["step_key", "requester_type"],
-        "timers": ["status", "timer", "after", "timer_step"],
-        "claims": ["step_key", "requester_type", "status", "stale_after"],
-    }
-    rules: dict[str, Rules] = {h: rules_of(index.configs[h]) for h in hashes}
-    return {
-        name: pd.DataFrame(
-            [(h, *t) for h, r in rules.items() for t in getattr(r, name)],
-            columns=["config_hash", *cols],
-        )
-        for name, cols in columns.items()
-    }
-
-
-def _member(left: pd.DataFrame, right: pd.DataFrame, on: list[str]) -> np.ndarray[Any, Any]:
-    """Whether each row of ``left`` has a match in ``right`` on ``on`` (left order kept)."""
-    marks = right[on].drop_duplicates().assign(_hit=True)
-    hit = left[on].merge(marks, on=on, how="left")["_hit"]
-    return hit.fillna(False).to_numpy(dtype=bool)
-
-
-def _combinations(df: pd.DataFrame) -> tuple[np.ndarray[Any, Any], pd.DataFrame]:
-    """Factorise rows into their distinct ``_KEYS`` combinations: (code per row, combos)."""
-    key = np.zeros(len(df), dtype=np.int64)
-    for col in _KEYS:
-        codes, values = pd.factorize(df[col], use_na_sentinel=False)
-        key = key * (len(values) + 1) + codes
-    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-    combos = df.iloc[first][_KEYS].reset_index(drop=True).fillna("").astype(object)
-    return inverse.reshape(-1), combos
-
-
-def _judge(combos: pd.DataFrame, known: set[str], frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Per combination: a verdict code, its detail, and whether it may be a rerun."""
-    unknown = ~combos["config_hash"].isin(known).to_numpy()
-    allowed = _member(combos, frames["allowed"], ["config_hash", *frames["allowed"].columns[1:]])
-    may_run = _member(
-        combos, frames["may_run"], ["config_hash", "step_key", "from_status", "requester_type"]
-    )
-    step_at = _member(combos, frames["may_run"], ["config_hash", "step_key", "from_status"])
-    stepped = (combos["kind"] != "observed").to_numpy()
-    by_hand = (combos["kind"] == "manual").to_numpy()  # no config wrote it (ADR 0104)
-    verdict = np.select(
-        [by_hand, unknown, allowed, stepped & step_at & ~may_run],
-        [_MANUAL, _UNKNOWN, _OK, _REQUESTER],
-        default=_UNDECLARED,
-    )
-    rerun = _member(combos, frames["reruns"], ["config_hash", "step_key", "requester_type"])
-    details = [
-        _detail(int(v), row) for v, row in zip(verdict, combos.itertuples(index=False), strict=True)
-    ]
-    return combos.assign(
-        verdict=verdict,
-        detail=details,
-        rerun=rerun & (combos["kind"] == "initiated").to_numpy() & (verdict == _OK),
-    )
-
-
-def _detail(verdict: int, row: Any) -> str:
-    """The text of one combination's verdict (a handful of combinations, not rows)."""
-    if verdict == _MANUAL:
-        who = f"database role {row.source}" if row.source else "a role SQLite does not record"
-        return (
-            f"changed by hand {row.from_status} → {row.to_status} outside the engine, "
-            f"by {who}; recorded by the audit trigger"
-        )
-    if verdict == _UNKNOWN:
-        return f"config {row.config_hash[:12]} is neither loaded nor in the git history"
-    if verdict == _REQUESTER:
-        who = row.requester_type or "no requester type"
-        return f"{who} may not run {row.step_key} at {row.from_status}"
-    where = (
-        f"moved it {row.from_status} → {row.to_status}"
-        if row.from_status
-        else f"created it at {row.to_status}"
-    )
-    by = f" for {row.requester_type}" if row.requester_type else ""
-    return f"{_mover(row)} {where}, a move not declared{by}"
-
-
-_MOVERS = {
-    "initiated": ("step {}", "an undeclared step"),
-    "rejected": ("the rejection of {}", "an undeclared rejection"),
-    "claimed": ("the claim of {}", "an undeclared claim"),
-    "released": ("the claim release of {}", "an undeclared claim release"),
-    "timer": ("the timer running {}", "an undeclared timer"),
-    "janitor": ("the janitor (for {})", "the janitor"),
-}
-
-
-def _mover(row: Any) -> str:
-    """Who wrote a history row, in words, never an empty name."""
-    if row.kind == "observed":
-        return f"an observation by {row.source}" if row.source else "an observation with no source"
-    named, unnamed = _MOVERS.get(row.kind, (f"a {row.kind} row of {{}}", f"a {row.kind} row"))
-    return named.format(row.step_key) if row.step_key else unnamed
-
-
-def _order_checks(df: pd.DataFrame, rerun: np.ndarray[Any, Any]) -> tuple[Any, Any, Any]:
-    """History gaps and non-idempotent reruns, from arrays shifted by one row.
-
-    Returns:
-        (gap mask, rerun mask, the previous row's to_status).
-    """
-    frm, to = df["from_status"].to_numpy(), df["to_status"].to_numpy()
-    same = entity_checks.continues(df)
-    prev_to = np.empty(len(df), dtype=object)
-    prev_to[1:] = to[:-1]
-    gap = same & (frm != prev_to)
-    moved = np.zeros(len(df), dtype=bool)
-    moved[1:] = frm[:-1] != to[:-1]
-    # A stay in one status ends when the entity moves, is moved behind the engine's back
-    # (a gap), or is another entity; the same request committing a rerun-prone step twice
-    # in one stay ran its non-idempotent action twice (a retry that was not idempotent).
-    stay = np.cumsum(~same | gap | moved)
-    candidates = pd.DataFrame(
-        {"stay": stay, "step": df["step_key"], "from": frm, "request": df["correlation_id"]}
-    )[rerun]
-    again = np.zeros(len(df), dtype=bool)
-    again[np.flatnonzero(rerun)[candidates.duplicated().to_numpy()]] = True
-    return gap, again, prev_to
-
-
-def _row_deviations(
-    df: pd.DataFrame, index: ConfigIndex, frames: dict[str, pd.DataFrame]
-) -> pd.DataFrame:
-    """Deviations of single history rows (without ``changed_at``), one frame."""
-    codes, combos = _combinations(df)
-    judged = _judge(combos, set(index.configs), frames)
-    verdict = judged["verdict"].to_numpy()[codes]
-    gap, rerun, prev_to = _order_checks(df, judged["rerun"].to_numpy()[codes])
-    parts = []
-    flagged = verdict != _OK
-    if flagged.any():
-        kinds = pd.Series(verdict[flagged]).map(_VERDICT_KIND).to_numpy()
-        parts.append(
-            df[flagged].assign(kind=kinds, detail=judged["detail"].to_numpy()[codes][flagged])
-        )
-    if gap.any():
-        detail = "from " + df["from_status"][gap].astype(str) + ", but the previous row left it at "
-        parts.append(
-            df[gap].assign(kind=DeviationKind.HISTORY_GAP, detail=detail + prev_to[gap].astype(str))
-        )
-    if rerun.any():
-        detail = (
-            df["step_key"][rerun].astype(str)
-            + " ran again at "
-            + df["from_status"][rerun].astype(str)
-        )
-        parts.append(
-            df[rerun].assign(
-                kind=DeviationKind.NON_IDEMPOTENT_RERUN, detail=detail + " without leaving it"
-            )
-        )
-    columns = ["workflow", "entity_id", "id", "kind", "detail", "config_hash"]
-    found = pd.concat([p[columns] for p in parts], ignore_index=True) if parts else None
-    if found is None:
-        found = pd.DataFrame(columns=columns)
-    return found.rename(columns={"id": "history_id"})
-
-
-def _by_config(df: pd.DataFrame, rows_flagged: pd.DataFrame, index: ConfigIndex) -> pd.DataFrame:
-    keys = ["workflow", "config_hash"]
-    rows = df.groupby(keys, sort=True).size().rename("rows")
-    bad = rows_flagged.drop_duplicates("history_id").groupby(keys).size().rename("deviations")
-    out = pd.concat([rows, bad], axis=1).fillna({"deviations": 0}).reset_index()
-    out["deviations"] = out["deviations"].astype(int)
-    out["fitness"] = 1.0 - out["deviations"] / out["rows"]
-    out["config_rev"] = out["config_hash"].map(index.revs.get)
-    return out[["workflow", "config_hash", "config_rev", "rows", "deviations", "fitness"]]
 
 
 NOW_CHOICES = ("end", "wall")
@@ -314,6 +119,7 @@ def conformance(
     known_configs: Iterable[Workflow] | Mapping[str, Workflow] = (),
     incremental: bool = False,
     workers: int = 1,
+    page_rows: int = replay.PAGE_ROWS,
 ) -> ConformanceReport:
     """Check the recorded history of ``wfs`` against the config in force at each row.
 
@@ -336,6 +142,8 @@ def conformance(
             and keep the new verdicts; the report is the one a full run gives (ADR 0112).
         workers: judge in this many threads, each a slice of the entities on its own
             connection (a full run only); the report is the same (ADR 0113).
+        page_rows: history rows judged at a time (whole entities; see ADR 0111): what
+            bounds the memory the check needs, whatever the length of the history.
 
     Returns:
         The report: ``fitness``, ``deviations`` (one row per deviation) and ``by_config``.
@@ -364,42 +172,23 @@ def conformance(
         from wfnb.analysis.conformance_parallel import parallel_conformance  # noqa: PLC0415
 
         return parallel_conformance(db, workflows, index, (moment, why), grace, workers=workers)
+    judge = Judge(index=index, now=pd.Timestamp(moment), grace=grace, statuses={})
+    found = Verdicts()
     store = Store(db)
     try:
-        with store.transaction(readonly=True) as conn:
-            df = _frame(*audit.select_replay_rows(conn, list(workflows)))
-            unknown = index.find(df["config_hash"].unique().tolist())
-            frames = _rules_frames(index, set(df["config_hash"].unique()) - unknown)
-            rows_flagged = _row_deviations(df, index, frames)
-            states = entity_checks.entity_states(conn, workflows, df)
-            entries, fired = entity_checks.entries_and_fired(df)
-            wanted = rows_flagged["history_id"].tolist()
-            stamps = audit.select_changed_at(
-                conn, wanted + entity_checks.stamped_ids(states, entries, frames["timers"])
-            )
+        with store.transaction(readonly=True) as conn, arrow.mirror(conn) as adbc:
+            judge.statuses = Statuses(conn, adbc, workflows)
+            for page in replay.replay_pages(conn, adbc, list(workflows), page_rows):
+                found.add(judge.judge(conn, page_frame(page)))
     finally:
         store.dispose()
-    rows_flagged["changed_at"] = pd.to_datetime(rows_flagged["history_id"].map(stamps), utc=True)
-    entries["entered_at"] = pd.to_datetime(entries["entry_id"].map(stamps), utc=True)
-    states["changed_at"] = pd.to_datetime(states["history_id"].map(stamps), utc=True)
-    entity_flagged = entity_checks.entity_deviations(
-        states, frames, pd.Timestamp(moment), grace, (entries, fired)
-    )
-    deviations = pd.concat(
-        [d for d in (rows_flagged[DEVIATION_COLUMNS], entity_flagged) if not d.empty]
-        or [pd.DataFrame(columns=DEVIATION_COLUMNS)],
-        ignore_index=True,
-    )
-    deviations["kind"] = deviations["kind"].astype(str)
-    deviations = deviations.sort_values(
-        ["workflow", "entity_id", "history_id", "kind"], ignore_index=True
-    )
+    deviations = found.deviation_frame()
     row_bad = deviations[deviations["kind"].isin(list(ROW_KINDS))]["history_id"].nunique()
     return ConformanceReport(
-        fitness=1.0 - row_bad / len(df) if len(df) else 1.0,
-        rows=len(df),
+        fitness=1.0 - row_bad / found.rows if found.rows else 1.0,
+        rows=found.rows,
         deviations=deviations,
-        by_config=_by_config(df, rows_flagged, index),
+        by_config=row_checks.by_config(found.count_frame(), index),
         now=moment,
         workflows=tuple(sorted(workflows)),
         now_source=why,

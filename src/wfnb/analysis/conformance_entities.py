@@ -10,6 +10,7 @@ those checks need, so nothing else is read for its time (ADR 0071).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -30,6 +31,7 @@ __all__ = [
     "entries_and_fired",
     "last_rows",
     "stamped_ids",
+    "states_of",
 ]
 
 
@@ -166,26 +168,39 @@ _STATE_COLUMNS = ["workflow", "entity_id", "id", "to_status", "kind", "step_key"
                   "requester_type", "config_hash"]  # fmt: skip
 
 
-def entity_states(conn: sa.Connection, wfs: dict[str, Workflow], df: pd.DataFrame) -> pd.DataFrame:
-    """Every entity with history: its current status beside its last history row.
+def states_of(df: pd.DataFrame, statuses: Mapping[str, pd.Series]) -> pd.DataFrame:
+    """Every entity of ``df`` with its current status beside its last history row.
 
-    The last rows come from ``df``; only the entity tables' statuses are read. Entities
-    without history are left out (nothing to compare them with), and so are history rows
-    whose entity is gone.
+    ``statuses`` maps a workflow to its entities' statuses by entity id. Entities without
+    history are left out (nothing to compare them with), and so are history rows whose
+    entity is gone.
     """
     last = df[last_rows(df)][_STATE_COLUMNS].rename(columns={"id": "history_id"})
-    statuses = []
+    parts = []
     for name in sorted(last["workflow"].unique()):
-        wf = wfs[name]
-        table = reflect_entity_table(conn, wf.entity.table)
-        columns, rows = audit.select_entity_statuses(conn, wf.entity, table)
-        statuses.append(pd.DataFrame(rows, columns=columns).assign(workflow=name))
-    if not statuses:
+        mine = last[last["workflow"] == name]
+        table = statuses[name]
+        at = table.index.get_indexer(mine["entity_id"].to_numpy())
+        found = at >= 0
+        parts.append(mine[found].assign(status=table.to_numpy()[at[found]]))
+    if not parts:
         return pd.DataFrame(columns=[*last.columns, "status"])
-    states = last.merge(pd.concat(statuses, ignore_index=True), on=["workflow", "entity_id"])
+    states: pd.DataFrame = pd.concat(parts, ignore_index=True)
     for col in ("step_key", "requester_type", "config_hash", "kind", "status", "to_status"):
         states[col] = states[col].fillna("").astype(object)
     return states
+
+
+def entity_states(conn: sa.Connection, wfs: dict[str, Workflow], df: pd.DataFrame) -> pd.DataFrame:
+    """:func:`states_of` with the statuses read from the entity tables on ``conn``."""
+    statuses: dict[str, pd.Series] = {}
+    for name in sorted(df["workflow"].unique()):
+        wf = wfs[name]
+        table = reflect_entity_table(conn, wf.entity.table)
+        columns, rows = audit.select_entity_statuses(conn, wf.entity, table)
+        frame = pd.DataFrame(rows, columns=columns)
+        statuses[name] = pd.Series(frame["status"].to_numpy(), index=frame["entity_id"].to_numpy())
+    return states_of(df, statuses)
 
 
 def stamped_ids(states: pd.DataFrame, entries: pd.DataFrame, timers: pd.DataFrame) -> list[int]:

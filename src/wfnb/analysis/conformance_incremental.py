@@ -22,6 +22,7 @@ import sqlalchemy as sa
 
 from wfnb.analysis import conformance_entities as entity_checks
 from wfnb.analysis.conformance_report import DEVIATION_COLUMNS, ROW_KINDS, ConformanceReport
+from wfnb.analysis.conformance_rows import row_deviations, rules_frames
 from wfnb.analysis.conformance_rules import ConfigIndex
 from wfnb.spec import Workflow
 from wfnb.store import Store, audit
@@ -85,8 +86,6 @@ def _summaries(df: pd.DataFrame) -> list[dict[str, Any]]:
 
 def _advance(conn: sa.Connection, wf: Workflow, cs: str, index: ConfigIndex) -> None:
     """Judge ``wf``'s rows after its checkpoint and move the checkpoint to the last one."""
-    from wfnb.analysis.conformance import _row_deviations, _rules_frames  # noqa: PLC0415
-
     name = wf.name
     ckpt.lock(conn, name)
     point = ckpt.read_checkpoint(conn, name, cs)
@@ -108,8 +107,8 @@ def _advance(conn: sa.Connection, wf: Workflow, cs: str, index: ConfigIndex) -> 
     df = df.sort_values(["entity_id", "id"], ignore_index=True, kind="stable")
     hashes = set(df["config_hash"].unique()) | set(counts)
     unknown = index.find(hashes)
-    frames = _rules_frames(index, set(df["config_hash"].unique()) - unknown)
-    flagged = _row_deviations(df, index, frames)
+    frames = rules_frames(index, set(df["config_hash"].unique()) - unknown)
+    flagged = row_deviations(df, index, frames)
     flagged = flagged[flagged["history_id"] > point.last_id]
     stamps = audit.select_changed_at(conn, flagged["history_id"].tolist())
     kept: list[dict[str, Any]] = flagged.astype(object).to_dict("records")  # type: ignore[assignment]
@@ -169,8 +168,6 @@ def incremental_conformance(
     grace: timedelta,
 ) -> ConformanceReport:
     """``conformance(..., incremental=True)``: the same report, judging only new rows."""
-    from wfnb.analysis.conformance import _rules_frames  # noqa: PLC0415
-
     loaded = {wf.config_hash for wf in workflows.values()}
     sets = {name: config_set(wf, index, loaded) for name, wf in workflows.items()}
     verdicts: list[pd.DataFrame] = []
@@ -191,7 +188,7 @@ def incremental_conformance(
                     {(name, h): n for h, n in ckpt.select_counts(conn, name, sets[name]).items()}
                 )
             unknown = index.find({h for _, h in counts})
-            frames = _rules_frames(index, {h for _, h in counts} - unknown)
+            frames = rules_frames(index, {h for _, h in counts} - unknown)
             watched = sorted(frames["timers"]["status"].unique())
             for name in sorted(workflows):
                 if any(w == name for w, _ in counts):

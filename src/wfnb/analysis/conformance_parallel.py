@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from wfnb.analysis import conformance_entities as entity_checks
 from wfnb.analysis.conformance_incremental import _report
 from wfnb.analysis.conformance_report import ConformanceReport
+from wfnb.analysis.conformance_rows import row_deviations, rules_frames
 from wfnb.analysis.conformance_rules import ConfigIndex
 from wfnb.spec import Workflow
 from wfnb.store import Store, audit, slices
@@ -35,8 +36,6 @@ def _judge_slice(
     judged: tuple[pd.Timestamp, timedelta],
 ) -> Part:
     """(row deviations, entity deviations, rows per (workflow, config)) of one slice."""
-    from wfnb.analysis.conformance import _row_deviations, _rules_frames  # noqa: PLC0415
-
     configs, lock = index
     with store.transaction(readonly=True) as conn:
         columns, rows = slices.select_replay_slice(conn, sorted(workflows), bounds)
@@ -44,8 +43,8 @@ def _judge_slice(
         hashes = set(df["config_hash"].unique())
         with lock:  # the index walks git and fills its dicts
             unknown = configs.find(hashes)
-            frames = _rules_frames(configs, hashes - unknown)
-        rows_flagged = _row_deviations(df, configs, frames)
+            frames = rules_frames(configs, hashes - unknown)
+        rows_flagged = row_deviations(df, configs, frames)
         states = entity_checks.entity_states(conn, workflows, df)
         entries, fired = entity_checks.entries_and_fired(df)
         wanted = rows_flagged["history_id"].tolist()

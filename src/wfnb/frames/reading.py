@@ -1,28 +1,34 @@
-"""How ``wfnb.frames`` talks to the database: read transactions, streaming, dtypes.
+"""How ``wfnb.frames`` talks to the database: read transactions, Arrow reads, dtypes.
 
-A read opens one transaction (deferred on SQLite, tenant-scoped for RLS on PostgreSQL),
-streams the rows in chunks behind a tqdm progress bar, and gives the frame its dtypes:
-tz-aware UTC timestamps, categoricals for low-cardinality names, nullable strings.
+A read opens one transaction (deferred on SQLite, tenant-scoped for RLS on PostgreSQL)
+and reads its rows as Arrow through an ADBC connection that mirrors that transaction's
+session (:mod:`wfnb.store.arrow`, ADR 0110); where no such connection can be had, it
+streams the rows through SQLAlchemy in chunks behind a tqdm progress bar. Either way the
+frame gets the same dtypes: tz-aware UTC timestamps, categoricals for low-cardinality
+names, nullable strings, JSON as Python objects.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
 from wfnb.exceptions import WfnbUsageError
-from wfnb.store import queries, reads
+from wfnb.store import arrow, queries, reads
 from wfnb.store.database import READONLY
 from wfnb.store.errors import wrap_errors
 
 __all__ = [
     "CHUNKSIZE",
+    "arrow_frame",
     "connect",
     "fetch",
     "moment",
@@ -131,6 +137,38 @@ def typed(
     return frame
 
 
+def _parsed_json(column: pd.Series) -> pd.Series:
+    """JSON text as Python objects, each distinct text parsed once (equal texts share one)."""
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    parsed = np.empty(len(uniques) + 1, dtype=object)
+    parsed[:-1] = [json.loads(u) for u in uniques]
+    parsed[-1] = None
+    return pd.Series(parsed[codes], index=column.index, name=column.name, dtype=object)
+
+
+def arrow_frame(conn: sa.Connection, stmt: sa.Select[Any]) -> pd.DataFrame | None:
+    """``stmt``'s rows read as Arrow on a mirror of ``conn``; None: read them with SQLAlchemy.
+
+    Columns come back as the SQLAlchemy read gives them to pandas: text as ``str``,
+    integers as ``int64`` (``float64`` with NULLs), JSON parsed; timestamps as the driver
+    gives them (``typed`` makes every one tz-aware UTC).
+    """
+    dialect = conn.dialect.name
+    with arrow.mirror(conn) as adbc:
+        table = None if adbc is None else arrow.read_arrow(adbc, stmt, dialect)
+    if table is None:
+        return None
+    table, json_columns = arrow.conform(table, stmt)
+    empty = [n for n, c in zip(table.column_names, table.columns, strict=True)
+             if len(c) and c.null_count == len(c)]  # fmt: skip
+    frame: pd.DataFrame = table.to_pandas(split_blocks=True, self_destruct=True)
+    for name in json_columns:
+        frame[name] = _parsed_json(frame[name])
+    for name in empty:  # as SQLAlchemy's rows give pandas a column of NULLs: None objects
+        frame[name] = pd.Series([None] * len(frame), index=frame.index, dtype=object)
+    return frame
+
+
 def read_frame(
     db: DbLike,
     stmt: sa.Select[Any],
@@ -149,14 +187,16 @@ def read_frame(
     """
     total: int | None = None
     with connect(db, tenant_id) as conn, wrap_errors(label):
-        rows, columns = fetch(conn, stmt, chunksize=chunksize, progress=progress, label=label)
-        if limit is not None and len(rows) >= limit:
+        frame = arrow_frame(conn, stmt)
+        if frame is None:
+            rows, columns = fetch(conn, stmt, chunksize=chunksize, progress=progress, label=label)
+            frame = pd.DataFrame.from_records(rows, columns=columns, nrows=len(rows))
+        if limit is not None and len(frame) >= limit:
             whole = stmt.limit(None).offset(None)
             total = int(conn.execute(reads.count_rows(whole)).scalar_one())
-    frame = pd.DataFrame.from_records(rows, columns=columns, nrows=len(rows))
     if limit is not None:
         frame.attrs.update(
-            wfnb_total=len(rows) if total is None else total, wfnb_returned=len(rows)
+            wfnb_total=len(frame) if total is None else total, wfnb_returned=len(frame)
         )
     return frame
 

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from wfnb.exceptions import StoreError, WfnbUsageError
 
 __all__ = [
+    "adbc_target",
     "has_history",
     "parse_url",
     "require_database",
@@ -70,6 +71,24 @@ def sqlite_file(url: sa.URL) -> Path | None:
     if name in {"", ":memory:"}:
         return None
     return Path(name)
+
+
+def adbc_target(url: sa.URL) -> tuple[str, str] | None:
+    """The ADBC driver (``"sqlite"``, ``"postgresql"``) and URI that reach ``url``'s database.
+
+    SQLite: never. The ADBC driver links its own copy of the SQLite library; two copies
+    in one process opening one file release each other's POSIX locks, and a write beside
+    an Arrow read then corrupts the file ("database disk image is malformed": seen in the
+    incremental-conformance test, and SQLite's "How To Corrupt" §2.2.1). SQLite reads
+    go through SQLAlchemy's own connection (ADR 0110, amended). PostgreSQL:
+    the libpq URI, any ``+driver`` dropped, password and query (``options``, ``sslmode``...)
+    kept, since libpq reads the same keywords psycopg passes on. ``None`` for anything else:
+    the caller then reads through SQLAlchemy (ADR 0110).
+    """
+    backend = url.get_backend_name()
+    if backend == "postgresql":
+        return "postgresql", url.set(drivername="postgresql").render_as_string(hide_password=False)
+    return None
 
 
 def _check_sqlite_file(path: Path) -> None:

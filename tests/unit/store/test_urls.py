@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from wfnb.exceptions import StoreError, WfnbUsageError
-from wfnb.store.urls import parse_url, require_database, sqlite_file
+from wfnb.store.urls import adbc_target, parse_url, require_database, sqlite_file
 
 
 def test_a_missing_sqlite_file_is_no_such_database_and_is_not_created(tmp_path: Path) -> None:
@@ -88,3 +89,14 @@ def test_postgresql_password_is_hidden_in_the_message(pg_url: str) -> None:
     with pytest.raises(StoreError) as caught:
         require_database(url.render_as_string(hide_password=False))
     assert "s3cret" not in str(caught.value)
+
+
+def test_sqlite_is_never_read_through_a_second_sqlite_library(tmp_path: Path) -> None:
+    """ADBC's SQLite driver links its own SQLite; beside pysqlite it corrupts the file."""
+    db = tmp_path / "x.db"
+    sqlite3.connect(db).close()
+    assert adbc_target(sa.make_url(f"sqlite:///{db}")) is None
+    assert adbc_target(sa.make_url("postgresql+psycopg://u@h/d")) == (
+        "postgresql",
+        "postgresql://u@h/d",
+    )
