@@ -16,7 +16,6 @@ import hashlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
@@ -211,8 +210,6 @@ def incremental_conformance(
     )
     rows_flagged = pd.concat(verdicts, ignore_index=True)
     rows_flagged["changed_at"] = pd.to_datetime(rows_flagged["changed_at"], utc=True)
-    # A detail the full run could not word (a gap from no status) is NaN there too.
-    rows_flagged["detail"] = rows_flagged["detail"].where(rows_flagged["detail"].notna(), np.nan)
     rows_flagged["history_id"] = rows_flagged["history_id"].astype("int64")
     return _report(
         rows_flagged, entity_flagged, counts, index, (moment, why, tuple(sorted(workflows)))

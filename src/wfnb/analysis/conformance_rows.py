@@ -176,10 +176,13 @@ def row_deviations(
             df[flagged].assign(kind=kinds, detail=judged["detail"].to_numpy()[codes][flagged])
         )
     if gap.any():
-        detail = "from " + df["from_status"][gap].astype(str) + ", but the previous row left it at "
-        parts.append(
-            df[gap].assign(kind=DeviationKind.HISTORY_GAP, detail=detail + prev_to[gap].astype(str))
-        )
+        moves = zip(df["from_status"][gap], df["to_status"][gap], prev_to[gap], strict=True)
+        gap_details = [
+            f"{f'from {frm}' if isinstance(frm, str) and frm else f'created again at {to}'}, "
+            f"but the previous row left it at {prev}"
+            for frm, to, prev in moves
+        ]
+        parts.append(df[gap].assign(kind=DeviationKind.HISTORY_GAP, detail=gap_details))
     if rerun.any():
         detail = (
             df["step_key"][rerun].astype(str)

@@ -212,3 +212,15 @@ def test_concurrent_runs_keep_one_consistent_checkpoint(db: Db) -> None:
     db.append([_row("e0", "draft", "closed", "submit")])
     incremental = conformance(db.engine, [db.wf], now=NOW, incremental=True)
     assert_same(incremental, conformance(db.engine, [db.wf], now=NOW))
+
+
+def test_a_gap_from_no_status_is_worded_in_both_runs(db: Db) -> None:
+    db.append([_row("e0", None, "draft", "create"), _row("e0", None, "submitted", "submit")])
+    for report in (
+        conformance(db.engine, [db.wf], now=NOW),
+        conformance(db.engine, [db.wf], now=NOW, incremental=True),
+    ):
+        gaps = report.deviations[report.deviations["kind"] == "history_gap"]
+        assert gaps["detail"].tolist() == [
+            "created again at submitted, but the previous row left it at draft"
+        ]
