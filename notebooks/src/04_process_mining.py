@@ -11,6 +11,7 @@
 
 # %%
 %load_ext wfnb
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -21,7 +22,9 @@ from wfnb import frames
 from wfnb.examples.energy.schema import workflows_dir
 
 wfs = %wfnb load {workflows_dir()}
-work = Path(tempfile.mkdtemp(prefix="wfnb-mining-"))  # nothing is written next to the notebook
+work = Path(tempfile.gettempdir()) / "wfnb-process-mining"  # nothing next to the notebook
+shutil.rmtree(work, ignore_errors=True)  # a fresh database on every run
+work.mkdir()
 MINED = f"sqlite:///{work / 'mined.db'}"
 
 # %% [markdown]
