@@ -109,7 +109,7 @@ def cmd_export(args: argparse.Namespace, workflows: Callable[[], Any]) -> int:
         activity=args.activity,
         wfs=wfs,
     )
-    print(report)  # noqa: T201  # the CLI prints by design
+    print(report)  # the CLI prints by design
     return 0
 
 
@@ -125,5 +125,5 @@ def cmd_import(args: argparse.Namespace, workflows: Callable[[], Any]) -> int:
     report = import_log(
         args.log, args.db, workflow=chosen, mapping=mapping, wfs=wfs, format=args.format
     )
-    print(report)  # noqa: T201
+    print(report)
     return 0

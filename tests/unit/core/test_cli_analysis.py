@@ -204,7 +204,7 @@ def test_the_readme_diff_example_shows_a_change_in_sentences(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
-    line = next(x for x in readme.splitlines() if x.startswith("$ wfnb diff "))
+    line = next(x for x in readme.splitlines() if x.startswith("$ wfnb diff ") and "--rev" in x)
     argv = line.removeprefix("$ wfnb ").split("[")[0].split()
     monkeypatch.chdir(REPO)
     assert main(argv) == 0

@@ -31,7 +31,7 @@ def test_wfnb_worker_passes_the_log_format_on(monkeypatch: pytest.MonkeyPatch) -
         return 0
 
     monkeypatch.setattr(worker_main, "main", fake_main)
-    monkeypatch.setattr("wfnb.cli.existing_database", lambda url: url)  # no server here
+    monkeypatch.setattr("wfnb.cli_runtime.existing_database", lambda url: url)  # no server here
     assert wfnb(["worker", "workflows", "--db", PG, "--log-format", "json"]) == 0
     assert wfnb(["worker", "workflows", "--db", PG]) == 0
     json_argv, text_argv = seen
