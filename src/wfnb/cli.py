@@ -35,6 +35,7 @@ from wfnb.cli_checks import (
     seconds,
     seconds_or_zero,
 )
+from wfnb.cli_dashboard import add_dashboard_command, cmd_dashboard
 from wfnb.cli_discover import add_discovery_commands, cmd_discover, cmd_variants
 from wfnb.cli_logs import add_log_commands, cmd_failures, cmd_history
 from wfnb.exceptions import UnknownWorkflowError, WfnbError, WfnbUsageError
@@ -349,6 +350,7 @@ COMMANDS: dict[str, Command] = {
     "failures": lambda args: cmd_failures(args, lambda: _known_workflows(args.paths)),
     "discover": lambda args: cmd_discover(args, lambda: _known_workflows(args.paths)),
     "variants": cmd_variants,
+    "dashboard": lambda args: cmd_dashboard(args, [DEFAULT_FOLDER]),
 }
 
 _PATHS_HELP = f"workflow JSON files or folders (default: {DEFAULT_FOLDER}/)"
@@ -468,6 +470,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_simulation(sub)
     add_log_commands(sub, _PATHS_HELP)
     add_discovery_commands(sub, _PATHS_HELP)
+    add_dashboard_command(sub, _PATHS_HELP)
     return parser
 
 

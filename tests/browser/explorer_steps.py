@@ -56,7 +56,7 @@ def drive(page: Any, prefix: str, status: str, at_status: int) -> None:  # noqa:
     root.locator("button.wfnb-fit").click()
     assert abs(_zoom(root) - 1.0) < 1e-6
     # click a status: its entities, counted as SQL counts them, and their dwell
-    root.locator("g.wfnb-status[data-status='{status}']").first.click()
+    root.locator(f"g.wfnb-status[data-status='{status}']").first.click()
     title = root.locator(".wfnb-panel .wfnb-panel-title")
     title.wait_for(timeout=60_000)
     assert title.inner_text() == f"{status}: {at_status:,} entities now"
