@@ -97,8 +97,8 @@ def drive(page: Any, prefix: str, status: str, at_status: int) -> None:  # noqa:
     assert heading.count() == 1
     _shot(page, root, f"{prefix}-entity")
     # hover an edge: count, median, p90, use cases, requester types
-    edge = root.locator("g.wfnb-edge[data-edge='draft→approved'] path").first
-    edge.hover(force=True)
+    edge = root.locator("g.wfnb-edge[data-edge='draft→approved'] text").first
+    edge.hover()
     tip = root.locator(".wfnb-tip")
     tip.wait_for(state="visible", timeout=10_000)
     said = tip.inner_text()

@@ -32,7 +32,8 @@ def readonly_engine(url: str | sa.URL) -> sa.Engine:
         path = quote(str(Path(parsed.database).resolve()))
         return sa.create_engine(f"sqlite:///file:{path}?mode=ro&uri=true")
     if backend == "postgresql":
-        return sa.create_engine(
-            parsed, connect_args={"options": "-c default_transaction_read_only=on"}
-        )
+        given = parsed.query.get("options", "")  # a search_path, say: kept
+        kept = given if isinstance(given, str) else " ".join(given)
+        options = f"{kept} -c default_transaction_read_only=on".strip()
+        return sa.create_engine(parsed, connect_args={"options": options})
     raise WfnbUsageError(f"a read-only dashboard reads SQLite or PostgreSQL, not {backend!r}")
