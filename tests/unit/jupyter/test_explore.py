@@ -121,6 +121,6 @@ def test_the_dashboard_engine_refuses_writes(demo: str) -> None:
     ro = readonly_engine(demo)
     with ro.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM workflow_history")).scalar_one() > 0
-    with pytest.raises(sa.exc.DBAPIError, match="(?i)read.?only"), ro.begin() as conn:
+    with pytest.raises(sa.exc.DBAPIError, match=r"(?i)read.?only"), ro.begin() as conn:
         conn.execute(sa.text("DELETE FROM workflow_history"))
     ro.dispose()
