@@ -38,6 +38,7 @@ def add_dashboard_command(sub: Any, paths_help: str) -> None:
     )
     p.add_argument("paths", nargs="*", default=[], help=paths_help)
     p.add_argument("--db", required=True, help="the database (SQLAlchemy URL); never written")
+    p.add_argument("--workflow", help="the workflow to open with (default: the first by name)")
     p.add_argument("--port", type=whole_type(1), default=8866, help="TCP port (default 8866)")
     p.add_argument("--ip", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--token", help="the access token (default: a random one, printed)")
@@ -54,7 +55,12 @@ def dashboard_command(folder: Path, *, port: int, ip: str, token: str) -> list[s
 
 def cmd_dashboard(args: Any, default_paths: list[str]) -> int:
     """Run Voilà until interrupted; prints the URL with its token."""
-    from wfnb.jupyter.explore.dashboard import DB_ENV, PATHS_ENV, TEMPLATE  # noqa: PLC0415
+    from wfnb.jupyter.explore.dashboard import (  # noqa: PLC0415
+        DB_ENV,
+        PATHS_ENV,
+        TEMPLATE,
+        WORKFLOW_ENV,
+    )
 
     if shutil.which("voila") is None and not _has_voila():
         raise WfnbUsageError("the dashboard needs Voilà: pip install 'wfnb[jupyter]'")
@@ -65,12 +71,15 @@ def cmd_dashboard(args: Any, default_paths: list[str]) -> int:
         raise WfnbUsageError(f"no workflow file or folder {missing[0]!r}: give workflow PATHs")
     from wfnb.validation import load_workflows  # noqa: PLC0415
 
-    load_workflows(paths)  # a config problem is one coded line here, not a broken page
+    wfs = load_workflows(paths)  # a config problem is one coded line here, not a broken page
+    if args.workflow is not None and args.workflow not in wfs:
+        raise WfnbUsageError(f"no workflow {args.workflow!r} in {', '.join(paths)}")
     token = args.token or secrets.token_hex(16)
     with tempfile.TemporaryDirectory(prefix="wfnb-dashboard-") as tmp:
         folder = Path(tmp)
         shutil.copy(TEMPLATE, folder / "dashboard.ipynb")
         env = {**os.environ, DB_ENV: url, PATHS_ENV: os.pathsep.join(paths)}
+        env[WORKFLOW_ENV] = args.workflow or ""
         print(f"wfnb dashboard: http://{args.ip}:{args.port}/?token={token}", flush=True)
         cmd = dashboard_command(folder, port=args.port, ip=args.ip, token=token)
         return subprocess.call(cmd, env=env, cwd=folder)

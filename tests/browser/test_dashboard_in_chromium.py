@@ -54,7 +54,7 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, P
     env = {**os.environ, "JUPYTER_PLATFORM_DIRS": "1", "JUPYTER_RUNTIME_DIR": str(folder / "rt")}
     cmd = [
         sys.executable, "-m", "wfnb", "dashboard", str(WORKFLOWS), "--db", f"sqlite:///{db}",
-        "--port", str(port), "--token", TOKEN,
+        "--port", str(port), "--token", TOKEN, "--workflow", "invoice",
     ]  # fmt: skip
     log = (folder / "voila.log").open("w")
     proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -3,7 +3,7 @@
 ``wfnb dashboard`` (:mod:`wfnb.cli_dashboard`) copies templates/dashboard.ipynb into a
 fresh folder and serves it with Voilà; the notebook's one code cell calls :func:`open_explorer`,
 which reads what the command was given from ``WFNB_DASHBOARD_DB`` and
-``WFNB_DASHBOARD_PATHS`` (os.pathsep-separated).
+``WFNB_DASHBOARD_PATHS`` (os.pathsep-separated) and ``WFNB_DASHBOARD_WORKFLOW``.
 """
 
 from __future__ import annotations
@@ -12,10 +12,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DB_ENV", "PATHS_ENV", "TEMPLATE", "open_explorer"]
+__all__ = ["DB_ENV", "PATHS_ENV", "TEMPLATE", "WORKFLOW_ENV", "open_explorer"]
 
 DB_ENV = "WFNB_DASHBOARD_DB"
 PATHS_ENV = "WFNB_DASHBOARD_PATHS"
+WORKFLOW_ENV = "WFNB_DASHBOARD_WORKFLOW"
 TEMPLATE = Path(__file__).with_name("templates") / "dashboard.ipynb"
 """The notebook Voilà serves (package data)."""
 
@@ -28,4 +29,5 @@ def open_explorer() -> Any:
 
     paths = [p for p in os.environ.get(PATHS_ENV, "").split(os.pathsep) if p]
     wfs = load_workflows(paths)
-    return Explorer(readonly_engine(os.environ[DB_ENV]), wfs)
+    first = os.environ.get(WORKFLOW_ENV) or None
+    return Explorer(readonly_engine(os.environ[DB_ENV]), wfs, first)
