@@ -97,6 +97,12 @@ def test_the_version_diff_marks_added_and_removed_edges() -> None:
     assert "overdue\u2192written_off" in d.removed
     back = edge_diff(new, old)
     assert "overdue\u2192written_off" in back.added
+    from wfnb.analysis import diagram
+    from wfnb.jupyter.explore.svg import annotate
+
+    drawn = diagram(old)
+    svg = annotate(drawn.svg(), drawn.ir, back.classes())
+    assert 'class="edge wfnb-edge wfnb-diff-added" data-edge="overdue\u2192written_off"' in svg
 
 
 def test_a_bad_workflow_name_is_one_coded_line(sqlite_url: str) -> None:
