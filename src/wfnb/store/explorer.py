@@ -16,14 +16,21 @@ from wfnb.store.tables import HISTORY
 __all__ = ["select_at_status", "select_tenants"]
 
 
-def _entered(workflow: str, tenant_id: str | None) -> sa.Subquery:
+def _entered(entity_id: sa.ColumnElement[Any], workflow: str) -> sa.ScalarSelect[Any]:
+    """When the entity's latest history row (highest id) was written.
+
+    Correlated, ``ORDER BY id DESC LIMIT 1``: one probe of ``ix_workflow_history_entity``
+    (workflow, entity_id, id) per entity (``max(changed_at)`` lets SQLite pick the
+    ``(workflow, changed_at)`` index and scan the workflow's whole history instead).
+    """
     c = HISTORY.c
-    stmt = sa.select(c.entity_id, sa.func.max(c.changed_at).label("entered_at")).where(
-        c.workflow == workflow
+    return (
+        sa.select(c.changed_at)
+        .where(c.workflow == workflow, c.entity_id == entity_id)
+        .order_by(c.id.desc())
+        .limit(1)
+        .scalar_subquery()
     )
-    if tenant_id is not None:
-        stmt = stmt.where(c.tenant_id == tenant_id)
-    return stmt.group_by(c.entity_id).subquery("entered")
 
 
 def select_at_status(  # one filter per keyword
@@ -48,18 +55,14 @@ def select_at_status(  # one filter per keyword
         search: keep ids containing this text (case-insensitive); empty keeps all.
     """
     entity_id = sa.cast(table.c[id_column], sa.String)
-    entered = _entered(workflow, tenant[1] if tenant else None)
-    stmt = (
-        sa.select(entity_id.label("entity_id"), entered.c.entered_at)
-        .select_from(table.outerjoin(entered, entered.c.entity_id == entity_id))
-        .where(table.c[status_column] == status)
-    )
+    entered = _entered(entity_id, workflow).label("entered_at")
+    stmt = sa.select(entity_id.label("entity_id"), entered).where(table.c[status_column] == status)
     if tenant is not None:
         stmt = stmt.where(table.c[tenant[0]] == tenant[1])
     if search:
         pattern = "%" + search.lower().replace("%", r"\%").replace("_", r"\_") + "%"
         stmt = stmt.where(sa.func.lower(entity_id).like(pattern, escape="\\"))
-    return stmt.order_by(entered.c.entered_at.asc().nulls_last(), entity_id)
+    return stmt.order_by(sa.literal_column("entered_at").asc().nulls_last(), entity_id)
 
 
 def select_tenants(workflow: str) -> sa.Select[Any]:

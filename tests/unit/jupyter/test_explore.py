@@ -60,6 +60,8 @@ def test_a_status_panel_counts_as_sql_counts_and_pages(demo: str) -> None:
     assert "history row" in timeline["html"]
     assert "error" not in timeline
     assert _ask(x, kind="nonsense")["error"].startswith("WF400")
+    assert x.edges == {}  # asked for by the page once the drawing shows
+    assert _ask(x, kind="edges")["kind"] == "edges"
     taken = [e for e in x.edges.values() if e["count"]]
     assert taken
     assert all(e["median"] != "\u2014" for e in taken)

@@ -4,7 +4,8 @@ The SVG is laid out server-side by graphviz (:mod:`wfnb.jupyter.explore.svg`) an
 the ``svg`` trait, so a saved notebook keeps the view. The front end (static/explorer.js,
 plain ES module, no build step) pans and zooms by rewriting the SVG's ``viewBox``; a click
 asks Python for a panel through a custom message (``model.send``), so only the page asked
-for crosses the wire. Hover data (``edges``) is a trait: one dict per drawn edge.
+for crosses the wire. Hover data (``edges``, one dict per drawn edge) is a trait the page
+asks to fill once the drawing is shown: the first paint does not wait for its numbers.
 """
 
 from __future__ import annotations
@@ -92,8 +93,7 @@ class Explorer(anywidget.AnyWidget):
             wf = self.current
             self.requesters = list(wf.requester_types)
             self.tenants = self.data.tenants(wf)
-            self.svg, self.note = self.draw()
-            self.edges = self.data.edges(wf, self.tenant or None)
+            self.svg, self.note = self.draw()  # edge numbers follow, asked for by the page
         except Exception as exc:  # noqa: BLE001  # a widget shows one line, never a traceback
             self.message = coded_line(exc)
 
@@ -160,12 +160,18 @@ class Explorer(anywidget.AnyWidget):
                     tenant=self.tenant or None,
                 )
                 reply |= {"html": html, "total": total, "size": PAGE_SIZE}
+            elif kind == "edges":
+                self.edges = self.data.edges(self.current, self.tenant or None)
+                reply["kind"] = "edges"
             elif kind == "entity":
                 reply["html"] = self.data.timeline_html(self.current, str(content["entity"]))
             else:
                 reply["error"] = f"WF400: unknown explorer request {kind!r}"
         except Exception as exc:  # noqa: BLE001  # one coded line, never a traceback
-            reply["error"] = coded_line(exc)
+            line = coded_line(exc)
+            reply["error"] = line
+            if kind == "edges":
+                self.message = line
         self.send(reply)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:

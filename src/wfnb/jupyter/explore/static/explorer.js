@@ -93,6 +93,7 @@ function render({ model, el: root }) {
     base = fresh;
     setView(same && view ? view : { ...fresh });
     root.dataset.statuses = String(svg.querySelectorAll("g.wfnb-status").length);
+    model.send({ kind: "edges", id: -1 });  // hover numbers, after the first paint
   }
 
   let drag = null;
