@@ -132,3 +132,20 @@ def test_the_dashboard_engine_refuses_writes(demo: str) -> None:
     with pytest.raises(sa.exc.DBAPIError, match=r"(?i)read.?only"), ro.begin() as conn:
         conn.execute(sa.text("DELETE FROM workflow_history"))
     ro.dispose()
+
+
+@pytest.mark.parametrize("notebook", ["00_tour.ipynb", "03_regulator_review.ipynb"])
+def test_the_saved_notebooks_keep_a_readable_drawing_of_the_explorer(notebook: str) -> None:
+    import json
+
+    from tests.conftest import REPO
+
+    cells = json.loads((REPO / "notebooks" / notebook).read_text(encoding="utf-8"))["cells"]
+    explorer = [c for c in cells if "%wfnb explore" in "".join(c["source"])]
+    assert len(explorer) == 1
+    assert "nbval-ignore-output" in explorer[0]["metadata"]["tags"]
+    (out,) = explorer[0]["outputs"]
+    assert "application/vnd.jupyter.widget-view+json" in out["data"]
+    html = "".join(out["data"]["text/html"])
+    assert "<svg" in html
+    assert 'data-status="' in html
