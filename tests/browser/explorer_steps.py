@@ -10,6 +10,8 @@ from typing import Any
 
 from tests.browser.conftest import ARTIFACTS
 
+OLD_REV = "c8898d9"
+"""A revision of workflows/invoice.json before the approved → cancelled edge (README)."""
 UNREADABLE = re.compile(r"\bnan\b|\bNaN\b|\bNaT\b|\bNone\b|<NA>|undefined")
 
 
@@ -125,6 +127,17 @@ def drive(page: Any, prefix: str, status: str, at_status: int) -> None:  # noqa:
         assert root.get_attribute("data-overlay") == overlay
         assert root.locator(".wfnb-message").inner_text() == ""
         assert root.locator("g.wfnb-status").count() >= 4
+        if overlay == "diff":  # the README's pair: approve_cancel was added in between
+            root.locator("input.wfnb-rev-old").fill(OLD_REV)
+            root.locator("input.wfnb-rev-old").press("Enter")
+            page.wait_for_function(
+                "() => document.querySelector('.wfnb-explorer .wfnb-note')?.textContent"
+                ".includes('1 added, 0 removed, 0 changed')",
+                timeout=120_000,
+            )
+            added = root.locator("g.wfnb-diff-added")
+            assert added.count() == 1
+            assert added.get_attribute("data-edge") == "approved\u2192cancelled"
         _shot(page, root, f"{prefix}-overlay-{overlay}")
     # one tenant
     tenants = root.locator("select.wfnb-tenant option")
