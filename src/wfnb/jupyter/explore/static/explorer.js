@@ -77,6 +77,15 @@ function render({ model, el: root }) {
   zOut.onclick = () => zoomBy(0.8);
   zFit.onclick = () => base && setView({ ...base });
 
+  // The whole drawing when its labels stay legible (>= 7 px); else the top left (where
+  // the title and the initial status are) at 10 px labels, as the static viewer opens.
+  function opening(whole) {
+    const w = stage.clientWidth || 900, h = stage.clientHeight || 480;
+    const scale = Math.min(w / whole.w, h / whole.h);
+    if (scale >= 0.7) return { ...whole };
+    return { x: whole.x, y: whole.y, w: w, h: h };
+  }
+
   function draw() {
     const text = model.get("svg");
     if (text === shown) return;
@@ -91,7 +100,7 @@ function render({ model, el: root }) {
     svg.setAttribute("preserveAspectRatio", "xMidYMid meet");
     const same = base && base.w === fresh.w && base.h === fresh.h;
     base = fresh;
-    setView(same && view ? view : { ...fresh });
+    setView(same && view ? view : opening(fresh));
     root.dataset.statuses = String(svg.querySelectorAll("g.wfnb-status").length);
     model.send({ kind: "edges", id: -1 });  // hover numbers, after the first paint
   }
