@@ -31,8 +31,8 @@ from wfnb.store import HISTORY, queries
 from wfnb.testing import create_entity_table, make_workflow, sqlite_engine
 
 
-def workflow(n: int) -> Any:
-    """``n`` statuses in a chain, a skip every 7th, a way back every 11th."""
+def workflow_fields(n: int) -> dict[str, Any]:
+    """The fields :func:`workflow` sets over ``wfnb.testing.DEFAULT_WORKFLOW``."""
     names = [f"s{i:03d}" for i in range(n)]
     steps = []
     for i, s in enumerate(names[:-1]):
@@ -41,10 +41,16 @@ def workflow(n: int) -> Any:
             steps.append({"key": f"skip_{i}", "status": s, "successful_state": names[i + 2]})
         if i % 11 == 5:
             steps.append({"key": f"back_{i}", "status": s, "successful_state": names[i - 3]})
-    return make_workflow(
-        name="big", entity={"table": "bigs"}, status_types=names, initial_status=names[0],
-        terminal_statuses=[names[-1]], failure_statuses=[], steps=steps, timers=[],
-    )  # fmt: skip
+    return {
+        "name": "big", "entity": {"table": "bigs"}, "status_types": names,
+        "initial_status": names[0], "terminal_statuses": [names[-1]], "failure_statuses": [],
+        "steps": steps, "timers": [],
+    }  # fmt: skip
+
+
+def workflow(n: int) -> Any:
+    """``n`` statuses in a chain, a skip every 7th, a way back every 11th."""
+    return make_workflow(**workflow_fields(n))
 
 
 def fill(db: sa.Engine, wf: Any, per_status: int) -> None:

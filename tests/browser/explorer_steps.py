@@ -129,7 +129,7 @@ def drive(page: Any, prefix: str, status: str, at_status: int) -> None:  # noqa:
         assert root.locator("g.wfnb-status").count() >= 4
         if overlay == "diff":  # the README's pair: approve_cancel was added in between
             root.locator("input.wfnb-rev-old").fill(OLD_REV)
-            root.locator("input.wfnb-rev-old").press("Enter")
+            root.locator("button.wfnb-compare").click()
             page.wait_for_function(
                 "() => document.querySelector('.wfnb-explorer .wfnb-note')?.textContent"
                 ".includes('1 added, 0 removed, 0 changed')",

@@ -134,7 +134,8 @@ class Explorer(anywidget.AnyWidget):
             removed = [tuple(e.split("\u2192")) for e in changes.removed]
             kw["history_edges"] = dict.fromkeys(removed, 1)
             wf = new
-            note = f"{self.rev_old or 'HEAD'} → {self.rev_new or 'work tree'}: {changes.summary()}"
+            revs = f"{self.rev_old or 'HEAD'} → {self.rev_new or 'work tree'}"
+            note = f"{revs}: {changes.summary()} (green: added, red: removed, orange: changed)"
         d = diagram(wf, **kw)
         return annotate(d.svg(), d.ir, classes), note
 

@@ -25,6 +25,8 @@ function options(select, values, current, blank) {
 
 function render({ model, el: root }) {
   root.classList.add("wfnb-explorer");
+  // typing in the explorer's fields is not a notebook shortcut (Enter, arrows, letters)
+  root.setAttribute("data-lm-suppress-shortcuts", "true");
   const bar = el("div", { class: "wfnb-bar-top" });
   const wfSelect = el("select", { class: "wfnb-workflow", "aria-label": "workflow" });
   const overlayBox = el("span", { class: "wfnb-overlays", role: "group" });
@@ -39,12 +41,13 @@ function render({ model, el: root }) {
   const tenantSelect = el("select", { class: "wfnb-tenant", "aria-label": "tenant" });
   const revOld = el("input", { class: "wfnb-rev-old", placeholder: "old rev (HEAD)", size: "12" });
   const revNew = el("input", { class: "wfnb-rev-new", placeholder: "new rev (work tree)", size: "14" });
+  const compare = el("button", { class: "wfnb-compare", type: "button" }, "Compare");
   const zoom = el("span", { class: "wfnb-zoom" });
   const zIn = el("button", { class: "wfnb-zoom-in", type: "button", title: "zoom in" }, "+");
   const zOut = el("button", { class: "wfnb-zoom-out", type: "button", title: "zoom out" }, "−");
   const zFit = el("button", { class: "wfnb-fit", type: "button", title: "the whole drawing" }, "Fit");
   zoom.append(zOut, zIn, zFit);
-  bar.append(wfSelect, overlayBox, reqSelect, revOld, revNew, tenantSelect, zoom);
+  bar.append(wfSelect, overlayBox, reqSelect, revOld, revNew, compare, tenantSelect, zoom);
   const note = el("div", { class: "wfnb-note" });
   const message = el("div", { class: "wfnb-message" });
   const stage = el("div", { class: "wfnb-stage" });
@@ -214,7 +217,10 @@ function render({ model, el: root }) {
     root.dataset.overlay = overlay;
     reqSelect.style.display = overlay === "requester" ? "" : "none";
     revOld.style.display = revNew.style.display = overlay === "diff" ? "" : "none";
-    revOld.value = model.get("rev_old"); revNew.value = model.get("rev_new");
+    compare.style.display = overlay === "diff" ? "" : "none";
+    for (const [input, name] of [[revOld, "rev_old"], [revNew, "rev_new"]]) {
+      if (document.activeElement !== input) input.value = model.get(name);  // not mid-typing
+    }
     note.textContent = model.get("note");
     message.textContent = model.get("message");
     draw();
@@ -225,6 +231,13 @@ function render({ model, el: root }) {
   tenantSelect.onchange = () => push("tenant", tenantSelect.value);
   revOld.onchange = () => push("rev_old", revOld.value.trim());
   revNew.onchange = () => push("rev_new", revNew.value.trim());
+  const compareRevs = () => {
+    model.set("rev_old", revOld.value.trim());
+    model.set("rev_new", revNew.value.trim());
+    model.save_changes();
+  };
+  compare.onclick = compareRevs;
+  revOld.onkeydown = revNew.onkeydown = (e) => { if (e.key === "Enter") compareRevs(); };
   for (const name of ["svg", "workflow", "workflows", "overlay", "requester", "requesters",
     "tenant", "tenants", "note", "message", "rev_old", "rev_new"]) {
     model.on(`change:${name}`, sync);
