@@ -44,7 +44,7 @@ def workflow_fields(n: int) -> dict[str, Any]:
     return {
         "name": "big", "entity": {"table": "bigs"}, "status_types": names,
         "initial_status": names[0], "terminal_statuses": [names[-1]], "failure_statuses": [],
-        "steps": steps, "timers": [],
+        "steps": steps, "timers": [], "observed_transitions": [],
     }  # fmt: skip
 
 

@@ -37,6 +37,19 @@ def _port() -> int:
         return int(s.getsockname()[1])
 
 
+def _wait_until_up(port: int, proc: subprocess.Popen[bytes], seconds: float = 180) -> None:
+    """Until Voilà listens (each page request starts a kernel: do not poll with those)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=2):
+                return
+        except OSError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise
+            time.sleep(0.5)
+
+
 def main() -> None:
     """Run and print."""
     from playwright.sync_api import sync_playwright
@@ -56,9 +69,15 @@ def main() -> None:
         env = {**os.environ, "JUPYTER_PLATFORM_DIRS": "1", "JUPYTER_RUNTIME_DIR": str(root)}
         cmd = [sys.executable, "-m", "wfnb", "dashboard", str(root / "wf"), "--db",
                f"sqlite:///{root / 'wfnb.db'}", "--port", str(port), "--token", token]  # fmt: skip
-        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        log = (root / "voila.log").open("w")
+        proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
-            time.sleep(8)  # Voilà up
+            try:
+                _wait_until_up(port, proc)
+            except OSError:
+                log.flush()
+                print((root / "voila.log").read_text(encoding="utf-8")[-2000:])
+                raise
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
                 page = browser.new_page(viewport={"width": 1400, "height": 1000})
@@ -70,8 +89,9 @@ def main() -> None:
                 )
                 page_load = time.perf_counter() - t
                 page.click("button.wfnb-overlay[data-overlay='requester']")
-                page.wait_for_function("() => document.querySelector('.wfnb-explorer')"
-                                       ".dataset.overlay === 'requester'")  # fmt: skip
+                page.wait_for_function(
+                    "() => document.querySelector('.wfnb-note').textContent.includes('alone')"
+                )
                 t = time.perf_counter()
                 page.click("button.wfnb-overlay[data-overlay='none']")
                 page.wait_for_function(
