@@ -50,7 +50,7 @@ def _wait_until_up(port: int, proc: subprocess.Popen[bytes], seconds: float = 18
             time.sleep(0.5)
 
 
-def main() -> None:
+def main() -> None:  # noqa: PLR0915  # one scripted session
     """Run and print."""
     from playwright.sync_api import sync_playwright
 
