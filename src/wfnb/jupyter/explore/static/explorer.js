@@ -242,6 +242,9 @@ function render({ model, el: root }) {
     "tenant", "tenants", "note", "message", "rev_old", "rev_new"]) {
     model.on(`change:${name}`, sync);
   }
+  model.on("change:edges", () => {
+    root.dataset.edges = String(Object.keys(model.get("edges")).length);  // hover data is in
+  });
   sync();
 }
 
