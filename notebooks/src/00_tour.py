@@ -34,8 +34,14 @@ wfs = %wfnb load {WORKFLOWS}
 %wfnb connect sqlite:///demo.db
 wfs
 
+# %% [markdown]
+# The explorer: drag to pan, wheel or the buttons to zoom, "Fit" for the whole drawing.
+# Click a status for the entities there now (paged, filterable) and how long they have
+# been there; click an entity for its timeline; hover an edge for its count, median and
+# p90; toggle the history heat, deviations, one requester's view or a version diff.
+
 # %% tags=["nbval-ignore-output"]
-%wfnb graph invoice --heat
+%wfnb explore invoice --overlay heat
 
 # %% [markdown]
 # ## 3. Explore: pick a workflow and a status; toggle the history heat

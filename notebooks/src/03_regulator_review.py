@@ -17,6 +17,17 @@ reg = wfs["user_registration"]
 reg
 
 # %% [markdown]
+# ## 0. Explore what happened
+# Click a status for the registrations there now and how long they have waited; click one
+# for its timeline (config versions, deviations); hover an edge for its numbers. The
+# overlays show the history heat, deviations, what one requester type alone can trigger,
+# and the edges added, removed or changed between two git revisions.
+
+# %% tags=["nbval-ignore-output"]
+%wfnb connect sqlite:///demo.db
+%wfnb explore user_registration
+
+# %% [markdown]
 # ## 1. The graph
 # Rejection edges are dashed, claim statuses are drawn apart, terminal statuses have a
 # double border, the failure status is red.

@@ -27,6 +27,7 @@ from wfnb.cli_checks import (
     one_line,
 )
 from wfnb.cli_common import (
+    DEFAULT_FOLDER,
     EXIT_OK,
     EXIT_PROBLEMS,
     EXIT_USAGE,
@@ -34,6 +35,7 @@ from wfnb.cli_common import (
     known_workflows,
     load_workflows_at,
 )
+from wfnb.cli_dashboard import add_dashboard_command, cmd_dashboard
 from wfnb.cli_discover import add_discovery_commands, cmd_discover, cmd_variants
 from wfnb.cli_eventlog import add_eventlog_commands, cmd_export, cmd_import
 from wfnb.cli_logs import add_log_commands, cmd_failures, cmd_history
@@ -110,6 +112,7 @@ COMMANDS: dict[str, Command] = {
     "variants": cmd_variants,
     "export": lambda args: cmd_export(args, lambda: load_workflows_at(args.paths)),
     "import": lambda args: cmd_import(args, lambda: load_workflows_at(args.paths)),
+    "dashboard": lambda args: cmd_dashboard(args, [DEFAULT_FOLDER]),
 }
 
 
@@ -134,6 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_log_commands(sub, PATHS_HELP)
     add_discovery_commands(sub, PATHS_HELP)
     add_eventlog_commands(sub, PATHS_HELP)
+    add_dashboard_command(sub, PATHS_HELP)
     return parser
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 __all__ = [
     "EntityTimeline",
+    "Explorer",
     "FailureBrowser",
     "StepRunner",
     "VariantBrowser",
@@ -18,6 +19,7 @@ __all__ = [
 
 _WIDGETS = {
     "WorkflowExplorer": "wfnb.jupyter.explorer",
+    "Explorer": "wfnb.jupyter.explore",
     "EntityTimeline": "wfnb.jupyter.widgets",
     "StepRunner": "wfnb.jupyter.widgets",
     "FailureBrowser": "wfnb.jupyter.widgets",

@@ -44,6 +44,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "conformance": ("[WORKFLOW]", "history against the config in force at each row"),
     "discover": ("[WORKFLOW] [--overlay]", "the directly-follows graph of what happened"),
     "variants": ("[WORKFLOW] [--limit N]", "the distinct paths entities took, most frequent first"),
+    "explore": ("[WORKFLOW]", "the interactive explorer: click statuses, entities, edges"),
     "dryrun": ("WORKFLOW ENTITY REQUESTER", "run a step in a sandbox; the source is untouched"),
     "export": ("FILE [--format F]", "write the history as an event log (XES, OCEL, CSV, Parquet)"),
     "import": ("FILE [--mapping M]", "load an event log into the connected database"),
@@ -182,6 +183,9 @@ def build_parser() -> argparse.ArgumentParser:
     from wfnb.jupyter.discovery import add_discovery_commands  # noqa: PLC0415  # its routes too
 
     add_discovery_commands(add)
+    from wfnb.jupyter.explore.magic import add_explore_command  # noqa: PLC0415  # its route too
+
+    add_explore_command(add)
     return parser
 
 
