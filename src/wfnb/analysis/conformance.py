@@ -23,7 +23,12 @@ import sqlalchemy as sa
 
 from wfnb.analysis import conformance_rows as row_checks
 from wfnb.analysis.conformance_batch import Judge, Statuses, Verdicts, page_frame
-from wfnb.analysis.conformance_report import ROW_KINDS, ConformanceReport, DeviationKind
+from wfnb.analysis.conformance_report import (
+    ROW_KINDS,
+    ConformanceReport,
+    DeviationKind,
+    deviation_table,
+)
 from wfnb.analysis.conformance_rules import ConfigIndex
 from wfnb.engine.clock import Clock
 from wfnb.exceptions import WfnbUsageError
@@ -187,7 +192,7 @@ def conformance(
     return ConformanceReport(
         fitness=1.0 - row_bad / found.rows if found.rows else 1.0,
         rows=found.rows,
-        deviations=deviations,
+        deviations=deviation_table(deviations),
         by_config=row_checks.by_config(found.count_frame(), index),
         now=moment,
         workflows=tuple(sorted(workflows)),

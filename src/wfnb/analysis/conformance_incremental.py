@@ -20,7 +20,12 @@ import pandas as pd
 import sqlalchemy as sa
 
 from wfnb.analysis import conformance_entities as entity_checks
-from wfnb.analysis.conformance_report import DEVIATION_COLUMNS, ROW_KINDS, ConformanceReport
+from wfnb.analysis.conformance_report import (
+    DEVIATION_COLUMNS,
+    ROW_KINDS,
+    ConformanceReport,
+    deviation_table,
+)
 from wfnb.analysis.conformance_rows import row_deviations, rules_frames
 from wfnb.analysis.conformance_rules import ConfigIndex
 from wfnb.spec import Workflow
@@ -261,7 +266,7 @@ def _report(
     return ConformanceReport(
         fitness=1.0 - row_bad / total if total else 1.0,
         rows=total,
-        deviations=deviations,
+        deviations=deviation_table(deviations),
         by_config=out[["workflow", "config_hash", "config_rev", "rows", "deviations", "fitness"]],
         now=moment,
         workflows=names,

@@ -22,6 +22,7 @@ __all__ = [
     "UNEXPLAINED_KINDS",
     "ConformanceReport",
     "DeviationKind",
+    "deviation_table",
     "shown_of",
 ]
 
@@ -35,6 +36,25 @@ DEVIATION_COLUMNS = [
     "changed_at",
 ]
 """The columns of ``ConformanceReport.deviations``."""
+
+
+_TEXT_COLUMNS = ("workflow", "entity_id", "kind", "detail", "config_hash")
+
+
+def deviation_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with the report's column types: text columns as Python strings (object).
+
+    Every way of building a report (full, paged, incremental, parallel) ends here, so
+    the same history gives the same frame, dtypes included, whichever way it was judged.
+    """
+    out = frame.copy()
+    for column in _TEXT_COLUMNS:
+        if column in out.columns:
+            out[column] = out[column].astype(object)
+    if "history_id" in out.columns:  # whole numbers; nullable only where one is missing
+        ids = out["history_id"]
+        out["history_id"] = ids.astype("Int64" if ids.isna().any() else "int64")
+    return out
 
 
 class DeviationKind(StrEnum):
