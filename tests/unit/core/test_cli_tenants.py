@@ -67,5 +67,18 @@ def test_diff_tenant_lists_exactly_the_overridden_values(
         "  step approve: use case action removed (was approve_invoices)",
         "  timer due changed: after from P14D to P30D",
     ]
-    assert main(["diff", str(folder / "invoice.json"), "--tenant", "globex"]) == 0
-    assert "no changes" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("tenant", "hint"), [("globex", ""), ("community_b", "; did you mean 'community_a'?")]
+)
+def test_diff_an_unknown_tenant_is_one_coded_line_naming_the_overlaid_ones(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], tenant: str, hint: str
+) -> None:
+    folder = _folder(tmp_path)
+    assert main(["diff", str(folder / "invoice.json"), "--tenant", tenant]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    (line,) = captured.err.strip().splitlines()
+    assert line.startswith("WF400")
+    assert f"tenant {tenant!r} of invoice{hint} (tenants with an overlay: community_a)" in line
