@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 import sqlalchemy as sa
 
-import wfnb
+from wfnb.sandbox.hosts import close_all
 
 
 @contextmanager
@@ -33,7 +33,7 @@ def login_role(url: str, prefix: str, tables: str, sequences: str) -> Iterator[s
             sa.make_url(url).set(username=role, password=None).render_as_string(hide_password=False)
         )
     finally:
-        wfnb.sandbox.hosts.close_all()
+        close_all()
         with admin.connect() as conn:
             conn.execute(
                 sa.text(

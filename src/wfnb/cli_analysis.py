@@ -22,6 +22,7 @@ from wfnb.cli_common import (
     one_of,
 )
 from wfnb.exceptions import WfnbUsageError
+from wfnb.suggest import did_you_mean
 
 __all__ = ["ANALYSIS_COMMANDS", "NOW_HELP", "add_analysis_commands", "moment"]
 
@@ -68,6 +69,7 @@ def _cmd_paths(args: argparse.Namespace) -> int:
 
 def _cmd_diff(args: argparse.Namespace) -> int:
     from wfnb.analysis import diff, diff_revisions, diff_tenant  # noqa: PLC0415
+    from wfnb.analysis.diff import with_overlays  # noqa: PLC0415
 
     files, revs = args.files, args.rev or []
     db = existing_database(args.db) if args.db else None
@@ -75,7 +77,15 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     if args.tenant is not None:
         if len(files) != 1 or revs:
             raise WfnbUsageError("wfnb diff --tenant: give one FILE (its folder's tenants/)")
-        changes = diff_tenant(files[0], args.tenant, db=db)
+        wf = with_overlays(files[0])
+        overlaid = sorted(wf.tenant_configs)
+        if args.tenant not in overlaid:
+            hint = did_you_mean(args.tenant, overlaid)
+            raise WfnbUsageError(
+                f"wfnb diff --tenant: no overlay for tenant {args.tenant!r} of {wf.name}{hint} "
+                f"(tenants with an overlay: {', '.join(overlaid) or 'none'})"
+            )
+        changes = diff_tenant(wf, args.tenant, db=db)
     elif len(files) == 2 and not revs:
         changes = diff(files[0], files[1], db=db)
     elif len(files) == 1 and 1 <= len(revs) <= 2:

@@ -1,9 +1,10 @@
 """``wfnb discover`` and ``wfnb variants``: process discovery on the command line.
 
 ``discover`` prints the directly-follows graph of a history (each edge: count, median and
-p90 in days and hours; each status: stays and entities there now), draws it with ``-o
-FILE.svg`` (or .png, .dot, .mmd), compares it with the workflow config of the same name
-with ``--overlay``, and prints a validating skeleton config with ``--skeleton``.
+p90 in days and hours; each status: stays and ``last_seen_there``, the entities whose latest
+history row entered it), draws it with ``-o FILE.svg`` (or .png, .dot, .mmd), compares it
+with the workflow config of the same name with ``--overlay``, and prints a validating
+skeleton config with ``--skeleton``.
 ``variants`` prints the distinct paths entities took, most frequent first; at most
 ``--limit`` (default 20) and a cut list says "20 of 143 variants" on stderr.
 """
@@ -177,11 +178,13 @@ def _edge_table(edges: Any) -> str:
 def _dwell_table(dwell: Any) -> str:
     shown = dwell.assign(
         stays=[f"{int(n):,}" for n in dwell["count"]],
-        now=[f"{int(n):,}" for n in dwell["current"]],
+        last_seen_there=[f"{int(n):,}" for n in dwell["current"]],
         median=[_words(v) for v in dwell["median"]],
         p90=[_words(v) for v in dwell["p90"]],
     )
-    text: str = shown[["status", "stays", "now", "median", "p90"]].to_string(index=False)
+    text: str = shown[["status", "stays", "last_seen_there", "median", "p90"]].to_string(
+        index=False
+    )
     return text
 
 

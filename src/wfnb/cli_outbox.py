@@ -37,9 +37,9 @@ def add_outbox_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _cron(text: str) -> str:
-    from wfnb.timers.worker_main import cron_expression  # noqa: PLC0415
+    from wfnb.timers.worker_main import outbox_cron_expression  # noqa: PLC0415
 
-    return cron_expression(text)
+    return outbox_cron_expression(text)
 
 
 def add_outbox_command(sub: Any) -> None:

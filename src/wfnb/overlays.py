@@ -7,8 +7,9 @@ It may set the workflow's ``use_cases`` module, a timer's ``after``, a step's
 ``overrides``; an explicit null removes an optional field as it does in a requester's
 override. Statuses, steps, who may run them and where they lead stay the base's: such a
 field is WF114, an unknown field WF101, an unknown timer, step or workflow WF114, an
-undeclared requester type WF104, a bad duration WF111. ``apply_overlay`` never raises on a
-bad overlay: it returns the problems, each naming the overlay file and its JSON pointer.
+undeclared requester type WF104, a bad duration WF111, a tenant folder or overlay file that
+is a symbolic link WF100 (refused unread: it could lead anywhere). ``apply_overlay`` never
+raises on a bad overlay: it returns the problems, each naming the overlay file and its JSON pointer.
 """
 
 from __future__ import annotations
@@ -65,14 +66,25 @@ def overlay_sources(sources: SourceLike | Iterable[SourceLike]) -> list[OverlayS
         try:
             root = (Path(item) / OVERLAY_FOLDER).resolve()
             fresh = root not in seen and root.is_dir()
-            tenants = sorted(p for p in root.iterdir() if p.is_dir()) if fresh else []
+            entries = sorted(root.iterdir()) if fresh else []
             seen.add(root)
         except (OSError, ValueError, RuntimeError):
             continue  # the folder itself is the loader's to report
-        for folder in tenants:
-            for f in sorted(folder.glob("*.json")):
-                out.append(OverlaySource(folder.name, f.stem, _read(f)))
+        for folder in entries:
+            if folder.is_symlink():  # it could lead anywhere (tenants/etc -> /etc)
+                out.append(OverlaySource(folder.name, "", _linked(folder, "a tenant folder")))
+            elif folder.is_dir():
+                for f in sorted(folder.glob("*.json")):
+                    linked = f.is_symlink()
+                    source = _linked(f, "an overlay file") if linked else _read(f)
+                    out.append(OverlaySource(folder.name, f.stem, source))
     return out
+
+
+def _linked(path: Path, what: str) -> Source:
+    """A symbolic link where a tenant folder or overlay file belongs: refused, never read."""
+    reason = f"a symbolic link; {what} must not be a link (it could lead anywhere)"
+    return Source(file=str(path), data={"__unreadable__": reason})
 
 
 def _read(f: Path) -> Source:

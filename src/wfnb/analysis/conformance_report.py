@@ -251,15 +251,19 @@ class ConformanceReport:
 
     def explained(self) -> list[str]:
         """What the numbers count, in words: fitness counts rows, the rest entities."""
-        good = self.rows - self.row_deviations
+        good, bad = self.rows - self.row_deviations, self.row_deviations
+        found, ents = self._entity_findings(), self.entity_deviations
         return [
-            f"fitness {self.fitness:.4f}: {good:,} of {self.rows:,} history rows follow the "
-            f"config in force when they were written ({self.row_deviations:,} rows do not: "
+            f"fitness {self.fitness:.4f}: {good:,} of {self.rows:,} history "
+            f"row{'s' * (self.rows != 1)} follow{'s' * (self.rows == 1)} the "
+            f"config in force when {'it was' if self.rows == 1 else 'they were'} written "
+            f"({bad:,} row{'s do' if bad != 1 else ' does'} not: "
             "undeclared moves, requesters not allowed, gaps, reruns, unknown configs)"
             if self.rows
             else NO_ROWS,
-            f"{self._entity_findings():,} findings concern {self.entity_deviations:,} "
-            "entities that are where the config says they should not be at the moment judged "
+            f"{found:,} finding{'s' * (found != 1)} concern{'s' * (found == 1)} {ents:,} "
+            f"entit{'ies that are' if ents != 1 else 'y that is'} where the config says "
+            f"{'they' if ents != 1 else 'it'} should not be at the moment judged "
             "(a timer past due, a stale claim, a status that differs from its history); these "
             "count entities, not rows, and do not lower fitness",
             f"timers and claims judged at {self.judged_at()}",

@@ -17,15 +17,23 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from wfnb.analysis.quantiles import grouped_quantiles
-from wfnb.exceptions import WfnbUsageError
+from wfnb.exceptions import UnknownWorkflowError, WfnbUsageError
 from wfnb.spec import Workflow
 from wfnb.store import discovery as sql
 from wfnb.store.reads import Filters
+from wfnb.suggest import did_you_mean
 
 if TYPE_CHECKING:
     from wfnb.analysis.diagram import Diagram
 
-__all__ = ["OVERLAY_CATEGORIES", "DirectlyFollows", "discover", "filters"]
+__all__ = [
+    "OVERLAY_CATEGORIES",
+    "DirectlyFollows",
+    "check_workflow",
+    "discover",
+    "filters",
+    "reading",
+]
 
 When = str | datetime | date | None
 
@@ -49,6 +57,29 @@ def filters(
         )
     name = workflow.name if isinstance(workflow, Workflow) else workflow
     return Filters(workflow=name, tenant_id=tenant_id, since=lower, until=upper)
+
+
+def reading(f: Filters, builders: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``builders``, plus the workflow-names read when ``f`` names one workflow."""
+    return (*builders, sql.select_workflows) if isinstance(f.workflow, str) else builders
+
+
+def check_workflow(f: Filters, read: list[tuple[Any, list[str]]], builders: int) -> None:
+    """WF200 (did-you-mean) when ``f``'s workflow has no history at all (window aside).
+
+    ``read`` is what :func:`reading`'s builders returned; ``builders`` how many came first.
+    """
+    if not isinstance(f.workflow, str) or len(read) <= builders:
+        return
+    names = [str(r[0]) for r in read[builders][0]]
+    if f.workflow in names:
+        return
+    hint = did_you_mean(f.workflow, names)
+    raise UnknownWorkflowError(
+        f"unknown workflow {f.workflow!r}{hint}: it has no history here "
+        f"(workflows with history: {', '.join(names) or 'none'})",
+        workflow=f.workflow,
+    )
 
 
 def _seconds(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
@@ -172,11 +203,13 @@ def discover(
     Raises:
         StoreError: not a wfnb database, or it cannot be read (WF300).
         WfnbUsageError: a bad URL or moment, or ``since`` after ``until`` (WF400).
+        UnknownWorkflowError: a workflow name with no history at all (WF200).
     """
     f = filters(workflow, since, until, tenant_id)
-    (grouped, columns), (detail, detail_columns) = sql.read(
-        source, (sql.select_follows, sql.select_follow_details), f, tenant_id=tenant_id
-    )
+    builders = (sql.select_follows, sql.select_follow_details)
+    read = sql.read(source, reading(f, builders), f, tenant_id=tenant_id)
+    check_workflow(f, read, len(builders))
+    (grouped, columns), (detail, detail_columns) = read[:2]
     rows = pd.DataFrame.from_records(grouped, columns=columns, nrows=len(grouped))
     rows["count"] = rows["count"].astype("int64")
     rows["last"] = rows["last"].astype("int64")

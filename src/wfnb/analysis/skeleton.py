@@ -121,6 +121,7 @@ def skeleton(
 
     Raises:
         WfnbUsageError: the history holds no row of ``workflow_name`` in the window.
+        UnknownWorkflowError: no row of ``workflow_name`` at all (WF200, did-you-mean).
         StoreError: not a wfnb database, or it cannot be read (WF300).
     """
     dfg = discover(source, workflow=workflow_name, since=since, until=until, tenant_id=tenant_id)

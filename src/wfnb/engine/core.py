@@ -350,7 +350,9 @@ class Engine:
         """Run a due timer job in its envelope's context (WF209 without one; history ``timer``).
 
         A job whose entity has left the status (or version) it was armed at does nothing
-        and comes back as WF202.
+        and comes back as WF202; so does a job whose timer key, step, requester type and
+        status are not one declared timer of the workflow (the entity's tenant's config),
+        e.g. a hand-made one: nothing is written.
         """
         ctx = request_context.RequestContext.from_envelope(job.envelope, boundary="timer job")
         call = self._call(
@@ -372,6 +374,7 @@ class Engine:
             call,
             context=replace(call.context, user_id=ctx.user_id),
             expect=(job.status, job.entered_version),
+            timer_key=job.timer_key,
             audit={**call.audit, **audit},
             internal=True,
         )

@@ -112,6 +112,7 @@ class StepRun:
         assert self.row is not None
         if expect is None:
             return
+        self.check_declared_timer(expect[0])
         status, version = expect
         current = int(self.row[spec.version_column])
         moved_on = (
@@ -130,6 +131,23 @@ class StepRun:
                     f"{self.call.workflow.name}: timer no longer applies: the entity moved on "
                     f"from {expect[0]!r} (version {expect[1]})",
                     step=self.call.step_key,
+                )
+            )
+
+    def check_declared_timer(self, status: str) -> None:
+        """A timer job must match a timer the (tenant's) workflow declares (WF202)."""
+        call = self.call
+        if call.timer_key is None:
+            return
+        job = (call.timer_key, call.step_key, call.requester_type, status)
+        declared = {(t.key, t.step, t.requester_type, t.status) for t in call.workflow.timers}
+        if job not in declared:
+            raise AbortStepError(
+                NoStepAppliesError(
+                    f"{call.workflow.name}: no declared timer {call.timer_key!r} runs step "
+                    f"{call.step_key!r} as {call.requester_type!r} at {status!r}; "
+                    f"declared timers: {sorted(t.key for t in call.workflow.timers) or 'none'}",
+                    step=call.step_key,
                 )
             )
 

@@ -90,6 +90,7 @@ class Call:
     kind: HistoryKind = HistoryKind.INITIATED
     started: float = field(default_factory=perf_counter)
     expect: tuple[str, int] | None = None  # a timer's (status, entered_version) precondition
+    timer_key: str | None = None  # a timer job's key: it must name a declared timer
     audit: Mapping[str, Any] = field(default_factory=dict)
     """What this call's history and failure rows record beside the use cases' metadata
     (a timer's ``armed_by``: the user whose step armed it; a cron context's ``cron``)."""

@@ -46,11 +46,14 @@ def variants(
         limit: keep the ``limit`` most frequent variants; ``attrs["wfnb_total"]`` then
             holds how many there are and the display says "N of M variants".
 
+    Raises:
+        UnknownWorkflowError: a workflow name with no history at all (WF200, did-you-mean).
+
     ``variant`` is the trace as text (``draft → approved → paid``), ``trace`` the same as a
     tuple, ``steps`` its length, ``share`` the fraction of entities, ``median`` the median
     case duration (a ``Timedelta``).
     """
-    from wfnb.analysis.discovery import filters  # noqa: PLC0415  # networkx only when used
+    from wfnb.analysis.discovery import check_workflow, filters, reading  # noqa: PLC0415  # networkx only when used
     from wfnb.analysis.quantiles import grouped_quantiles  # noqa: PLC0415
 
     if limit is not None and limit < 1:
@@ -58,7 +61,9 @@ def variants(
             f"limit must be 1 or more (got {limit}); without a limit, every variant"
         )
     f = filters(workflow, since, until, tenant_id)
-    ((rows, columns),) = sql.read(source, (sql.select_variants,), f, tenant_id=tenant_id)
+    read = sql.read(source, reading(f, (sql.select_variants,)), f, tenant_id=tenant_id)
+    check_workflow(f, read, 1)
+    rows, columns = read[0]
     grouped = pd.DataFrame.from_records(rows, columns=columns, nrows=len(rows))
     grouped["count"] = grouped["count"].astype("int64")
     counts = grouped.groupby("trace")["count"].sum()

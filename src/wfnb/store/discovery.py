@@ -16,6 +16,7 @@ status the first entered → the status the second entered, lasting the time bet
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -37,6 +38,7 @@ __all__ = [
     "select_follow_details",
     "select_follows",
     "select_variants",
+    "select_workflows",
 ]
 
 SEPARATOR = "\x1f"
@@ -135,6 +137,16 @@ def select_entity_tables(source: Source, f: Filters, dialect: str) -> sa.Select[
     e = events(source, f, dialect)
     n = sa.func.count().label("count")
     return sa.select(e.c.entity_table, n).group_by(e.c.entity_table).order_by(n.desc())
+
+
+def select_workflows(source: Source, f: Filters, dialect: str) -> sa.Select[Any]:
+    """``(workflow,)``: every workflow with history (the tenant's only; no other filter).
+
+    What an unknown workflow name is checked against (WF200 with did-you-mean).
+    """
+    every = dataclasses.replace(f, workflow=None, since=None, until=None)
+    e = events(source, every, dialect)
+    return sa.select(e.c.workflow).distinct().order_by(e.c.workflow)
 
 
 def select_variants(source: Source, f: Filters, dialect: str) -> sa.Select[Any]:

@@ -72,7 +72,12 @@ def _trigger_name(audited: Audited, dialect: str) -> str:
 
 
 def pg_function(history: str) -> str:
-    """The one trigger function (per schema): arguments say which table and columns."""
+    """The one trigger function (per schema): arguments say which table and columns.
+
+    ``history`` is schema-qualified and the function's ``search_path`` is ``pg_catalog,
+    pg_temp``: a session's temporary table named ``workflow_history`` cannot divert the
+    audit row (the function runs as the invoker, not ``SECURITY DEFINER``).
+    """
     settings = ", ".join(_literal(s) for s in AUDIT_SETTINGS)
     # Identifiers are fixed or quoted by the dialect; every literal goes through _literal.
     return f"""
@@ -114,7 +119,7 @@ BEGIN
     PERFORM set_config('app.tenant_id', coalesce(saved, ''), true);
     RETURN NULL;
 END
-$wfnb$"""  # noqa: S608
+$wfnb$ SET search_path = pg_catalog, pg_temp"""  # noqa: S608
 
 
 def pg_trigger(conn: sa.Connection, audited: Audited, schema: str) -> list[str]:

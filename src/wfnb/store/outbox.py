@@ -8,9 +8,12 @@ The trigger copies the whole history row into ``event`` (JSONB ``to_jsonb(NEW)``
 PostgreSQL, ``json_object`` on SQLite): delivery never reads ``workflow_history``, whose
 row-level security would hide other tenants' rows from a worker that has no tenant.
 
-On PostgreSQL the trigger function is ``SECURITY DEFINER`` with the installer's
-``search_path``: a role allowed to write history but not the outbox still records events.
-The trigger DDL is fixed text, the only hand-written SQL besides the RLS policy.
+On PostgreSQL the trigger function is ``SECURITY DEFINER`` (a role allowed to write history
+but not the outbox still records events), created in the installing schema and following
+PostgreSQL's guidance for such functions: every name it writes is schema-qualified with
+that schema (``current_schema()`` at install time) and ``SET search_path = pg_catalog,
+pg_temp`` puts the session's temporary schema last, so a temporary table named
+``workflow_outbox`` cannot divert an event (ADR 0102). The trigger DDL is fixed text.
 """
 
 from __future__ import annotations
@@ -36,21 +39,28 @@ __all__ = [
 TRIGGER = "wfnb_outbox"
 """The trigger's name on ``workflow_history`` (and, on PostgreSQL, its function's stem)."""
 
-_PG_FUNCTION = f"""
-CREATE OR REPLACE FUNCTION {TRIGGER}_record() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+
+def _pg_function(schema: str) -> str:
+    """The ``SECURITY DEFINER`` function, every name qualified with ``schema`` (quoted)."""
+    return f"""
+CREATE OR REPLACE FUNCTION {schema}.{TRIGGER}_record() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER AS $$
 BEGIN
-    INSERT INTO {OUTBOX.name}
+    INSERT INTO {schema}.{OUTBOX.name}
         (history_id, workflow, entity_id, tenant_id, event, created_at, attempts)
-    VALUES (NEW.id, NEW.workflow, NEW.entity_id, NEW.tenant_id, to_jsonb(NEW),
+    VALUES (NEW.id, NEW.workflow, NEW.entity_id, NEW.tenant_id, pg_catalog.to_jsonb(NEW),
             NEW.changed_at, 0);
     RETURN NULL;
 END $$
-"""  # noqa: S608  # fixed text: the names are constants
-_PG_TRIGGER = (
-    f"CREATE OR REPLACE TRIGGER {TRIGGER} AFTER INSERT ON {HISTORY.name} "
-    f"FOR EACH ROW EXECUTE FUNCTION {TRIGGER}_record()"
-)
+SET search_path = pg_catalog, pg_temp
+"""  # noqa: S608  # fixed text: the names are constants, the schema quoted
+
+
+def _pg_trigger(schema: str) -> str:
+    return (
+        f"CREATE OR REPLACE TRIGGER {TRIGGER} AFTER INSERT ON {schema}.{HISTORY.name} "
+        f"FOR EACH ROW EXECUTE FUNCTION {schema}.{TRIGGER}_record()"
+    )
 
 
 def _sqlite_trigger() -> str:
@@ -70,8 +80,10 @@ def _sqlite_trigger() -> str:
 def install_outbox_trigger(conn: sa.Connection) -> None:
     """(Re)create the ``AFTER INSERT`` trigger on ``workflow_history`` (idempotent)."""
     if conn.dialect.name == "postgresql":
-        conn.execute(sa.text(_PG_FUNCTION))
-        conn.execute(sa.text(_PG_TRIGGER))
+        name = str(conn.execute(sa.text("SELECT current_schema()")).scalar_one())
+        schema = conn.dialect.identifier_preparer.quote(name)
+        conn.exec_driver_sql(_pg_function(schema))
+        conn.exec_driver_sql(_pg_trigger(schema))
     else:
         conn.execute(sa.text(_sqlite_trigger()))
 

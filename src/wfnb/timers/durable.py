@@ -29,7 +29,7 @@ from wfnb.engine.cron import cron
 from wfnb.exceptions import QueueError, StoreError, WfnbError
 from wfnb.store import ledger
 from wfnb.timers import recovery
-from wfnb.timers.execution import RECOVERY_CRON, log_line, outcome_of, run_job
+from wfnb.timers.execution import RECOVERY_CRON, log_event, outcome_of, run_job
 from wfnb.timers.outbox_task import register_outbox_task
 from wfnb.timers.pgurl import libpq_conninfo, psycopg_url
 from wfnb.timers.port import MAX_REARMS, RecoveryRunner, TimerJob, TimerRunner
@@ -136,7 +136,7 @@ class ProcrastinateQueue:
                 with self._procrastinate("install"):
                     self._sync().schema_manager.apply_schema()
             ledger.create_ledger(conn)
-        logger.info(log_line("queue_installed", queue=self.queue_name, applied=applied))
+        log_event(logger, logging.INFO, "queue_installed", queue=self.queue_name, applied=applied)
         return applied
 
     def enqueue(self, job: TimerJob) -> bool:
@@ -180,7 +180,9 @@ class ProcrastinateQueue:
                 return False
             ledger.record_job_id(conn, key, job_id)
         if rearmed:
-            logger.warning(log_line("timer_rearmed", queue=self.queue_name, dedup_key=key))
+            log_event(
+                logger, logging.WARNING, "timer_rearmed", queue=self.queue_name, dedup_key=key
+            )
         return True
 
     def pending(self) -> list[TimerJob]:
@@ -236,14 +238,14 @@ class ProcrastinateQueue:
             raise QueueError(f"{self.queue_name}: no runner bound; call queue.bind(engine) first")
         self.close()  # the worker opens the async pool; the sync one would sit idle
         policy = self.recovery_policy
-        logger.info(
-            log_line(
-                "worker_started",
-                queue=self.queue_name,
-                wait=wait,
-                recovery_interval=policy.interval,
-                stalled_after=policy.stalled_after,
-            )
+        log_event(
+            logger,
+            logging.INFO,
+            "worker_started",
+            queue=self.queue_name,
+            wait=wait,
+            recovery_interval=policy.interval,
+            stalled_after=policy.stalled_after,
         )
         with self._procrastinate("worker"):
             async with self.app.open_async():
@@ -268,7 +270,7 @@ class ProcrastinateQueue:
                     stop.set()
                     if side is not None:
                         await side  # a pass under way ends first: its thread holds the pool
-        logger.info(log_line("worker_stopped", queue=self.queue_name))
+        log_event(logger, logging.INFO, "worker_stopped", queue=self.queue_name)
 
     @property
     def recovers(self) -> bool:
@@ -325,8 +327,13 @@ class ProcrastinateQueue:
         try:
             timer = TimerJob.from_json(job)
         except WfnbError as exc:
-            logger.error(  # noqa: TRY400  # procrastinate logs the traceback once
-                log_line("timer_failed", queue=self.queue_name, error=exc.code, payload=job)
+            log_event(  # procrastinate logs the traceback once
+                logger,
+                logging.ERROR,
+                "timer_failed",
+                queue=self.queue_name,
+                error=exc.code,
+                payload=job,
             )
             raise
         outcome = outcome_of(run_job(self._runner, timer, queue=self.queue_name))
@@ -361,26 +368,36 @@ class ProcrastinateQueue:
                 retried = await recovery.retry_stalled(
                     self.app, self._sa, self.queue_name, self.recovery_policy
                 )
-            outcome = "skipped"
+            outcome, counts = "skipped", dict[str, Any]()
             if isinstance(runner, RecoveryRunner):
                 # as procrastinate runs a sync task: deferrals inside go through this loop;
                 # in the thread, inside the pass's own cron context (ADR 0103)
                 done = await putils.sync_to_async(_in_cron(RECOVERY_CRON, runner.recover))
-                outcome = outcome_of(done)
+                # the engine's pass returns its counts: fields of the record, not "dict"
+                counts = dict(done) if isinstance(done, Mapping) else {}
+                outcome = "ran" if isinstance(done, Mapping) else outcome_of(done)
         except Exception as exc:
             error = exc.code if isinstance(exc, WfnbError) else type(exc).__name__
-            logger.exception(log_line("recovery_failed", queue=self.queue_name, error=error))
+            log_event(
+                logger,
+                logging.ERROR,
+                "recovery_failed",
+                exc_info=True,
+                queue=self.queue_name,
+                error=error,
+            )
             if raise_errors:
                 raise
             return "failed"
-        logger.info(
-            log_line(
-                "recovery_ran",
-                queue=self.queue_name,
-                tick=tick,
-                outcome=outcome,
-                stalled=len(retried),
-            )
+        log_event(
+            logger,
+            logging.INFO,
+            "recovery_ran",
+            queue=self.queue_name,
+            tick=tick,
+            outcome=outcome,
+            stalled=len(retried),
+            **counts,
         )
         return outcome
 

@@ -23,7 +23,7 @@ from wfnb.logs import log_timer
 from wfnb.timers.arming import ARMED_BY, timer_envelope
 from wfnb.timers.port import TimerJob, TimerRunner
 
-__all__ = ["RECOVERY_CRON", "TIMER_CRON", "log_line", "outcome_of", "run_job"]
+__all__ = ["RECOVERY_CRON", "TIMER_CRON", "log_event", "log_line", "outcome_of", "run_job"]
 
 TIMER_CRON = "wfnb.timers"
 """The cron name every timer job runs under (``wfnb.cron``)."""
@@ -40,6 +40,27 @@ def log_line(event: str, **fields: Any) -> str:
         text = "-" if value is None else str(value)
         parts.append(f"{name}={text!r}" if (" " in text or not text) else f"{name}={text}")
     return " ".join(parts)
+
+
+_RESERVED = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "asctime",
+}
+
+
+def log_event(
+    log: logging.Logger, level: int, event: str, *, exc_info: bool = False, **fields: Any
+) -> None:
+    """One worker record: ``log_line``'s text as its message, its fields structured.
+
+    ``event`` and each field ride as top-level attributes of the record (``extra``), so a
+    JSON line carries them as keys, as the run records do (ADR 0100). A field named like a
+    ``LogRecord`` attribute gets a trailing underscore.
+    """
+    if not log.isEnabledFor(level):
+        return
+    extra = {"event": event} | {(f"{k}_" if k in _RESERVED else k): v for k, v in fields.items()}
+    log.log(level, log_line(event, **fields), exc_info=exc_info, extra=extra)
 
 
 def outcome_of(result: object) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 
 import procrastinate
 
-from wfnb.timers.execution import log_line
+from wfnb.timers.execution import log_event
 
 __all__ = ["OUTBOX_TASK", "register_outbox_task"]
 
@@ -38,15 +38,15 @@ def register_outbox_task(
             return "skipped"
         report: Any = fn()
         if report.delivered or report.failed:
-            logger.info(
-                log_line(
-                    "outbox_delivered",
-                    queue=queue_name,
-                    tick=timestamp,
-                    delivered=report.delivered,
-                    failed=report.failed,
-                    pending=report.pending,
-                )
+            log_event(
+                logger,
+                logging.INFO,
+                "outbox_delivered",
+                queue=queue_name,
+                tick=timestamp,
+                delivered=report.delivered,
+                failed=report.failed,
+                pending=report.pending,
             )
         return "delivered" if report.ran else "skipped"
 

@@ -20,7 +20,7 @@ import asyncio
 import logging
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from procrastinate import exceptions as pexc
@@ -28,7 +28,7 @@ from procrastinate import jobs as pjobs
 
 from wfnb.exceptions import WfnbUsageError
 from wfnb.store import ledger
-from wfnb.timers.execution import log_line
+from wfnb.timers.execution import log_event
 
 if TYPE_CHECKING:
     import procrastinate
@@ -96,7 +96,7 @@ async def retry_stalled(
         retried: list[int] = []
         for job in stalled:
             assert job.id is not None  # a job read from the database has one
-            fields = {
+            fields: dict[str, Any] = {
                 "queue": queue_name,
                 "job_id": job.id,
                 "task": job.task_name,
@@ -107,14 +107,18 @@ async def retry_stalled(
                     await manager.finish_job_by_id_async(
                         job.id, status=pjobs.Status.FAILED, delete_job=False
                     )
-                    logger.error(log_line("stalled_job_failed", **fields, attempts=job.attempts))
+                    log_event(
+                        logger, logging.ERROR, "stalled_job_failed", **fields, attempts=job.attempts
+                    )
                     continue
                 await manager.retry_job(job)
             except pexc.ConnectorException as exc:  # it finished or moved meanwhile
-                logger.warning(log_line("stalled_job_skipped", **fields, error=str(exc)))
+                log_event(logger, logging.WARNING, "stalled_job_skipped", **fields, error=str(exc))
                 continue
             retried.append(job.id)
-            logger.warning(log_line("stalled_job_retried", **fields, attempts=job.attempts + 1))
+            log_event(
+                logger, logging.WARNING, "stalled_job_retried", **fields, attempts=job.attempts + 1
+            )
         return retried
     finally:
         await asyncio.to_thread(conn.close)  # rolls back: the advisory lock goes with it

@@ -48,6 +48,7 @@ __all__ = [
     "cron_expression",
     "load_factory",
     "main",
+    "outbox_cron_expression",
     "recovery_options",
     "require_entity_tables",
     "subscribe",
@@ -77,15 +78,20 @@ def load_factory(spec: str, option: str = "--runner") -> RunnerFactory:
     return cast(RunnerFactory, target)
 
 
-def cron_expression(text: str) -> str:
-    """An argparse type: a cron expression croniter accepts, or '' (recovery off)."""
+def cron_expression(text: str, *, off: str = "recovery") -> str:
+    """An argparse type: a cron expression croniter accepts, or '' (``off`` turned off)."""
     from croniter import croniter  # type: ignore[import-untyped]  # noqa: PLC0415
 
     if text.strip() and not croniter.is_valid(text):
         raise argparse.ArgumentTypeError(
-            f"not a cron expression: {text!r} (e.g. '*/5 * * * *'; '' turns recovery off)"
+            f"not a cron expression: {text!r} (e.g. '*/5 * * * *'; '' turns {off} off)"
         )
     return text
+
+
+def outbox_cron_expression(text: str) -> str:
+    """``--outbox-cron``'s argparse type: a cron expression, or '' (delivery off)."""
+    return cron_expression(text, off="outbox delivery")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -134,7 +140,7 @@ def add_outbox_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--outbox-cron",
-        type=cron_expression,
+        type=outbox_cron_expression,
         default=OUTBOX_CRON,
         help=f"deliver the outbox on this cron (default {OUTBOX_CRON!r}: every second); "
         "'' disables delivery",

@@ -176,7 +176,8 @@ def validate(
         problems.extend(found)
         parsed.update(linked)
     if db is not None:
-        problems.extend(check_database(checked, db))
+        tenants = {name: list(wf.tenant_configs.values()) for name, wf in parsed.items()}
+        problems.extend(check_database(checked, db, tenants))
     return ValidationReport(tuple(problems), Workflows(parsed))
 
 

@@ -20,7 +20,7 @@ The statements live in ``wfnb.store`` (imported only when a database is checked)
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -97,7 +97,9 @@ def _restrictions(
             yield values
 
 
-def _check_table(conn: sa.Connection, inspector: sa.Inspector, c: Checked) -> Iterator[Problem]:
+def _check_table(
+    conn: sa.Connection, inspector: sa.Inspector, c: Checked, tenants: Iterable[Workflow] = ()
+) -> Iterator[Problem]:
     entity = c.workflow.entity
     schema, _, table = entity.table.rpartition(".")
     schema_name = schema or None
@@ -115,10 +117,32 @@ def _check_table(conn: sa.Connection, inspector: sa.Inspector, c: Checked) -> It
         if name is not None and _find(columns, name) is None:
             message = f"table {entity.table!r} has no column {name!r} ({field})"
             yield c.problem("WF112", f"/entity/{field}", message)
+    tenant = _find(columns, entity.tenant_column) if entity.tenant_column else None
+    if tenant is not None:
+        yield from _check_tenant_names(c, tenant, tenants)
     status = _find(columns, entity.status_column)
     if status is not None:
         yield from _check_values(c, _restrictions(inspector, table, schema_name, status))
         yield from _check_live(conn, c)
+
+
+def _check_tenant_names(
+    c: Checked, column: ReflectedColumn, tenants: Iterable[Workflow]
+) -> Iterator[Problem]:
+    """WF101 on each overlay whose tenant (folder) name the tenant column cannot hold."""
+    width = getattr(column["type"], "length", None)
+    if not isinstance(width, int):
+        return
+    for wf in tenants:
+        name = wf.tenant or ""
+        if len(name) > width:
+            message = (
+                f"tenant folder name of {len(name)} characters; the tenant "
+                f"column {c.workflow.entity.tenant_column!r} of {c.workflow.entity.table!r} "
+                f"holds at most {width}"
+            )
+            file = wf.overlay_file or c.file
+            yield Problem("WF101", Severity.ERROR, file, "", message, c.workflow.name)
 
 
 def _check_live(conn: sa.Connection, c: Checked) -> Iterator[Problem]:
@@ -225,8 +249,16 @@ def _engine(db: DatabaseLike) -> tuple[sa.Engine, bool]:
     return sa.create_engine(url), True
 
 
-def check_database(checked: Sequence[Checked], db: DatabaseLike) -> list[Problem]:
-    """WF112 for each workflow's entity table; one problem if the database cannot be read."""
+def check_database(
+    checked: Sequence[Checked],
+    db: DatabaseLike,
+    tenants: Mapping[str, Iterable[Workflow]] | None = None,
+) -> list[Problem]:
+    """WF112 for each workflow's entity table; one problem if the database cannot be read.
+
+    ``tenants`` (workflow name -> its tenants' merged configs): WF101 on each overlay
+    whose tenant name is wider than the entity table's tenant column.
+    """
     problems: list[Problem] = []
     engine, owned = None, False
     try:
@@ -234,7 +266,8 @@ def check_database(checked: Sequence[Checked], db: DatabaseLike) -> list[Problem
         with engine.connect() as conn:
             inspector = sa.inspect(conn)
             for c in checked:
-                problems.extend(_check_table(conn, inspector, c))
+                merged = (tenants or {}).get(c.workflow.name, ())
+                problems.extend(_check_table(conn, inspector, c, merged))
     except (sa.exc.SQLAlchemyError, StoreError, ImportError, ValueError, OSError) as exc:
         message = f"cannot read the database {_describe(db)}: {_reason(exc)}"
         problems.append(Problem("WF112", Severity.ERROR, _describe(db), "", message))

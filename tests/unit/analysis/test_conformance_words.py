@@ -85,3 +85,18 @@ def test_captions_say_all_or_how_many_of_how_many() -> None:
     assert "20 of 57 deviations" in _report(57, 0, 0)._repr_html_()
     assert "<caption>2 deviations</caption>" in _conformance(_report(2, 0, 0), "invoice")
     assert "<caption>50 of 57 deviations</caption>" in _conformance(_report(57, 0, 0), "invoice")
+
+
+def test_the_explanation_agrees_in_number() -> None:
+    one = _report(1, 0, 1, rows=1).explained()
+    assert one[0].startswith("fitness 0.0000: 0 of 1 history row follows the config in ")
+    assert "when it was written (1 row does not:" in one[0]
+    assert one[1].startswith(
+        "1 finding concerns 1 entity that is where the config says it should not be"
+    )
+    many = _report(2, 1, 2, rows=3).explained()
+    assert "1 of 3 history rows follow the config in force when they were written" in many[0]
+    assert "(2 rows do not:" in many[0]
+    assert many[1].startswith(
+        "3 findings concern 3 entities that are where the config says they should not be"
+    )

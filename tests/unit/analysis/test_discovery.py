@@ -253,6 +253,7 @@ def test_every_discovery_read_is_a_named_statement_builder() -> None:
         "select_follow_details",
         "select_follows",
         "select_variants",
+        "select_workflows",
     ]
 
 
@@ -264,3 +265,17 @@ def test_a_missing_database_or_history_is_one_coded_error(tmp_path: Path) -> Non
     with pytest.raises(WfnbUsageError, match="after"):
         discover(f"sqlite:///{tmp_path / 'absent.db'}", since="2026-02-01", until="2026-01-01")
     assert not (tmp_path / "absent.db").exists()
+
+
+def test_an_unknown_workflow_is_wf200_naming_the_closest(demo_url: str) -> None:
+    from wfnb.exceptions import UnknownWorkflowError
+    from wfnb.frames import variants
+
+    for read in (
+        lambda: discover(demo_url, workflow="invocie"),
+        lambda: variants(demo_url, "invocie"),
+    ):
+        with pytest.raises(UnknownWorkflowError, match="did you mean 'invoice'") as caught:
+            read()
+        assert caught.value.code == "WF200"
+    assert discover(demo_url, workflow="invoice", since="2099-01-01").events == 0

@@ -158,7 +158,7 @@ def test_report_states_the_moment_conformance_judged_and_what_fitness_counts(
     words = " ".join(parse(text).text)
     assert "judged at 2026-03-01 09:30 UTC, the moment you asked for" in words
     assert "(as asked)" not in words
-    assert "1 of 1 history rows follow the config" in words
+    assert "1 of 1 history row follows the config" in words
     assert "entities that are where the config says they should not be" in words
     end = " ".join(
         parse(report([wf], tmp_path / "c.html", db=sqlite_url, now="end").read_text()).text

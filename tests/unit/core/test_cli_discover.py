@@ -114,10 +114,55 @@ def test_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_no_history_says_so(demo_url: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["discover", "--db", demo_url, "--workflow", "nosuch"]) == 0
+    late = ["--workflow", "invoice", "--since", "2099-01-01"]
+    assert main(["discover", "--db", demo_url, *late]) == 0
     assert capsys.readouterr().out == "0 history rows: nothing to discover\n"
-    assert main(["variants", "--db", demo_url, "--workflow", "nosuch"]) == 0
+    assert main(["variants", "--db", demo_url, *late]) == 0
     assert capsys.readouterr().out == "0 variants\n"
+
+
+@pytest.mark.parametrize("command", ["discover", "variants"])
+def test_an_unknown_workflow_is_wf200_with_did_you_mean(
+    demo_url: str, command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([command, "--db", demo_url, "--workflow", "invocie"]) != 0
+    captured = capsys.readouterr()
+    err = captured.err.strip().splitlines()
+    assert len(err) == 1
+    assert err[0].startswith("WF200")
+    assert "did you mean 'invoice'?" in err[0]
+    assert captured.out == ""
+
+
+def test_last_seen_there_counts_latest_history_rows(
+    demo_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sqlalchemy as sa
+
+    assert main(["discover", "--db", demo_url, "--workflow", "invoice"]) == 0
+    out = capsys.readouterr().out
+    header = next(line for line in out.splitlines() if "stays" in line)
+    assert "last_seen_there" in header
+    assert " now " not in f" {header} "
+    latest = (
+        "SELECT to_status, count(*) FROM workflow_history h WHERE workflow = 'invoice' AND "
+        "NOT EXISTS (SELECT 1 FROM workflow_history l WHERE l.workflow = h.workflow AND "
+        "l.entity_id = h.entity_id AND (l.changed_at > h.changed_at OR "
+        "(l.changed_at = h.changed_at AND l.id > h.id))) GROUP BY to_status"
+    )
+    engine = sa.create_engine(demo_url)
+    try:
+        with engine.connect() as conn:
+            expected = {str(s): int(n) for s, n in conn.execute(sa.text(latest))}
+    finally:
+        engine.dispose()
+    dwell = discover(demo_url, workflow="invoice").dwell
+    shown = {str(r.status): int(r.current) for r in dwell.itertuples() if int(r.current)}
+    assert shown == expected
+    for status, n in expected.items():
+        assert any(
+            line.split()[:1] == [status] and f"{n:,}" in line.split() for line in out.splitlines()
+        )
 
 
 def test_min_count_leaves_rare_edges_out_and_says_so(

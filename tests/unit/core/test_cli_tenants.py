@@ -67,5 +67,43 @@ def test_diff_tenant_lists_exactly_the_overridden_values(
         "  step approve: use case action removed (was approve_invoices)",
         "  timer due changed: after from P14D to P30D",
     ]
-    assert main(["diff", str(folder / "invoice.json"), "--tenant", "globex"]) == 0
-    assert "no changes" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("tenant", "hint"), [("globex", ""), ("community_b", "; did you mean 'community_a'?")]
+)
+def test_diff_an_unknown_tenant_is_one_coded_line_naming_the_overlaid_ones(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], tenant: str, hint: str
+) -> None:
+    folder = _folder(tmp_path)
+    assert main(["diff", str(folder / "invoice.json"), "--tenant", tenant]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    (line,) = captured.err.strip().splitlines()
+    assert line.startswith("WF400")
+    assert f"tenant {tenant!r} of invoice{hint} (tenants with an overlay: community_a)" in line
+
+
+@pytest.mark.parametrize("linked", ["folder", "file"])
+def test_a_symlinked_tenant_folder_or_overlay_is_refused_unread(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], linked: str
+) -> None:
+    (tmp_path / "wf").mkdir()
+    folder = _folder(tmp_path / "wf")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "invoice.json").write_text(json.dumps(OVERLAY))
+    if linked == "folder":
+        link = folder / "tenants" / "etc"
+        link.symlink_to(outside, target_is_directory=True)
+    else:
+        link = folder / "tenants" / "community_a" / "billing.json"
+        link.symlink_to(outside / "invoice.json")
+    assert main(["validate", str(folder)]) == 1
+    out = capsys.readouterr().out
+    (line,) = [row for row in out.splitlines() if "WF" in row]
+    assert line.startswith(f"{link}:/: WF100 cannot read tenant overlay: a symbolic link")
+    assert "symbolic link" in line
+    # never followed: the linked folder is no tenant's overlay
+    assert main(["diff", str(folder / "invoice.json"), "--tenant", "etc"]) == 2
+    assert "(tenants with an overlay: community_a)" in capsys.readouterr().err

@@ -89,7 +89,9 @@ def test_help_names_the_options(shell: Shell) -> None:
     [
         ("%wfnb variants --limit many", "WF400"),
         ("%wfnb discover --overlay", "WF400"),
-        ("%wfnb discover nosuch", "WF400"),
+        ("%wfnb discover nosuch", "WF200"),
+        ("%wfnb variants nosuch", "WF200"),
+        ("%wfnb variants invocie", "did you mean 'invoice'"),
         ("%wfnb discover nosuch --overlay", "WF200"),
         ("%wfnb variants invoice --browse --limit 3", "WF400"),
         ("%wfnb discover invoice --since 2026-09-01 --until 2026-08-01", "WF400"),

@@ -79,3 +79,27 @@ def test_wfnb_worker_passes_its_recovery_timing_on(capsys: pytest.CaptureFixture
     err = capsys.readouterr().err
     assert "WF400" in err
     assert "--recovery-interval" in err
+
+
+@pytest.mark.parametrize(
+    ("flag", "says"),
+    [
+        ("--outbox-cron", "'' turns outbox delivery off"),
+        ("--recovery-cron", "'' turns recovery off"),
+    ],
+)
+def test_a_bad_cron_names_what_empty_turns_off(
+    flag: str, says: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from wfnb.cli import main as wfnb
+
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["--db", PG, "--runner", "m:f", flag, "bad"])
+    assert says in capsys.readouterr().err
+    assert wfnb(["worker", "workflows", "--db", PG, flag, "bad"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("WF400: ")
+    assert len(err.splitlines()) == 1
+    assert says in err
+    other = "recovery" if flag == "--outbox-cron" else "outbox"
+    assert f"turns {other}" not in err
