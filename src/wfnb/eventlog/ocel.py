@@ -129,6 +129,8 @@ def read_ocel(
         raise _fail(f"byte {exc.start}", "not UTF-8") from None
     except json.JSONDecodeError as exc:
         raise _fail(f"line {exc.lineno}, column {exc.colno}", exc.msg) from None
+    except RecursionError:
+        raise _fail("line 1, column 1", "JSON nested too deeply") from None
     if not isinstance(document, dict) or not isinstance(document.get("events"), list):
         raise _fail("line 1, column 1", "not an OCEL 2.0 document (no events list)")
     objects = [o for o in document.get("objects") or [] if isinstance(o, dict) and "id" in o]

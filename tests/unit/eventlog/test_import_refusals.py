@@ -1,0 +1,72 @@
+"""Out-of-range and deeply nested values in a log are one WF401 line with a position,
+the same on both dialects, and nothing is written (no raw OverflowError,
+RecursionError or database error)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import WORKFLOWS
+from wfnb.eventlog import import_log
+from wfnb.exceptions import EventLogError
+from wfnb.validation import load_workflows
+
+_HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n<log xes.version="1.0"><trace>'
+_CASE = '<string key="concept:name" value="c1"/><event>'
+_EVENT = (
+    '<string key="concept:name" value="draft"/>'
+    '<date key="time:timestamp" value="{stamp}"/>{extra}</event></trace></log>\n'
+)
+_OURS = '<string key="wfnb:kind" value="observed"/><string key="wfnb:to_status" value="draft"/>'
+_DEEP = "[" * 5000 + "]" * 5000
+
+
+def _xes(stamp: str = "2026-01-01T10:00:00Z", extra: str = "") -> str:
+    return _HEAD + _CASE + _EVENT.format(stamp=stamp, extra=extra)
+
+
+CASES = {
+    "bigver": (
+        _xes(extra=_OURS + '<int key="wfnb:entity_version" value="99999999999999999999999"/>'),
+        "whole number out of range",
+    ),
+    "nan": (
+        _xes(extra=_OURS + '<float key="wfnb:duration_ms" value="NaN"/>'),
+        "not a finite number",
+    ),
+    "year1": (_xes("0001-01-01T00:00:00+14:00"), "0001-01-01T00:00:00+14:00"),
+    "year9999": (_xes("9999-12-31T23:59:59-05:00"), "9999-12-31T23:59:59-05:00"),
+    "deepmeta": (
+        _xes(extra=_OURS + f'<string key="wfnb:metadata" value="{_DEEP}"/>'),
+        "nested too deeply",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_bad_values_are_one_wf401_line(db_url: str, tmp_path: Path, name: str) -> None:
+    text, why = CASES[name]
+    log = tmp_path / f"{name}.xes"
+    log.write_text(text)
+    wfs = load_workflows([WORKFLOWS])
+    with pytest.raises(EventLogError) as caught:
+        import_log(log, db_url, workflow="invoice", wfs=wfs)
+    assert caught.value.code == "WF401"
+    assert str(caught.value).startswith(f"{name}.xes: line 2, column ")
+    assert why in str(caught.value)
+    db = sa.create_engine(db_url)
+    try:
+        assert not sa.inspect(db).has_table("workflow_history")  # nothing written
+    finally:
+        db.dispose()
+
+
+def test_deep_ocel_is_one_wf401_line(sqlite_url: str, tmp_path: Path) -> None:
+    log = tmp_path / "deep.json"
+    log.write_text('{"objects":' + _DEEP + "}")
+    wfs = load_workflows([WORKFLOWS])
+    with pytest.raises(EventLogError, match=r"deep.json: line 1, column 1: JSON nested"):
+        import_log(log, sqlite_url, workflow="invoice", wfs=wfs)
