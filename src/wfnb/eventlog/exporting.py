@@ -133,13 +133,17 @@ def export_log(
         wfs: loaded workflows, for entity tables with non-default column names.
 
     Raises:
-        WfnbUsageError: a bad format or activity (WF400). StoreError: the read failed.
+        WfnbUsageError: a bad format or activity, or no folder to write in (WF400).
+        StoreError: the read failed.
     """
     started = time.perf_counter()
     target = Path(path)
     fmt = format_of(target, format)
     if activity not in ACTIVITIES:
         raise WfnbUsageError(f"activity must be 'status' or 'step', not {activity!r}")
+    if target.is_dir() or not target.parent.is_dir():
+        why = "it is a folder" if target.is_dir() else f"no folder {target.parent}"
+        raise WfnbUsageError(f"cannot write {target}: {why}", value=str(target))
     partial = target.with_name(f".{target.name}.partial")
     store = Store(db)
     try:

@@ -70,3 +70,13 @@ def test_deep_ocel_is_one_wf401_line(sqlite_url: str, tmp_path: Path) -> None:
     wfs = load_workflows([WORKFLOWS])
     with pytest.raises(EventLogError, match=r"deep.json: line 1, column 1: JSON nested"):
         import_log(log, sqlite_url, workflow="invoice", wfs=wfs)
+
+
+def test_export_to_a_missing_folder_is_wf400(sqlite_url: str, tmp_path: Path) -> None:
+    from wfnb.eventlog import export_log
+    from wfnb.exceptions import WfnbUsageError
+
+    with pytest.raises(WfnbUsageError, match=r"cannot write .*: no folder") as caught:
+        export_log(sqlite_url, tmp_path / "nonexist" / "m.xes")
+    assert caught.value.code == "WF400"
+    assert not (tmp_path / "nonexist").exists()
