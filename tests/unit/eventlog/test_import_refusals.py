@@ -80,3 +80,28 @@ def test_export_to_a_missing_folder_is_wf400(sqlite_url: str, tmp_path: Path) ->
         export_log(sqlite_url, tmp_path / "nonexist" / "m.xes")
     assert caught.value.code == "WF400"
     assert not (tmp_path / "nonexist").exists()
+
+
+_OCEL = (
+    '{{"objectTypes": [{{"name": "invoices", "attributes": []}}], "objects": '
+    '[{{"id": "invoice:o1", "type": "invoices"}}], "events": [{{"id": "e1", "type": "draft", '
+    '"time": "2026-01-01T10:00:00Z", "relationships": {rel}}}]}}'
+)
+
+
+@pytest.mark.parametrize(
+    ("rel", "why"),
+    [
+        ('[{"objectId": "missing", "qualifier": "x"}]', "relates to object 'missing'"),
+        ("null", "relationships must be a list"),
+    ],
+)
+def test_ocel_events_are_never_dropped_silently(
+    sqlite_url: str, tmp_path: Path, rel: str, why: str
+) -> None:
+    log = tmp_path / "o.json"
+    log.write_text(_OCEL.format(rel=rel))
+    wfs = load_workflows([WORKFLOWS])
+    with pytest.raises(EventLogError, match=f"o.json: event 1: {why}"):
+        import_log(log, sqlite_url, workflow="invoice", wfs=wfs)
+    assert not Path(sqlite_url.removeprefix("sqlite:///")).exists()  # no file created
