@@ -31,6 +31,7 @@ __all__ = [
     "create_entity_table",
     "delete_outbox_rows",
     "entity_table_or_none",
+    "history_workflows",
     "insert_history_rows",
     "install_engine_tables",
     "select_entity_states",
@@ -43,9 +44,10 @@ EXPORT_COLUMNS: tuple[str, ...] = tuple(c.name for c in HISTORY.c if c.name != "
 
 EVENTLOG_QUERY_NAMES = (
     "cases_with_history",
-    "delete_outbox_rows",
     "create_entity_table",
+    "delete_outbox_rows",
     "entity_table_or_none",
+    "history_workflows",
     "insert_history_rows",
     "install_engine_tables",
     "select_entity_states",
@@ -186,6 +188,12 @@ def insert_history_rows(conn: sa.Connection, rows: Sequence[Mapping[str, Any]]) 
     with wrap_errors("insert imported history"):
         result = conn.execute(sa.insert(HISTORY).returning(HISTORY.c.id), list(rows))
         return [int(r[0]) for r in result]
+
+
+def history_workflows(conn: sa.Connection) -> set[str]:
+    """``SELECT DISTINCT workflow FROM workflow_history``."""
+    with wrap_errors("read history workflows"):
+        return {str(r[0]) for r in conn.execute(sa.select(HISTORY.c.workflow).distinct())}
 
 
 def cases_with_history(conn: sa.Connection, workflow: str, ids: Sequence[str]) -> set[str]:
