@@ -139,7 +139,10 @@ def _events(
     if fmt == "xes":
         return xes.read_xes(raw)
     if fmt == "csv":
-        return tabular.read_csv(raw)
+        columns = [tabular.CASE + mapping.case, tabular.CASE + "wfnb:entity_id"]
+        if mapping.case != mapping.activity:
+            columns.append(mapping.case)
+        return tabular.read_csv(raw, columns)
     return ocel.read_ocel(raw, mapping.object_type, table)
 
 

@@ -105,3 +105,12 @@ def test_ocel_events_are_never_dropped_silently(
     with pytest.raises(EventLogError, match=f"o.json: event 1: {why}"):
         import_log(log, sqlite_url, workflow="invoice", wfs=wfs)
     assert not Path(sqlite_url.removeprefix("sqlite:///")).exists()  # no file created
+
+
+def test_csv_without_a_case_column_is_refused(sqlite_url: str, tmp_path: Path) -> None:
+    log = tmp_path / "noheader.csv"
+    log.write_text("c1,draft,2026-01-01T10:00:00Z\nc1,sent,2026-01-02T10:00:00Z\n")
+    wfs = load_workflows([WORKFLOWS])
+    with pytest.raises(EventLogError, match=r"noheader.csv: header: no column 'case:concept:name'"):
+        import_log(log, sqlite_url, workflow="invoice", wfs=wfs)
+    assert not Path(sqlite_url.removeprefix("sqlite:///")).exists()  # no file created
