@@ -92,7 +92,11 @@ def parse_time(value: Any) -> datetime:
     if " " in text and "T" not in text:
         text = text.replace(" ", "T", 1)
     try:
-        return utc(datetime.fromisoformat(text))
+        parsed = datetime.fromisoformat(text)
+    except ValueError:  # quote the value as written, not the T-joined text
+        raise ValueError(f"not an ISO 8601 timestamp: {value[:80]!r}") from None
+    try:
+        return utc(parsed)
     except OverflowError:  # year 1 with a positive offset, year 9999 with a negative one
         raise ValueError(f"timestamp out of range in UTC: {value!r}") from None
 

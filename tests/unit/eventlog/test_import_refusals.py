@@ -114,3 +114,14 @@ def test_csv_without_a_case_column_is_refused(sqlite_url: str, tmp_path: Path) -
     with pytest.raises(EventLogError, match=r"noheader.csv: header: no column 'case:concept:name'"):
         import_log(log, sqlite_url, workflow="invoice", wfs=wfs)
     assert not Path(sqlite_url.removeprefix("sqlite:///")).exists()  # no file created
+
+
+def test_ocel_bad_time_quotes_the_value_as_written(sqlite_url: str, tmp_path: Path) -> None:
+    log = tmp_path / "t.json"
+    log.write_text(
+        '{"objects": [{"id": "o1", "type": "invoices"}], "events": [{"id": "e1", '
+        '"type": "draft", "time": "not a time", "relationships": []}]}'
+    )
+    wfs = load_workflows([WORKFLOWS])
+    with pytest.raises(EventLogError, match=r"t\.json: event 1: .*'not a time'"):
+        import_log(log, sqlite_url, workflow="invoice", wfs=wfs)
