@@ -16,8 +16,8 @@ from typing import Any
 
 from wfnb.arguments import moment_type as moment
 from wfnb.cli_checks import check_output, database_to_fill, existing_database
+from wfnb.cli_common import named
 from wfnb.exceptions import WfnbUsageError
-from wfnb.suggest import did_you_mean
 
 __all__ = ["add_eventlog_commands", "cmd_export", "cmd_import"]
 
@@ -79,14 +79,7 @@ def _check_window(args: argparse.Namespace) -> None:
 def _pick(wfs: Any, names: list[str] | None) -> list[Any]:
     if names is None:
         return list(wfs.values())
-    for name in names:
-        if name not in wfs:
-            raise WfnbUsageError(
-                f"unknown workflow {name!r}{did_you_mean(name, wfs)} "
-                f"(loaded: {', '.join(sorted(wfs))})",
-                value=name,
-            )
-    return [wfs[n] for n in names]
+    return [named(wfs, n) for n in names]  # WF200 naming the closest
 
 
 def cmd_export(args: argparse.Namespace, workflows: Callable[[], Any]) -> int:

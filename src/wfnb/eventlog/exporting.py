@@ -22,10 +22,11 @@ import sqlalchemy as sa
 from wfnb.eventlog import ocel, tabular, xes
 from wfnb.eventlog.fields import ACTIVITIES, case_attributes, event_attributes, utc
 from wfnb.eventlog.formats import format_of
-from wfnb.exceptions import WfnbUsageError
+from wfnb.exceptions import UnknownWorkflowError, WfnbUsageError
 from wfnb.spec import EntitySpec, Workflow
 from wfnb.store import Store
 from wfnb.store import eventlog as sql
+from wfnb.suggest import did_you_mean
 
 __all__ = ["ExportReport", "export_log"]
 
@@ -52,6 +53,22 @@ class ExportReport:
             f"wrote {_n(self.events, 'event')} of {_n(self.cases, 'case')} to {self.path} "
             f"({self.format}, {self.seconds:.1f}s)"
         )
+
+
+def _check_names(
+    conn: sa.Connection, names: list[str] | None, wfs: Mapping[str, Workflow] | None
+) -> None:
+    """WF200 naming the closest for a workflow neither loaded nor in the history."""
+    if not names:
+        return
+    known = sql.history_workflows(conn) | set(wfs or {})
+    for name in names:
+        if name not in known:
+            hint = did_you_mean(name, sorted(known))
+            listed = ", ".join(sorted(known)) or "none"
+            raise UnknownWorkflowError(
+                f"unknown workflow {name!r}{hint} (known: {listed})", workflow=name
+            )
 
 
 def _names(workflow: str | Sequence[str] | None) -> list[str] | None:
@@ -133,19 +150,25 @@ def export_log(
         wfs: loaded workflows, for entity tables with non-default column names.
 
     Raises:
-        WfnbUsageError: a bad format or activity (WF400). StoreError: the read failed.
+        WfnbUsageError: a bad format or activity, or no folder to write in (WF400).
+        StoreError: the read failed.
     """
     started = time.perf_counter()
     target = Path(path)
     fmt = format_of(target, format)
     if activity not in ACTIVITIES:
         raise WfnbUsageError(f"activity must be 'status' or 'step', not {activity!r}")
+    if target.is_dir() or not target.parent.is_dir():
+        why = "it is a folder" if target.is_dir() else f"no folder {target.parent}"
+        raise WfnbUsageError(f"cannot write {target}: {why}", value=str(target))
     partial = target.with_name(f".{target.name}.partial")
     store = Store(db)
     try:
         with store.transaction(tenant_id, readonly=True) as conn:
             window = (utc(since) if since else None, utc(until) if until else None, tenant_id)
-            items = _items(conn, _names(workflow), window, activity, wfs)
+            names = _names(workflow)
+            _check_names(conn, names, wfs)
+            items = _items(conn, names, window, activity, wfs)
             if fmt == "parquet":
                 cases, events = tabular.write_parquet(str(partial), items)
             else:

@@ -79,16 +79,26 @@ def parse_time(value: Any) -> datetime:
     Raises:
         ValueError: not a datetime or ISO 8601 text (the readers report it at a position).
     """
-    if isinstance(value, datetime):
-        return utc(value)
-    if hasattr(value, "to_pydatetime"):  # a pandas Timestamp
-        return utc(value.to_pydatetime())
+    try:
+        if isinstance(value, datetime):
+            return utc(value)
+        if hasattr(value, "to_pydatetime"):  # a pandas Timestamp
+            return utc(value.to_pydatetime())
+    except OverflowError:
+        raise ValueError(f"timestamp out of range in UTC: {value!r}") from None
     if not isinstance(value, str):
         raise ValueError(f"not a timestamp: {value!r}")  # noqa: TRY004  # one error kind for readers
     text = value.strip()
     if " " in text and "T" not in text:
         text = text.replace(" ", "T", 1)
-    return utc(datetime.fromisoformat(text))
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:  # quote the value as written, not the T-joined text
+        raise ValueError(f"not an ISO 8601 timestamp: {value[:80]!r}") from None
+    try:
+        return utc(parsed)
+    except OverflowError:  # year 1 with a positive offset, year 9999 with a negative one
+        raise ValueError(f"timestamp out of range in UTC: {value!r}") from None
 
 
 def case_attributes(

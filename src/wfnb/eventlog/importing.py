@@ -86,6 +86,46 @@ def _workflows(
     return found
 
 
+class _Guard:
+    """Inserts history batches unless a case already has history in its workflow.
+
+    An import never rewrites an entity's past (ADR 0120): a case whose entity has any
+    history row in that workflow is refused, all of them are counted, and nothing is
+    written. The ids inserted are kept to drop the outbox rows the trigger made.
+    """
+
+    def __init__(self) -> None:
+        self.seen: set[tuple[str, str]] = set()
+        self.clashes: list[tuple[str, str]] = []
+        self.ids: list[int] = []
+
+    def insert(self, conn: sa.Connection, batch: list[dict[str, Any]]) -> int:
+        fresh: dict[str, list[str]] = {}
+        for row in batch:
+            key = (str(row["workflow"]), str(row["entity_id"]))
+            if key not in self.seen:
+                self.seen.add(key)
+                fresh.setdefault(key[0], []).append(key[1])
+        for name, ids in fresh.items():
+            found = sql.cases_with_history(conn, name, ids)
+            self.clashes.extend((name, i) for i in ids if i in found)
+        if self.clashes:
+            return 0  # refused at the end, once every clash is counted
+        self.ids.extend(sql.insert_history_rows(conn, batch))
+        return len(batch)
+
+    def check(self) -> None:
+        if not self.clashes:
+            return
+        name, first = self.clashes[0]
+        count = len(self.clashes)
+        raise EventLogError(
+            f"{_n(count, 'case')} already {'has' if count == 1 else 'have'} history in "
+            f"workflow {name!r} (first: {first!r}); an import never rewrites an entity's "
+            "history: export it, or import only new cases"
+        )
+
+
 def _events(
     fmt: str, path: Path, stack: ExitStack, mapping: LogMapping, table: str
 ) -> Iterator[tuple[dict[str, Any], dict[str, Any], tuple[int, int]]]:
@@ -99,7 +139,10 @@ def _events(
     if fmt == "xes":
         return xes.read_xes(raw)
     if fmt == "csv":
-        return tabular.read_csv(raw)
+        columns = [tabular.CASE + mapping.case, tabular.CASE + "wfnb:entity_id"]
+        if mapping.case != mapping.activity:
+            columns.append(mapping.case)
+        return tabular.read_csv(raw, columns)
     return ocel.read_ocel(raw, mapping.object_type, table)
 
 
@@ -148,14 +191,17 @@ def import_log(
         with ExitStack() as stack, store.transaction() as conn:
             sql.install_engine_tables(conn)
             batch: list[dict[str, Any]] = []
+            guard = _Guard()
             for case, event, where in _events(fmt, source, stack, rules, first):
                 row = builder.row(case, event, where)
                 if row is not None:
                     batch.append(row)
                 if len(batch) >= _BATCH:
-                    events += sql.insert_history_rows(conn, batch)
+                    events += guard.insert(conn, batch)
                     batch.clear()
-            events += sql.insert_history_rows(conn, batch)
+            events += guard.insert(conn, batch)
+            guard.check()
+            sql.delete_outbox_rows(conn, guard.ids)
             for name, states in builder.entity_states():
                 spec = workflows[name].entity
                 table = sql.entity_table_or_none(conn, spec)

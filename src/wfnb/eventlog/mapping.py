@@ -13,6 +13,7 @@ exactly one; a row with a step is ``initiated``, one without ``observed``.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -152,9 +153,12 @@ class RowBuilder:
         """
         try:
             return self._row(case, event)
-        except (ValueError, TypeError, KeyError) as exc:
-            position = describe(where, self.unit)
-            raise EventLogError(f"{position}: {exc}", position=position) from None
+        except (ValueError, TypeError, KeyError, OverflowError) as exc:
+            why = str(exc)
+        except RecursionError:
+            why = "metadata nested too deeply"
+        position = describe(where, self.unit)
+        raise EventLogError(f"{position}: {why}", position=position) from None
 
     def _pick(self, key: str, case: Mapping[str, Any], event: Mapping[str, Any]) -> Any:
         return event[key] if key in event else case.get(key)
@@ -284,4 +288,9 @@ def _number(value: Any, kind: type[int] | type[float]) -> Any:
         return None
     if kind is int and isinstance(value, float) and not value.is_integer():
         raise ValueError(f"not a whole number: {value!r}")
-    return kind(value)
+    number = kind(value)
+    if kind is int and not -(2**31) <= number < 2**31:  # an INTEGER column, both dialects
+        raise ValueError(f"whole number out of range: {str(value)[:40]!r}")
+    if kind is float and not math.isfinite(number):
+        raise ValueError(f"not a finite number: {str(value)[:40]!r}")
+    return number

@@ -109,6 +109,18 @@ def _case_type(document: dict[str, Any], wanted: str | None, fallback: str | Non
                 "as the mapping's object_type")  # fmt: skip
 
 
+def _related(event: dict[str, Any], number: int, known: set[str]) -> list[str]:
+    """The object ids ``event`` relates to; a bad list or an unknown object is refused."""
+    relations = event.get("relationships", [])
+    if not isinstance(relations, list) or not all(isinstance(r, dict) for r in relations):
+        raise _fail(f"event {number}", "relationships must be a list of objects")
+    ids = [str(r.get("objectId")) for r in relations]
+    missing = next((i for i in ids if i not in known), None)
+    if missing is not None:
+        raise _fail(f"event {number}", f"relates to object {missing[:80]!r}, not in objects")
+    return ids
+
+
 def read_ocel(
     stream: IO[bytes], object_type: str | None = None, fallback: str | None = None
 ) -> Iterator[Read]:
@@ -129,6 +141,8 @@ def read_ocel(
         raise _fail(f"byte {exc.start}", "not UTF-8") from None
     except json.JSONDecodeError as exc:
         raise _fail(f"line {exc.lineno}, column {exc.colno}", exc.msg) from None
+    except RecursionError:
+        raise _fail("line 1, column 1", "JSON nested too deeply") from None
     if not isinstance(document, dict) or not isinstance(document.get("events"), list):
         raise _fail("line 1, column 1", "not an OCEL 2.0 document (no events list)")
     objects = [o for o in document.get("objects") or [] if isinstance(o, dict) and "id" in o]
@@ -136,6 +150,7 @@ def read_ocel(
         a.get("name") == "wfnb:workflow" for o in objects[:1] for a in o.get("attributes") or []
     )  # a wfnb export: every object is an entity, whatever its table
     kind = None if ours else _case_type(document, object_type, fallback)
+    known = {str(o["id"]) for o in objects}
     cases: dict[str, dict[str, Any]] = {}
     for obj in objects:
         if kind is not None and obj.get("type") != kind:
@@ -155,7 +170,7 @@ def read_ocel(
     for stamp, number, event in timed:
         attrs = {a["name"]: a["value"] for a in event.get("attributes") or [] if "name" in a}
         attrs["concept:name"], attrs["time:timestamp"] = event["type"], stamp
-        for rel in event.get("relationships") or []:
-            case = cases.get(str(rel.get("objectId")))
+        for object_id in _related(event, number, known):
+            case = cases.get(object_id)
             if case is not None:
                 yield case, attrs, (number, 0)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import IO, Any
 
@@ -127,21 +127,35 @@ def _check_width(row: dict[Any, Any], header: Any) -> None:
         raise ValueError(f"more fields than the header's {len(header)}")
 
 
-def read_csv(stream: IO[bytes]) -> Iterator[Read]:
+def _check_case_column(header: Sequence[str] | None, case_columns: Sequence[str]) -> None:
+    if case_columns and header is not None and not set(case_columns) & set(header):
+        shown = ", ".join(repr(h[:40]) for h in header[:10])
+        more = ", ..." if len(header) > 10 else ""
+        why = f"no column {case_columns[0]!r} (columns: {shown}{more})"
+        raise EventLogError(f"header: {why}", position="header")
+
+
+def read_csv(stream: IO[bytes], case_columns: Sequence[str] = ()) -> Iterator[Read]:
     """Each row of a CSV log (UTF-8, header first) as (case, event, (row, 0)).
 
+    ``case_columns``: a header naming none of them is refused (the first is quoted).
+
     Raises:
-        EventLogError: not UTF-8, a malformed row, or more fields than the header (WF401).
+        EventLogError: not UTF-8, a malformed row, more fields than the header, or no
+            case column (WF401).
     """
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
     reader = csv.DictReader(text)
     number = 0
     try:
+        _check_case_column(reader.fieldnames, case_columns)
         for number, row in enumerate(reader, start=1):
             _check_width(row, reader.fieldnames)
             case, event = _split(row)
             yield case, event, (number, 0)
         _check_width({}, reader.fieldnames)
+    except EventLogError:
+        raise
     except (csv.Error, UnicodeDecodeError, ValueError, OSError, EOFError) as exc:
         where = f"row {number + (0 if isinstance(exc, ValueError) else 1)}"
         raise EventLogError(f"{where}: {exc}", position=where) from None

@@ -22,13 +22,16 @@ from wfnb.spec import ID_LENGTH, NAME_LENGTH, EntitySpec
 from wfnb.store import queries
 from wfnb.store.bulk import _chunks, _is_any
 from wfnb.store.errors import wrap_errors
-from wfnb.store.tables import HISTORY, PERMANENT_FAILURE_LOG
+from wfnb.store.tables import HISTORY, OUTBOX, PERMANENT_FAILURE_LOG
 
 __all__ = [
     "EVENTLOG_QUERY_NAMES",
     "EXPORT_COLUMNS",
+    "cases_with_history",
     "create_entity_table",
+    "delete_outbox_rows",
     "entity_table_or_none",
+    "history_workflows",
     "insert_history_rows",
     "install_engine_tables",
     "select_entity_states",
@@ -40,8 +43,11 @@ EXPORT_COLUMNS: tuple[str, ...] = tuple(c.name for c in HISTORY.c if c.name != "
 """Every history column an exported event carries (the row id is the database's own)."""
 
 EVENTLOG_QUERY_NAMES = (
+    "cases_with_history",
     "create_entity_table",
+    "delete_outbox_rows",
     "entity_table_or_none",
+    "history_workflows",
     "insert_history_rows",
     "install_engine_tables",
     "select_entity_states",
@@ -175,13 +181,53 @@ def install_engine_tables(conn: sa.Connection) -> None:
             queries.enable_row_level_security(conn, table)
 
 
-def insert_history_rows(conn: sa.Connection, rows: Sequence[Mapping[str, Any]]) -> int:
-    """``INSERT INTO workflow_history`` the rows (executemany); returns how many."""
+def insert_history_rows(conn: sa.Connection, rows: Sequence[Mapping[str, Any]]) -> list[int]:
+    """``INSERT INTO workflow_history ... RETURNING id`` the rows; returns their ids."""
     if not rows:
-        return 0
+        return []
     with wrap_errors("insert imported history"):
-        conn.execute(sa.insert(HISTORY), list(rows))
-    return len(rows)
+        result = conn.execute(sa.insert(HISTORY).returning(HISTORY.c.id), list(rows))
+        return [int(r[0]) for r in result]
+
+
+def history_workflows(conn: sa.Connection) -> set[str]:
+    """``SELECT DISTINCT workflow FROM workflow_history``."""
+    with wrap_errors("read history workflows"):
+        return {str(r[0]) for r in conn.execute(sa.select(HISTORY.c.workflow).distinct())}
+
+
+def cases_with_history(conn: sa.Connection, workflow: str, ids: Sequence[str]) -> set[str]:
+    """The entity ids of ``ids`` that already have a history row in ``workflow``.
+
+    ::
+
+        SELECT DISTINCT entity_id FROM workflow_history
+        WHERE workflow = :workflow AND entity_id IN (...)
+    """
+    found: set[str] = set()
+    with wrap_errors("read existing history"):
+        for part in _chunks(conn, list(ids)):
+            stmt = (
+                sa.select(HISTORY.c.entity_id)
+                .distinct()
+                .where(HISTORY.c.workflow == workflow, _is_any(conn, HISTORY.c.entity_id, part))
+            )
+            found.update(str(r[0]) for r in conn.execute(stmt))
+    return found
+
+
+def delete_outbox_rows(conn: sa.Connection, history_ids: Sequence[int]) -> int:
+    """``DELETE FROM workflow_outbox WHERE history_id IN (...)``; returns how many.
+
+    Imported history is not a new transition: the outbox trigger's rows for it go, in
+    the import's transaction.
+    """
+    deleted = 0
+    with wrap_errors("delete imported outbox rows"):
+        for part in _chunks(conn, list(history_ids)):
+            stmt = sa.delete(OUTBOX).where(_is_any(conn, OUTBOX.c.history_id, part))
+            deleted += conn.execute(stmt).rowcount or 0
+    return deleted
 
 
 def upsert_entities(

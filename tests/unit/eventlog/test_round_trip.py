@@ -18,6 +18,7 @@ from tests.conftest import WORKFLOWS
 from wfnb import frames
 from wfnb.analysis.conformance import conformance
 from wfnb.eventlog import export_log, import_log
+from wfnb.exceptions import EventLogError
 from wfnb.simulation.demo import build_demo, demo_configs
 from wfnb.validation import load_workflows
 
@@ -115,14 +116,14 @@ def test_round_trip_gives_the_same_frames_and_conformance(
     pd.testing.assert_frame_equal(deviations, expected)
 
 
-def test_a_second_import_updates_the_entities(
+def test_a_second_import_of_the_same_log_is_refused(
     source: tuple[str, str], target: str, tmp_path: Path
 ) -> None:
     _, url = source
     wf = load_workflows([WORKFLOWS])["billing_period"]
     export_log(url, tmp_path / "bp.xes", workflow="billing_period")
     first = import_log(tmp_path / "bp.xes", target, workflow=wf)
-    again = import_log(tmp_path / "bp.xes", target, workflow=wf)
-    assert first.entities_inserted == again.entities_updated > 0
-    assert again.entities_inserted == 0
-    assert len(frames.history(target, limit=None)) == 2 * first.events
+    assert first.entities_inserted > 0
+    with pytest.raises(EventLogError, match="already have history in workflow"):
+        import_log(tmp_path / "bp.xes", target, workflow=wf)
+    assert len(frames.history(target, limit=None)) == first.events  # nothing duplicated

@@ -41,6 +41,7 @@ def test_export_and_import_magics(ip: Shell, demo: str, tmp_path: Path) -> None:
         ("%wfnb export {tmp}/x.xes --format pdf", "WF400: %wfnb export: argument --format"),
         ("%wfnb export {tmp}/x.xes --since 2026-02-01 --until 2026-01-01", "WF400: --since"),
         ("%wfnb export", "WF400: %wfnb export: the following arguments are required: file"),
+        ("%wfnb export {tmp}/nonexist/m.xes", "WF400: cannot write"),
         ("%wfnb import {tmp}/bad.xes --workflow invoic", "WF200: unknown workflow 'invoic'"),
         ("%wfnb import {tmp}/bad.xes --mapping '{{\"x\": 1}}'", "WF400: mapping: unknown key"),
         ("%wfnb import {tmp}/bad.xes", "WF401: bad.xes: line 1, column 1: the root element"),
