@@ -88,6 +88,10 @@ class Store:
         """
         partitions.check_choice(partition_history, self.engine.dialect.name)
         with self.transaction() as conn:
+            if self.is_postgres:  # workers starting together: one installs at a time
+                # (concurrent CREATE OR REPLACE FUNCTION fails: "tuple concurrently updated")
+                key = sa.func.hashtext("wfnb.install")
+                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
             if partition_history is not None:
                 partitions.install_partitioned(conn)
             queries.create_engine_tables(conn)
